@@ -1,0 +1,136 @@
+"""What the AEC and Parallel adapters share: spaces, episode creation, rendering."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from gymnasium import spaces
+
+from selfplay_envs.core.episode import Episode, InvalidMovePolicy, View
+from selfplay_envs.core.errors import ResetNeeded
+from selfplay_envs.core.game import Game
+from selfplay_envs.core.seeding import np_random
+from selfplay_envs.core.spaces import FreeText
+
+__all__ = ["RENDER_MODES", "AdapterBase", "build_spaces"]
+
+RENDER_MODES = ("ansi", "human")
+
+
+def build_spaces(
+    game: Game, view: View
+) -> tuple[spaces.Space[Any], spaces.Space[Any]]:
+    """The observation and action spaces of every seat of ``game`` in ``view``."""
+    info = game.info
+    if view is View.NUMERIC:
+        if info.num_actions is None or info.observation_shape is None:
+            raise ValueError(
+                f"expected a game with a finite action set for view='numeric', "
+                f"got {info.name!r}, which only has view='text'"
+            )
+        observation = spaces.Dict(
+            {
+                "observation": spaces.Box(
+                    low=0.0, high=1.0, shape=info.observation_shape, dtype=np.float32
+                ),
+                "action_mask": spaces.Box(
+                    low=0, high=1, shape=(info.num_actions,), dtype=np.int8
+                ),
+            }
+        )
+        return observation, spaces.Discrete(info.num_actions)
+    observation = spaces.Dict(
+        {"text": FreeText(info.max_text_length), **game.observation_extra_spaces()}
+    )
+    return observation, FreeText(info.max_text_length)
+
+
+class AdapterBase:
+    """Set-up and helpers common to ``GameEnv`` and ``ParallelGameEnv``.
+
+    Args:
+        game: The configured rules object.
+        view: ``"text"`` (a ``Dict`` with a ``"text"`` prompt, ``Text`` actions that the
+            env parses) or ``"numeric"`` (``Discrete`` actions, observation tensor and
+            ``action_mask`` as in PettingZoo classic).
+        invalid_move: What happens after an invalid move.
+        render_mode: ``"ansi"`` returns the board as text, ``"human"`` prints it.
+        max_attempts: Truncate after this many submitted moves, valid or not; by
+            default the game's maximum length times the allowed attempts per move.
+    """
+
+    def __init__(
+        self,
+        game: Game,
+        *,
+        view: str | View = View.TEXT,
+        invalid_move: InvalidMovePolicy | None = None,
+        render_mode: str | None = None,
+        max_attempts: int | None = None,
+    ):
+        if render_mode is not None and render_mode not in RENDER_MODES:
+            raise ValueError(
+                f"expected render_mode in {RENDER_MODES} or None, got {render_mode!r}"
+            )
+        self.game = game
+        self.view = View(view)
+        self.invalid_move = invalid_move or InvalidMovePolicy()
+        self.render_mode = render_mode
+        self.metadata = {
+            "render_modes": list(RENDER_MODES),
+            "is_parallelizable": True,
+            "name": game.info.name,
+        }
+        self.max_attempts = max_attempts or game.info.max_game_length * (
+            self.invalid_move.max_retries + 2
+        )
+        self.possible_agents = [game.agent_name(p) for p in range(game.info.num_players)]
+        self.agents: list[str] = []
+        self._index = {agent: p for p, agent in enumerate(self.possible_agents)}
+        observation, action = build_spaces(game, self.view)
+        # One object per agent, built once: api_test checks the identity is stable.
+        self.observation_spaces = {a: observation for a in self.possible_agents}
+        self.action_spaces = {a: action for a in self.possible_agents}
+        self._rng: np.random.Generator | None = None
+        self.episode: Episode | None = None
+
+    def observation_space(self, agent: str) -> spaces.Space[Any]:
+        """The observation space of ``agent``."""
+        return self.observation_spaces[agent]
+
+    def action_space(self, agent: str) -> spaces.Space[Any]:
+        """The action space of ``agent``."""
+        return self.action_spaces[agent]
+
+    def _new_episode(self, seed: int | None) -> Episode:
+        # Reseed only when given a seed, as Gymnasium does; the first reset always seeds.
+        if seed is not None or self._rng is None:
+            self._rng = np_random(seed)
+        state = self.game.new_initial_state(self._rng)
+        self.episode = Episode(
+            self.game, state, self._rng, self.view, self.invalid_move, self.max_attempts
+        )
+        self.agents = self.possible_agents[:]
+        return self.episode
+
+    def _require_episode(self) -> Episode:
+        if self.episode is None:
+            raise ResetNeeded("expected reset() before use, got a call on a fresh env")
+        return self.episode
+
+    def render(self) -> str | None:
+        """Render the full state: ``"ansi"`` returns text, ``"human"`` prints it."""
+        if self.render_mode is None:
+            from gymnasium.logger import warn
+
+            warn("You are calling render() without specifying a render_mode.")
+            return None
+        text = self._require_episode().state.render()
+        if self.render_mode == "human":
+            print(text)
+            return None
+        return text
+
+    def close(self) -> None:
+        """Nothing to release; present for the PettingZoo API."""

@@ -1,0 +1,46 @@
+"""The one error hierarchy of selfplay-envs.
+
+Messages read "expected X, got Y". Model output never raises one of these: bad model text
+becomes an invalid move with a reason. These are for programmer errors and missing
+dependencies.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "Error",
+    "InvalidActionError",
+    "ResetNeeded",
+    "DependencyNotInstalled",
+    "UnknownEnvError",
+]
+
+
+class Error(Exception):
+    """Base class of every error raised by selfplay-envs."""
+
+
+class InvalidActionError(Error, ValueError):
+    """A programmer passed an action of the wrong type or shape (not model text)."""
+
+
+class ResetNeeded(Error, RuntimeError):
+    """The env was used before ``reset`` or after the episode ended."""
+
+
+class UnknownEnvError(Error, KeyError):
+    """``make`` was given an id that no registered game has."""
+
+    def __str__(self) -> str:  # KeyError quotes its message; keep it readable
+        return str(self.args[0]) if self.args else ""
+
+
+class DependencyNotInstalled(Error, ImportError):
+    """An optional dependency is missing; the message names the pip extra."""
+
+    @classmethod
+    def for_extra(cls, package: str, extra: str) -> DependencyNotInstalled:
+        """Build the standard message for a missing optional ``package``."""
+        return cls(
+            f"{package} is not installed, run `pip install \"selfplay-envs[{extra}]\"`"
+        )

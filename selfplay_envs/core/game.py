@@ -1,0 +1,215 @@
+"""The rules interface every game implements, and the records it returns.
+
+A game is two objects, as in OpenSpiel: a ``Game`` that holds the configuration and
+builds states, and a ``State`` that holds one episode. Neither knows PettingZoo: the
+generic adapter in ``core.aec`` and ``core.parallel`` turns any ``Game`` into a
+PettingZoo env, so seeding, invalid-move handling, rendering and infos are written once.
+
+Players are seat indices ``0..num_players-1``. Chance is drawn from the
+``numpy.random.Generator`` handed to ``Game.new_initial_state``; the rules never touch a
+global RNG.
+"""
+
+from __future__ import annotations
+
+import abc
+import dataclasses
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from selfplay_envs.core.parsing import (
+    AnswerFormat,
+    InvalidReason,
+    ParseResult,
+    extract_answer,
+    match_legal,
+)
+
+__all__ = ["GameInfo", "Game", "State"]
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class GameInfo:
+    """Static facts about a game, as OpenSpiel's ``GameType`` and ``GameInfo``.
+
+    Attributes:
+        name: Versioned env id, e.g. ``"tic_tac_toe_v0"``.
+        num_players: Seats in this configuration.
+        max_game_length: Upper bound on moves in one episode (used for truncation).
+        num_actions: Size of the numeric action set, or ``None`` when the game has no
+            finite action set (then only the text view exists).
+        observation_shape: Shape of the numeric observation tensor, or ``None``.
+        zero_sum: Whether final returns sum to zero.
+        simultaneous: Whether some phases have several players acting at once.
+        min_utility: Lowest final return of one player.
+        max_utility: Highest final return of one player.
+        roles: Optional display names of the seats (``"x"``, ``"o"``).
+    """
+
+    name: str
+    num_players: int
+    max_game_length: int
+    num_actions: int | None = None
+    observation_shape: tuple[int, ...] | None = None
+    zero_sum: bool = True
+    simultaneous: bool = False
+    min_utility: float = -1.0
+    max_utility: float = 1.0
+    max_text_length: int = 65536
+    roles: tuple[str, ...] | None = None
+
+
+class State(abc.ABC):
+    """One episode of a game. Subclasses implement the rules; observers only read it."""
+
+    # ---- who acts -------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def current_players(self) -> list[int]:
+        """Seats that must act now: one for turn-based play, several when simultaneous."""
+
+    @abc.abstractmethod
+    def is_terminal(self) -> bool:
+        """True once the episode is over."""
+
+    @abc.abstractmethod
+    def returns(self) -> list[float]:
+        """Final return of each seat (zero at non-terminal states)."""
+
+    def role(self, player: int) -> str:
+        """The role of ``player`` (for role-conditioned advantage estimates)."""
+        return f"player_{player}"
+
+    # ---- actions --------------------------------------------------------------------
+
+    def legal_actions(self, player: int) -> list[int]:
+        """Legal numeric actions of ``player``; empty when the game has no finite set."""
+        del player  # Unused: games without a finite action set.
+        return []
+
+    def action_to_string(self, player: int, action: Any) -> str:
+        """Canonical text of ``action``, the text a model should answer with."""
+        del player  # Unused by default.
+        return str(action)
+
+    def answer_formats(self) -> Sequence[AnswerFormat]:
+        """Answer conventions accepted from model text."""
+        return (
+            AnswerFormat.BOXED,
+            AnswerFormat.ANSWER_TAG,
+            AnswerFormat.BRACKET,
+            AnswerFormat.BARE,
+        )
+
+    def parse_action(self, player: int, text: str) -> ParseResult:
+        """Turn model text into a legal action, or say why it is not one.
+
+        The default extracts the last answer and matches it against
+        ``action_to_string`` of the legal actions; games with free-form actions
+        override ``parse_answer``.
+        """
+        answer, _ = extract_answer(text, self.answer_formats())
+        if answer is None:
+            return ParseResult.invalid(InvalidReason.NO_ACTION_TAG)
+        return self.parse_answer(player, answer)
+
+    def parse_answer(self, player: int, answer: str) -> ParseResult:
+        """Match an extracted answer against the legal actions' text."""
+        legal = {self.action_to_string(player, a): a for a in self.legal_actions(player)}
+        action = match_legal(answer, legal)
+        if action is None:
+            return ParseResult.invalid(
+                InvalidReason.UNPARSABLE, f"{answer[:80]!r} is not a legal move", answer
+            )
+        return ParseResult.legal(action, answer)
+
+    def check_numeric(self, player: int, action: int) -> ParseResult:
+        """Validate a numeric action index (numeric view)."""
+        if action in self.legal_actions(player):
+            return ParseResult.legal(action)
+        return ParseResult.invalid(
+            InvalidReason.ILLEGAL,
+            f"action {action} is not legal; legal: {self.legal_actions(player)}",
+        )
+
+    @abc.abstractmethod
+    def apply_action(self, player: int, action: Any) -> None:
+        """Apply a legal move of ``player`` (turn-based phases)."""
+
+    def apply_joint_action(self, actions: Mapping[int, Any]) -> None:
+        """Apply the moves of every current player at once (simultaneous phases)."""
+        for player in sorted(actions):
+            self.apply_action(player, actions[player])
+
+    def fallback_action(self, player: int, rng: np.random.Generator) -> Any:
+        """The move played for a player whose output was invalid under the penalty policy.
+
+        Default: a uniformly random legal action. Games with free-form actions override
+        this with their natural "pass".
+        """
+        legal = self.legal_actions(player)
+        if not legal:
+            raise NotImplementedError(
+                f"{type(self).__name__} has no finite action set: override fallback_action"
+            )
+        return legal[int(rng.integers(len(legal)))]
+
+    def forfeit_returns(self, loser: int) -> list[float]:
+        """Zero-sum returns when ``loser`` forfeits (invalid-move limit reached)."""
+        return forfeit_returns(self.num_players, loser)
+
+    # ---- observations ---------------------------------------------------------------
+
+    @property
+    @abc.abstractmethod
+    def num_players(self) -> int:
+        """Number of seats."""
+
+    @abc.abstractmethod
+    def observation_text(self, player: int) -> str:
+        """The text prompt that ``player`` sees (its own side only)."""
+
+    def observation_tensor(self, player: int) -> np.ndarray:
+        """The numeric observation of ``player``; games with a numeric view override."""
+        raise NotImplementedError(f"{type(self).__name__} has no numeric view")
+
+    def observation_extras(self, player: int) -> dict[str, Any]:
+        """Extra observation entries for the text view, e.g. ``{"image": ndarray}``."""
+        del player  # Unused by default.
+        return {}
+
+    def info(self, player: int) -> dict[str, Any]:
+        """Game-specific infos for ``player`` (gains, shaped terms, evidence)."""
+        del player  # Unused by default.
+        return {}
+
+    def render(self) -> str:
+        """A human-readable picture of the whole state (all hidden information shown)."""
+        return self.observation_text(0)
+
+
+def forfeit_returns(num_players: int, loser: int) -> list[float]:
+    """Zero-sum returns for a forfeit: the loser gets -1, the rest share +1."""
+    share = 1.0 / (num_players - 1)
+    return [-1.0 if p == loser else share for p in range(num_players)]
+
+
+class Game(abc.ABC):
+    """A configured game: static info plus a factory of initial states."""
+
+    #: Parameters accepted by the constructor, for docs and ``selfplay list``.
+    info: GameInfo
+
+    @abc.abstractmethod
+    def new_initial_state(self, rng: np.random.Generator) -> State:
+        """Start an episode; every random draw of the episode comes from ``rng``."""
+
+    def agent_name(self, player: int) -> str:
+        """PettingZoo agent id of a seat."""
+        return f"player_{player}"
+
+    def observation_extra_spaces(self) -> dict[str, Any]:
+        """Gymnasium spaces of ``State.observation_extras`` (text view), by key."""
+        return {}

@@ -1,0 +1,162 @@
+"""Extracting an action from model text.
+
+Language models wrap their move in different conventions: SPIRAL asks for ``\\boxed{...}``,
+TextArena for ``[action]``, MARS for ``<answer>...</answer>``, and plain prompts get a bare
+answer. ``extract_answer`` finds every well-formed answer in any of these formats and the
+last one wins, so reasoning that mentions candidate moves before the final answer is fine.
+Nothing here raises on model text: a failure is a ``ParseResult`` with a reason.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+__all__ = [
+    "AnswerFormat",
+    "InvalidReason",
+    "ParseResult",
+    "extract_answer",
+    "find_answers",
+    "match_legal",
+]
+
+
+class AnswerFormat(str, enum.Enum):
+    """The answer conventions the parser understands."""
+
+    BOXED = "boxed"  # SPIRAL, Vision-Zero: \boxed{...}
+    BRACKET = "bracket"  # TextArena: [...]
+    ANSWER_TAG = "answer_tag"  # MARS: <answer>...</answer>
+    BARE = "bare"  # the whole reply is the action
+
+
+class InvalidReason(str, enum.Enum):
+    """Why a move was rejected. The value is the prefix of the human-readable reason."""
+
+    NO_ACTION_TAG = "no action found"
+    UNPARSABLE = "unparseable"
+    ILLEGAL = "illegal"
+    NOT_YOUR_TURN = "not your turn"
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ParseResult:
+    """The outcome of parsing one move: an action, or a reason it is not one."""
+
+    action: Any = None
+    reason: InvalidReason | None = None
+    detail: str = ""
+    answer: str | None = None  # the extracted answer text, before matching
+
+    @property
+    def ok(self) -> bool:
+        """True when the move is legal and ``action`` holds it."""
+        return self.reason is None
+
+    @property
+    def message(self) -> str:
+        """Human-readable reason, e.g. ``"illegal: cell 4 is taken"``."""
+        if self.reason is None:
+            return ""
+        return f"{self.reason.value}: {self.detail}" if self.detail else self.reason.value
+
+    @classmethod
+    def legal(cls, action: Any, answer: str | None = None) -> ParseResult:
+        """A successfully parsed, legal move."""
+        return cls(action=action, answer=answer)
+
+    @classmethod
+    def invalid(
+        cls, reason: InvalidReason, detail: str = "", answer: str | None = None
+    ) -> ParseResult:
+        """A rejected move with its reason."""
+        return cls(reason=reason, detail=detail, answer=answer)
+
+
+ALL_FORMATS: tuple[AnswerFormat, ...] = (
+    AnswerFormat.BOXED,
+    AnswerFormat.ANSWER_TAG,
+    AnswerFormat.BRACKET,
+    AnswerFormat.BARE,
+)
+
+_ANSWER_TAG = re.compile(r"<answer>(.*?)</answer>", re.DOTALL | re.IGNORECASE)
+_THINK_BLOCK = re.compile(r"<think>.*?(</think>|$)", re.DOTALL | re.IGNORECASE)
+_BOXED_OPEN = re.compile(r"\\boxed\s*\{")
+_BRACKET = re.compile(r"\[([^\[\]\n]{1,200})\]")
+
+
+def _boxed_spans(text: str) -> Iterable[tuple[int, str]]:
+    """Yield ``(position, content)`` of each balanced ``\\boxed{...}``."""
+    for match in _BOXED_OPEN.finditer(text):
+        depth = 1
+        for i in range(match.end(), len(text)):
+            if text[i] == "{":
+                depth += 1
+            elif text[i] == "}":
+                depth -= 1
+                if depth == 0:
+                    yield match.start(), text[match.end() : i]
+                    break
+
+
+def find_answers(
+    text: str, formats: Sequence[AnswerFormat] = ALL_FORMATS
+) -> list[tuple[int, AnswerFormat, str]]:
+    """Every well-formed tagged answer in ``text`` as ``(position, format, content)``.
+
+    ``<think>`` blocks are ignored: a move considered while thinking is not an answer.
+    The bare format is not a tag and is handled by ``extract_answer``.
+    """
+    text = _THINK_BLOCK.sub(lambda m: " " * len(m.group(0)), text)
+    found: list[tuple[int, AnswerFormat, str]] = []
+    if AnswerFormat.BOXED in formats:
+        found += [(pos, AnswerFormat.BOXED, c) for pos, c in _boxed_spans(text)]
+    if AnswerFormat.ANSWER_TAG in formats:
+        found += [(m.start(), AnswerFormat.ANSWER_TAG, m.group(1)) for m in _ANSWER_TAG.finditer(text)]
+    if AnswerFormat.BRACKET in formats:
+        inside_other = [(p, p + len(c) + 8) for p, f, c in found]
+        for m in _BRACKET.finditer(text):
+            # a [..] inside \boxed{...} or <answer> belongs to that answer, not a new one
+            if not any(lo <= m.start() < hi for lo, hi in inside_other):
+                found.append((m.start(), AnswerFormat.BRACKET, m.group(1)))
+    found.sort(key=lambda item: item[0])
+    return found
+
+
+def extract_answer(
+    text: str, formats: Sequence[AnswerFormat] = ALL_FORMATS
+) -> tuple[str | None, AnswerFormat | None]:
+    """Return the last well-formed answer in ``text`` and its format.
+
+    When no tag is present and ``BARE`` is allowed, the whole reply (with any ``<think>``
+    block removed) is the answer. Returns ``(None, None)`` when nothing is found.
+    """
+    if not isinstance(text, str):
+        return None, None
+    answers = find_answers(text, formats)
+    if answers:
+        _, fmt, content = answers[-1]
+        return content.strip(), fmt
+    if AnswerFormat.BARE in formats:
+        bare = _THINK_BLOCK.sub("", text).strip()
+        if bare:
+            return bare, AnswerFormat.BARE
+    return None, None
+
+
+def _normalise(text: str) -> str:
+    return re.sub(r"\s+", " ", text.strip().strip(".").strip("'\"`*$").lower())
+
+
+def match_legal(answer: str, legal: dict[str, Any]) -> Any | None:
+    """Match ``answer`` against ``legal`` (text -> action), ignoring case and spacing."""
+    wanted = _normalise(answer)
+    for text, action in legal.items():
+        if _normalise(text) == wanted:
+            return action
+    return None

@@ -1,0 +1,167 @@
+"""The registry of games: ids to lazily imported ``module:attr`` entry points.
+
+Importing this module imports no game. ``make`` resolves the entry point on first use,
+so optional dependencies of one game never load for another. Third-party packages add
+games through the ``selfplay_envs.games`` entry-point group (name: env id, value:
+``"package.module:GameClass"``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import importlib
+from importlib import metadata
+from typing import Any
+
+from selfplay_envs.core.aec import GameEnv
+from selfplay_envs.core.episode import InvalidMovePolicy, View
+from selfplay_envs.core.errors import UnknownEnvError
+from selfplay_envs.core.game import Game
+from selfplay_envs.core.parallel import ParallelGameEnv
+
+__all__ = ["EnvSpec", "register", "make", "make_parallel", "make_game", "list_envs", "spec"]
+
+ENTRY_POINT_GROUP = "selfplay_envs.games"
+PETTINGZOO_NAMESPACE = "selfplay"
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class EnvSpec:
+    """A registered game: where its ``Game`` class lives and its default kwargs."""
+
+    id: str
+    entry_point: str
+    kwargs: dict[str, Any] = dataclasses.field(default_factory=dict)
+    description: str = ""
+
+    def load(self) -> type[Game]:
+        """Import and return the game class."""
+        module_name, _, attr = self.entry_point.partition(":")
+        return getattr(importlib.import_module(module_name), attr)
+
+
+_REGISTRY: dict[str, EnvSpec] = {}
+_entry_points_loaded = False
+
+
+def register(
+    env_id: str,
+    entry_point: str,
+    *,
+    kwargs: dict[str, Any] | None = None,
+    description: str = "",
+    override: bool = False,
+) -> None:
+    """Register a game under ``env_id`` (``name_vN``)."""
+    if ":" not in entry_point:
+        raise ValueError(f"expected entry_point 'module:attr', got {entry_point!r}")
+    if env_id in _REGISTRY and not override:
+        raise ValueError(f"expected a new env id, got {env_id!r}, already registered")
+    _REGISTRY[env_id] = EnvSpec(
+        id=env_id, entry_point=entry_point, kwargs=dict(kwargs or {}), description=description
+    )
+    _register_with_pettingzoo(env_id)
+
+
+def _load_entry_points() -> None:
+    global _entry_points_loaded
+    if _entry_points_loaded:
+        return
+    _entry_points_loaded = True
+    for entry in metadata.entry_points(group=ENTRY_POINT_GROUP):
+        if entry.name not in _REGISTRY:
+            register(entry.name, entry.value)
+
+
+def spec(env_id: str) -> EnvSpec:
+    """The spec of ``env_id``; unknown ids raise with the closest matches."""
+    _load_entry_points()
+    if env_id not in _REGISTRY:
+        close = difflib.get_close_matches(env_id, _REGISTRY, n=3)
+        hint = f"; did you mean {close}?" if close else ""
+        raise UnknownEnvError(
+            f"expected one of {sorted(_REGISTRY)}, got {env_id!r}{hint}"
+        )
+    return _REGISTRY[env_id]
+
+
+def list_envs() -> list[str]:
+    """Ids of every registered game, sorted."""
+    _load_entry_points()
+    return sorted(_REGISTRY)
+
+
+def make_game(env_id: str, **config: Any) -> Game:
+    """Build the rules object of ``env_id`` with ``config`` over its defaults."""
+    env_spec = spec(env_id)
+    return env_spec.load()(**{**env_spec.kwargs, **config})
+
+
+def make(
+    env_id: str,
+    *,
+    view: str | View = "text",
+    invalid_move: InvalidMovePolicy | dict[str, Any] | None = None,
+    render_mode: str | None = None,
+    max_attempts: int | None = None,
+    **config: Any,
+) -> GameEnv:
+    """Return the PettingZoo AEC env of ``env_id``; ``config`` goes to the game."""
+    return GameEnv(
+        make_game(env_id, **config),
+        view=view,
+        invalid_move=_policy(invalid_move),
+        render_mode=render_mode,
+        max_attempts=max_attempts,
+    )
+
+
+def make_parallel(
+    env_id: str,
+    *,
+    view: str | View = "text",
+    invalid_move: InvalidMovePolicy | dict[str, Any] | None = None,
+    render_mode: str | None = None,
+    max_attempts: int | None = None,
+    **config: Any,
+) -> ParallelGameEnv:
+    """Return the PettingZoo Parallel env of ``env_id``; ``config`` goes to the game."""
+    return ParallelGameEnv(
+        make_game(env_id, **config),
+        view=view,
+        invalid_move=_policy(invalid_move),
+        render_mode=render_mode,
+        max_attempts=max_attempts,
+    )
+
+
+def _policy(value: InvalidMovePolicy | dict[str, Any] | None) -> InvalidMovePolicy | None:
+    if isinstance(value, dict):
+        return InvalidMovePolicy(**value)
+    return value
+
+
+def _register_with_pettingzoo(env_id: str) -> None:
+    """Mirror the id into PettingZoo's registry when the installed version has one."""
+    try:
+        from pettingzoo.env_registry import registration
+    except ImportError:  # PettingZoo < 1.26 has no registry; ours still works.
+        return
+    pz_id = f"{PETTINGZOO_NAMESPACE}/{env_id}"
+    for env_type, factory in (("aec", make), ("parallel", make_parallel)):
+        registry = registration._get_registry(env_type)
+        if pz_id not in registry:
+            registration.register(env_type, pz_id, entry_point=_Factory(factory, env_id))
+
+
+@dataclasses.dataclass(frozen=True)
+class _Factory:
+    """A picklable ``**kwargs -> env`` callable bound to one id."""
+
+    make: Any
+    env_id: str
+
+    def __call__(self, **kwargs: Any) -> Any:
+        kwargs.pop("max_cycles", None)  # PettingZoo's generic kwarg; we truncate ourselves
+        return self.make(self.env_id, **kwargs)

@@ -1,0 +1,17 @@
+"""The built-in games, one folder each. A new game is one folder and one line here."""
+
+from __future__ import annotations
+
+from selfplay_envs.core.registry import register
+
+# env id -> "module:GameClass". Modules are imported on first ``make``, not here.
+BUILTIN_GAMES: dict[str, str] = {
+    "tic_tac_toe_v0": "selfplay_envs.games.tic_tac_toe.env:TicTacToeGame",
+    "kuhn_poker_v0": "selfplay_envs.games.kuhn_poker.env:KuhnPokerGame",
+}
+
+
+def register_builtin_games() -> None:
+    """Register every built-in game (idempotent)."""
+    for env_id, entry_point in BUILTIN_GAMES.items():
+        register(env_id, entry_point, override=True)

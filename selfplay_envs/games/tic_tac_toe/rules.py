@@ -1,0 +1,177 @@
+"""Tic-tac-toe rules, OpenSpiel's convention: ``x`` is player 0 and moves first.
+
+Cells are numbered row-major, as in OpenSpiel's ``tic_tac_toe``::
+
+    0 | 1 | 2
+    3 | 4 | 5
+    6 | 7 | 8
+
+PettingZoo's ``tictactoe_v3`` numbers cells column-major; we follow OpenSpiel so that
+action ids and returns can be checked against it move for move.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from selfplay_envs.core.game import State
+from selfplay_envs.core.parsing import InvalidReason, ParseResult
+
+NUM_CELLS = 9
+MARKS = ("x", "o")
+EMPTY = -1
+LINES = (
+    (0, 1, 2),
+    (3, 4, 5),
+    (6, 7, 8),
+    (0, 3, 6),
+    (1, 4, 7),
+    (2, 5, 8),
+    (0, 4, 8),
+    (2, 4, 6),
+)
+_CELL = re.compile(r"^(?:cell\s*)?(\d+)$", re.IGNORECASE)
+# OpenSpiel prints moves as "x(1,2)": row and column, 0-based.
+_ROW_COL = re.compile(
+    r"^[xo]?\s*\(?\s*(?:row\s*)?(\d+)\s*[, ]\s*(?:col(?:umn)?\s*)?(\d+)\s*\)?$",
+    re.IGNORECASE,
+)
+
+
+class TicTacToeState(State):
+    """A tic-tac-toe position. ``board[c]`` is the seat that marked cell c, or -1."""
+
+    def __init__(self) -> None:
+        self.board = [EMPTY] * NUM_CELLS
+        self.to_move = 0
+        self.winner: int | None = None
+        self.moves: list[int] = []
+
+    @property
+    def num_players(self) -> int:
+        """Two seats: 0 plays x, 1 plays o."""
+        return 2
+
+    def role(self, player: int) -> str:
+        """``"x"`` or ``"o"``."""
+        return MARKS[player]
+
+    def current_players(self) -> list[int]:
+        """The seat to move, or nobody once the game is over."""
+        return [] if self.is_terminal() else [self.to_move]
+
+    def is_terminal(self) -> bool:
+        """A line is complete or the board is full."""
+        return self.winner is not None or len(self.moves) == NUM_CELLS
+
+    def returns(self) -> list[float]:
+        """+1 / -1 for a win, 0 / 0 for a draw or an unfinished game."""
+        if self.winner is None:
+            return [0.0, 0.0]
+        return [1.0 if p == self.winner else -1.0 for p in range(2)]
+
+    def legal_actions(self, player: int) -> list[int]:
+        """Empty cells, ascending (none for the idle seat)."""
+        if player not in self.current_players():
+            return []
+        return [c for c in range(NUM_CELLS) if self.board[c] == EMPTY]
+
+    def action_to_string(self, player: int, action: int) -> str:
+        """The cell number; ``parse_answer`` also takes OpenSpiel's ``x(r,c)``."""
+        del player  # Same text for both seats.
+        return str(action)
+
+    def parse_answer(self, player: int, answer: str) -> ParseResult:
+        """A cell 0-8, or a row and column (0-based) as ``1,2`` / ``x(1,2)``."""
+        text = answer.strip().strip(".").strip()
+        cell = _parse_cell(text)
+        if cell is None:
+            return ParseResult.invalid(
+                InvalidReason.UNPARSABLE,
+                f"expected a cell 0-8 or 'row,col', got {text[:40]!r}",
+                answer,
+            )
+        return self._check(player, cell, answer)
+
+    def check_numeric(self, player: int, action: int) -> ParseResult:
+        """Validate a cell index."""
+        return self._check(player, action, None)
+
+    def _check(self, player: int, cell: int, answer: str | None) -> ParseResult:
+        if not 0 <= cell < NUM_CELLS:
+            detail = f"cell {cell} is off the board (0-8)"
+            return ParseResult.invalid(InvalidReason.ILLEGAL, detail, answer)
+        if self.board[cell] != EMPTY:
+            detail = f"cell {cell} is taken"
+            return ParseResult.invalid(InvalidReason.ILLEGAL, detail, answer)
+        del player  # The adapter only asks the seat to move.
+        return ParseResult.legal(cell, answer)
+
+    def apply_action(self, player: int, action: int) -> None:
+        """Mark ``action`` for ``player`` and pass the turn."""
+        self.board[action] = player
+        self.moves.append(action)
+        if _has_line(self.board, player):
+            self.winner = player
+        self.to_move = 1 - player
+
+    # ---- observations (the observer's side first, as PettingZoo classic) ---------------
+
+    def observation_tensor(self, player: int) -> np.ndarray:
+        """3x3x2 planes: the observer's marks, then the opponent's."""
+        board = np.asarray(self.board).reshape(3, 3)
+        planes = np.stack([board == player, board == 1 - player], axis=-1)
+        return planes.astype(np.float32)
+
+    def observation_text(self, player: int) -> str:
+        """The board, whose turn it is and the legal moves."""
+        lines = [
+            f"You are playing tic-tac-toe as '{MARKS[player]}'.",
+            "Cells are numbered 0-8, row by row; a number marks an empty cell.",
+            "",
+            board_to_string(self.board, numbered=True),
+            "",
+        ]
+        if self.is_terminal():
+            lines.append(f"The game is over. {self._result_text()}")
+        elif self.to_move == player:
+            legal = ", ".join(str(c) for c in self.legal_actions(player))
+            lines.append(f"It is your turn ('{MARKS[player]}'). Legal moves: {legal}.")
+        else:
+            lines.append(f"It is '{MARKS[self.to_move]}''s turn.")
+        return "\n".join(lines)
+
+    def render(self) -> str:
+        """The board with marks only."""
+        status = self._result_text() if self.is_terminal() else f"{MARKS[self.to_move]} to move"
+        return f"{board_to_string(self.board, numbered=False)}\n{status}"
+
+    def _result_text(self) -> str:
+        if self.winner is None:
+            return "Draw."
+        return f"'{MARKS[self.winner]}' wins."
+
+
+def _parse_cell(text: str) -> int | None:
+    if match := _CELL.match(text):
+        return int(match.group(1))
+    if match := _ROW_COL.match(text):
+        row, col = int(match.group(1)), int(match.group(2))
+        if row < 3 and col < 3:
+            return 3 * row + col
+    return None
+
+
+def _has_line(board: list[int], player: int) -> bool:
+    return any(all(board[c] == player for c in line) for line in LINES)
+
+
+def board_to_string(board: list[int], *, numbered: bool) -> str:
+    """Three rows of marks; empty cells show their number or ``.``."""
+    cells = [
+        MARKS[v] if v != EMPTY else (str(c) if numbered else ".")
+        for c, v in enumerate(board)
+    ]
+    return "\n---------\n".join(" | ".join(cells[r * 3 : r * 3 + 3]) for r in range(3))

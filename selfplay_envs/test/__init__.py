@@ -1,0 +1,10 @@
+"""The conformance suite, shipped in the package so third-party games can run it."""
+
+from selfplay_envs.test.conformance import (
+    check_env,
+    check_pickle_replay,
+    check_random_play,
+    check_rng_determinism,
+)
+
+__all__ = ["check_env", "check_pickle_replay", "check_random_play", "check_rng_determinism"]

@@ -1,0 +1,122 @@
+"""Checks every registered env must pass, in every view.
+
+``check_env`` runs PettingZoo's ``api_test``, ``parallel_api_test`` and ``seed_test``
+and adds ours: zero-sum returns at game end, pickle-and-replay, and RNG-state
+determinism as in Gymnasium's ``env_checker``.
+"""
+
+from __future__ import annotations
+
+import pickle
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from pettingzoo.test import api_test, parallel_api_test, seed_test
+from pettingzoo.utils.env import AECEnv
+
+from selfplay_envs.core.registry import make, make_parallel
+
+__all__ = ["check_env", "check_random_play", "check_pickle_replay", "check_rng_determinism"]
+
+
+def _random_action(env: AECEnv, agent: str, rng: np.random.Generator) -> Any:
+    """A seeded random action: a masked index, or junk text that is sometimes legal."""
+    info = env.infos[agent]
+    if "action_mask" in info:
+        legal = np.flatnonzero(info["action_mask"])
+        return int(rng.choice(legal)) if len(legal) else 0
+    legal_text = info.get("legal_actions")
+    if legal_text and rng.random() < 0.8:
+        return f"My move: \\boxed{{{legal_text[int(rng.integers(len(legal_text)))]}}}"
+    return "".join(rng.choice(list("abc [0-9]{}\\boxed"), size=int(rng.integers(1, 12))))
+
+
+def check_random_play(
+    env_fn: Callable[[], AECEnv], *, episodes: int = 5, seed: int = 0
+) -> list[dict[str, float]]:
+    """Play random episodes; each must end, with zero-sum returns if terminal."""
+    rng = np.random.default_rng(seed)
+    all_returns = []
+    for episode in range(episodes):
+        env = env_fn()
+        env.reset(seed=seed + episode)
+        totals = dict.fromkeys(env.possible_agents, 0.0)
+        steps = 0
+        for agent in env.agent_iter(max_iter=100_000):
+            _, reward, termination, truncation, _ = env.last()
+            totals[agent] += reward
+            action = None if termination or truncation else _random_action(env, agent, rng)
+            env.step(action)
+            steps += 1
+        assert not env.agents, f"episode {episode} did not end within 100000 steps"
+        if env.metadata.get("zero_sum", True):
+            total = sum(totals.values())
+            assert abs(total) < 1e-6, f"returns {totals} do not sum to zero"
+        all_returns.append(totals)
+    return all_returns
+
+
+def _play_recorded(env: AECEnv, actions: list[Any]) -> list[Any]:
+    observations = []
+    for action in actions:
+        env.step(action)
+        if env.agents:
+            observations.append(env.observe(env.agent_selection))
+    return observations
+
+
+def check_pickle_replay(env_fn: Callable[[], AECEnv], *, seed: int = 42) -> None:
+    """A pickled env replays the same moves to the same observations."""
+    env = env_fn()
+    env.reset(seed=seed)
+    rng = np.random.default_rng(seed)
+    actions = []
+    for agent in env.agent_iter(max_iter=6):
+        _, _, termination, truncation, _ = env.last()
+        if termination or truncation:
+            break
+        actions.append(_random_action(env, agent, rng))
+        env.step(actions[-1])
+    env = env_fn()
+    env.reset(seed=seed)
+    clone = pickle.loads(pickle.dumps(env))
+    first, second = _play_recorded(env, actions), _play_recorded(clone, actions)
+    assert len(first) == len(second)
+    for a, b in zip(first, second):
+        assert _equal(a, b), "pickled env diverged from the original"
+
+
+def check_rng_determinism(env_fn: Callable[[], AECEnv]) -> None:
+    """Same seed, same first observation and RNG state; another seed, another state."""
+    env_a, env_b = env_fn(), env_fn()
+    env_a.reset(seed=123)
+    env_b.reset(seed=123)
+    agent = env_a.agent_selection
+    assert _equal(env_a.observe(agent), env_b.observe(agent))
+    state_a = env_a._rng.bit_generator.state  # noqa: SLF001 - the adapter's own RNG
+    assert state_a == env_b._rng.bit_generator.state  # noqa: SLF001
+    env_b.reset(seed=456)
+    assert state_a != env_b._rng.bit_generator.state  # noqa: SLF001
+
+
+def _equal(a: Any, b: Any) -> bool:
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_equal(a[k], b[k]) for k in a)
+    if isinstance(a, np.ndarray):
+        return np.array_equal(a, b)
+    return a == b
+
+
+def check_env(env_id: str, view: str = "text", num_cycles: int = 200, **config: Any) -> None:
+    """Run the whole conformance suite on ``env_id`` in ``view``."""
+
+    def env_fn() -> AECEnv:
+        return make(env_id, view=view, **config)
+
+    api_test(env_fn(), num_cycles=num_cycles)
+    parallel_api_test(make_parallel(env_id, view=view, **config), num_cycles=num_cycles)
+    seed_test(env_fn, num_cycles=num_cycles)
+    check_random_play(env_fn)
+    check_pickle_replay(env_fn)
+    check_rng_determinism(env_fn)

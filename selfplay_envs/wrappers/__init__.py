@@ -1,0 +1,1 @@
+"""Wrappers: single-agent Gymnasium view, batched env."""
