@@ -62,6 +62,10 @@ class RandomPolicy:
     def __init__(self, seed: int | None = None):
         self.rng = np.random.default_rng(seed)
 
+    def reset(self, seed: int | None = None) -> None:
+        """Reseed, so a seeded episode replays the same moves."""
+        self.rng = np.random.default_rng(seed)
+
     def act(self, turns: Sequence[Turn]) -> list[Any]:
         """One uniformly random legal action per turn."""
         return [self._one(turn) for turn in turns]

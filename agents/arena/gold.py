@@ -1,0 +1,60 @@
+"""Game-specific gold standards next to the ratings.
+
+Ratings only rank the pool against itself; these numbers anchor it to something fixed:
+exact exploitability for Kuhn poker, loss rate against perfect play for tic-tac-toe,
+and the rates each game reports (score against the warrior pool, solve rate, exact
+match) through ``info["metrics"]``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+__all__ = ["gold_standards"]
+
+
+def gold_standards(
+    summary: dict[str, Any], records: Sequence[dict[str, Any]]
+) -> dict[str, dict[str, Any]]:
+    """Gold-standard numbers per game, for the agents of the run."""
+    gold: dict[str, dict[str, Any]] = {}
+    if "tic_tac_toe_v0" in summary:
+        gold["tic_tac_toe_v0"] = _loss_rate_vs(records, "tic_tac_toe_v0", "minimax")
+    if "kuhn_poker_v0" in summary:
+        gold["kuhn_poker_v0"] = _kuhn_exploitability(summary["kuhn_poker_v0"]["agents"])
+    for env_id, game in summary.items():
+        for spec, metrics in game["metrics"].items():
+            for name, value in metrics.items():
+                gold.setdefault(env_id, {})[f"{name} ({spec})"] = round(value, 4)
+    return gold
+
+
+def _loss_rate_vs(records, env_id: str, reference: str) -> dict[str, Any]:
+    """Share of games each agent lost against ``reference``."""
+    out = {}
+    for r in records:
+        if r["env_id"] != env_id or reference not in (r["a"], r["b"]):
+            continue
+        agent = r["b"] if r["a"] == reference else r["a"]
+        lost = r["score_a"] == (1.0 if r["a"] == reference else 0.0)
+        games, losses = out.get(agent, (0, 0))
+        out[agent] = (games + 1, losses + int(lost))
+    return {
+        f"loss rate vs {reference} ({agent})": round(losses / games, 4)
+        for agent, (games, losses) in sorted(out.items())
+    }
+
+
+def _kuhn_exploitability(agents: Sequence[str]) -> dict[str, Any]:
+    """Exact exploitability (NashConv / 2) of each agent's Kuhn strategy."""
+    from agents.analysis.kuhn import exploitability
+    from agents.arena.specs import build_policy
+
+    out = {}
+    for spec in agents:
+        if spec.startswith("llm:"):
+            continue  # querying an LLM on 12 states is possible but not free: opt-in
+        policy = build_policy(spec, "kuhn_poker_v0", seed=0, config={})
+        out[f"exploitability ({spec})"] = round(float(exploitability(policy)), 6)
+    return out

@@ -1,0 +1,184 @@
+"""Summaries, plots and the Markdown report of an arena run."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from agents.arena.runner import score_table
+from agents.arena.stats import Rating, bootstrap_ratings, weng_lin_update, wilson_interval
+
+__all__ = ["summarize", "write_report"]
+
+
+def _agents_of(records: Sequence[dict[str, Any]], env_id: str) -> list[str]:
+    names = {r["a"] for r in records if r["env_id"] == env_id}
+    names |= {r["b"] for r in records if r["env_id"] == env_id}
+    return sorted(names)
+
+
+def summarize(records: Sequence[dict[str, Any]], *, bootstrap: int = 200) -> dict[str, Any]:
+    """Per game: pairings with W/D/L and Wilson intervals, ratings with intervals."""
+    summary: dict[str, Any] = {}
+    table = score_table(records)
+    for env_id in sorted({r["env_id"] for r in records}):
+        agents = _agents_of(records, env_id)
+        pairings = []
+        for (game, a, b), (w, d, l) in sorted(table.items()):
+            if game != env_id:
+                continue
+            n = int(w + d + l)
+            low, high = wilson_interval(w + 0.5 * d, n)
+            pairings.append(
+                {"a": a, "b": b, "wins": int(w), "draws": int(d), "losses": int(l),
+                 "games": n, "score": (w + 0.5 * d) / n, "score_low": low, "score_high": high}
+            )
+        games = [
+            (agents.index(r["a"]), agents.index(r["b"]), r["score_a"])
+            for r in records
+            if r["env_id"] == env_id
+        ]
+        ratings, low, high = bootstrap_ratings(games, len(agents), samples=bootstrap)
+        summary[env_id] = {
+            "agents": agents,
+            "pairings": pairings,
+            "ratings": {
+                a: {"elo": float(ratings[i]), "low": float(low[i]), "high": float(high[i])}
+                for i, a in enumerate(agents)
+            },
+            "skill": _team_skill(records, env_id, agents),
+            "metrics": _metric_means(records, env_id),
+        }
+    return summary
+
+
+def _team_skill(records, env_id, agents) -> dict[str, dict[str, float]]:
+    """Weng-Lin (OpenSkill) ratings, played in record order; meant for team games."""
+    ratings = {a: Rating() for a in agents}
+    ordered = sorted(
+        (r for r in records if r["env_id"] == env_id), key=lambda r: (r["index"], r["key"])
+    )
+    for r in ordered:
+        rank_a = 0 if r["score_a"] > 0.5 else 1 if r["score_a"] < 0.5 else 0
+        rank_b = 0 if r["score_a"] < 0.5 else 1 if r["score_a"] > 0.5 else 0
+        (new_a,), (new_b,) = weng_lin_update(
+            [[ratings[r["a"]]], [ratings[r["b"]]]], [rank_a, rank_b]
+        )
+        ratings[r["a"]], ratings[r["b"]] = new_a, new_b
+    return {a: {"mu": x.mu, "sigma": x.sigma, "ordinal": x.conservative} for a, x in ratings.items()}
+
+
+def _metric_means(records, env_id) -> dict[str, dict[str, float]]:
+    """Mean of each game-reported metric per agent (e.g. exact match, solve rate)."""
+    sums: dict[str, dict[str, list[float]]] = {}
+    for r in records:
+        if r["env_id"] != env_id:
+            continue
+        for side, spec in (("a", r["a"]), ("b", r["b"])):
+            for name, value in r.get("metrics", {}).get(side, {}).items():
+                sums.setdefault(spec, {}).setdefault(name, []).append(value)
+    return {
+        spec: {name: float(np.mean(values)) for name, values in metrics.items()}
+        for spec, metrics in sums.items()
+    }
+
+
+def write_report(run_dir: Path, summary: dict[str, Any], gold: dict[str, Any]) -> list[Path]:
+    """Write summary.json, summary.csv, the PNG plots and report.md; return the paths."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    paths = [run_dir / "summary.json", run_dir / "summary.csv"]
+    paths[0].write_text(json.dumps({"games": summary, "gold": gold}, indent=2, sort_keys=True))
+    with paths[1].open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["env_id", "a", "b", "games", "wins", "draws", "losses",
+                         "score", "score_low", "score_high"])
+        for env_id, game in summary.items():
+            for p in game["pairings"]:
+                writer.writerow([env_id, p["a"], p["b"], p["games"], p["wins"], p["draws"],
+                                 p["losses"], f"{p['score']:.4f}", f"{p['score_low']:.4f}",
+                                 f"{p['score_high']:.4f}"])
+    paths += _plots(run_dir, summary)
+    paths.append(_markdown(run_dir, summary, gold))
+    return paths
+
+
+def _plots(run_dir: Path, summary: dict[str, Any]) -> list[Path]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    games = list(summary)
+    fig, axes = plt.subplots(len(games), 1, figsize=(7, 1.2 + 0.5 * sum(
+        len(summary[g]["agents"]) for g in games)), squeeze=False)
+    for ax, env_id in zip(axes[:, 0], games):
+        ratings = summary[env_id]["ratings"]
+        names = sorted(ratings, key=lambda a: ratings[a]["elo"])
+        elo = np.array([ratings[a]["elo"] for a in names])
+        err = np.array([[elo[i] - ratings[a]["low"], ratings[a]["high"] - elo[i]]
+                        for i, a in enumerate(names)]).T
+        ax.errorbar(elo, range(len(names)), xerr=np.maximum(err, 0), fmt="o", capsize=4)
+        ax.set_yticks(range(len(names)), names)
+        ax.set_title(f"{env_id}: Bradley-Terry rating (Elo), 95% bootstrap interval")
+        ax.axvline(0, color="grey", lw=0.5)
+    fig.tight_layout()
+    ratings_path = run_dir / "ratings.png"
+    fig.savefig(ratings_path, dpi=100)
+    plt.close(fig)
+
+    fig, axes = plt.subplots(1, len(games), figsize=(4.2 * len(games), 4), squeeze=False)
+    for ax, env_id in zip(axes[0], games):
+        agents = summary[env_id]["agents"]
+        matrix = np.full((len(agents), len(agents)), np.nan)
+        for p in summary[env_id]["pairings"]:
+            i, j = agents.index(p["a"]), agents.index(p["b"])
+            matrix[i, j], matrix[j, i] = p["score"], 1 - p["score"]
+        image = ax.imshow(matrix, vmin=0, vmax=1, cmap="RdYlGn")
+        ax.set_xticks(range(len(agents)), agents, rotation=45, ha="right")
+        ax.set_yticks(range(len(agents)), agents)
+        for (i, j), value in np.ndenumerate(matrix):
+            if not np.isnan(value):
+                ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=8)
+        ax.set_title(f"{env_id}\nrow's score vs column")
+    fig.colorbar(image, ax=axes[0].tolist(), shrink=0.8)
+    matrix_path = run_dir / "winrate_matrix.png"
+    fig.savefig(matrix_path, dpi=100, bbox_inches="tight")
+    plt.close(fig)
+    return [ratings_path, matrix_path]
+
+
+def _markdown(run_dir: Path, summary: dict[str, Any], gold: dict[str, Any]) -> Path:
+    lines = ["# Arena report", "", "![ratings](ratings.png)", "",
+             "![win-rate matrix](winrate_matrix.png)", ""]
+    for env_id, game in summary.items():
+        lines += [f"## {env_id}", "", "| agent | Elo | 95% CI | OpenSkill ordinal |",
+                  "|---|---|---|---|"]
+        ratings = game["ratings"]
+        for agent in sorted(ratings, key=lambda a: -ratings[a]["elo"]):
+            r = ratings[agent]
+            lines.append(f"| {agent} | {r['elo']:+.0f} | [{r['low']:+.0f}, {r['high']:+.0f}] "
+                         f"| {game['skill'][agent]['ordinal']:.1f} |")
+        lines += ["", "| a | b | games | W-D-L of a | score of a (95% Wilson) |",
+                  "|---|---|---|---|---|"]
+        for p in game["pairings"]:
+            lines.append(f"| {p['a']} | {p['b']} | {p['games']} | {p['wins']}-{p['draws']}-"
+                         f"{p['losses']} | {p['score']:.2f} [{p['score_low']:.2f}, "
+                         f"{p['score_high']:.2f}] |")
+        if game["metrics"]:
+            lines += ["", "Game metrics (mean per agent):", ""]
+            for spec, metrics in sorted(game["metrics"].items()):
+                text = ", ".join(f"{k} = {v:.3f}" for k, v in sorted(metrics.items()))
+                lines.append(f"- {spec}: {text}")
+        if env_id in gold:
+            lines += ["", "Gold standard:", ""]
+            for name, value in gold[env_id].items():
+                lines.append(f"- {name}: {value}")
+        lines.append("")
+    path = run_dir / "report.md"
+    path.write_text("\n".join(lines))
+    return path

@@ -1,0 +1,62 @@
+"""Turning agent specifications into policies.
+
+A spec is one of:
+
+* a fixed opponent name of the game, e.g. ``"minimax"`` or ``"random"``;
+* ``"module:object"``: a ``Policy`` instance, or a factory called with ``seed=``;
+* ``"llm:BACKEND:MODEL"``: an ``LLMPolicy`` on that inference backend, e.g.
+  ``"llm:transformers:/models/qwen"`` or ``"llm:openai:http://127.0.0.1:8000/v1#model"``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from typing import Any
+
+from agents.opponents import list_opponents, make_opponent
+from agents.policy import Policy, policy_from_callable
+
+__all__ = ["build_policy", "supports"]
+
+_LLM_CACHE: dict[str, Policy] = {}
+
+
+def supports(spec: str, env_id: str) -> bool:
+    """Whether ``spec`` can play ``env_id`` (fixed opponents exist per game)."""
+    if spec.startswith("llm:") or ":" in spec:
+        return True
+    return spec in list_opponents(env_id)
+
+
+def build_policy(spec: str, env_id: str, *, seed: int, config: dict[str, Any]) -> Policy:
+    """A fresh, seeded policy for one game; LLM policies are built once per process."""
+    if spec.startswith("llm:"):
+        if spec not in _LLM_CACHE:
+            _LLM_CACHE[spec] = _llm_policy(spec)
+        return _LLM_CACHE[spec]
+    if ":" in spec:
+        module_name, _, attr = spec.partition(":")
+        obj = getattr(importlib.import_module(module_name), attr)
+        if not isinstance(obj, type) and isinstance(obj, Policy):
+            return obj  # an instance (a class also has .name and .act)
+        if _is_factory(obj):
+            return policy_from_callable(obj(seed=seed))
+        return policy_from_callable(obj)  # a plain f(observation, info) -> action
+    return make_opponent(env_id, spec, seed=seed, **config)
+
+
+def _is_factory(obj: Any) -> bool:
+    if isinstance(obj, type):
+        return True
+    try:
+        return "seed" in inspect.signature(obj).parameters
+    except (TypeError, ValueError):  # builtins without a signature
+        return False
+
+
+def _llm_policy(spec: str) -> Policy:
+    _, backend, model = spec.split(":", 2)
+    from agents import llm  # heavy: torch/transformers load only for LLM agents
+
+    return llm.policy_from_spec(backend, model)

@@ -1,0 +1,751 @@
+"""An exact, fast ICWS'94 MARS that reproduces pMARS 0.9.4 battle for battle.
+
+The interpreter is a numba kernel (``mars_kernel.py``); a whole battle, every round, runs
+in one jitted call. This module validates inputs, packs warriors into flat arrays and
+unpacks the results.
+
+What "exact" covers, all as in pMARS ``sim.c`` / ``pos.c`` (built with ``-DEXT94
+-DPERMUTATE -DRWLIMIT``):
+
+* the in-register evaluation order: the A operand, increments included, is evaluated
+  before the B operand; an immediate B operand reads the core cell at the program counter
+  (so it sees the A operand's increments) while an immediate A operand is the fetched copy;
+* DIV/MOD by zero kill the process, with ``.F``/``.X``/``.I`` still writing the other
+  half; DJN tests the B register (the value before the decrement);
+* the step counter: a round lasts ``W * max_cycles`` steps, and each death shrinks the
+  remaining count as pMARS does (``c = c - 1 - (c - 1) / alive``, then once more);
+* placement (Park-Miller RNG, ``posit()``/``npos()`` for 3+ warriors, ``-P`` permutation),
+  the start order rotating each round, P-space (cell 0 = last round's result, starting at
+  ``core_size - 1``), read/write limit folding, and the ``(W*W-1)/S`` score.
+
+Cycles and steps: a *step* is one warrior executing one instruction. A *cycle* is one
+step of every living warrior; the cycle of a step is ``max_cycles - ceil(c / alive)``,
+where ``c`` is pMARS's remaining step counter at that step (0 for the first step of a
+round, ``max_cycles - 1`` for the last one of a round that times out).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import secrets
+from collections.abc import Sequence
+
+import numba
+import numpy as np
+
+from selfplay_envs.games.core_war import mars_kernel as _k
+from selfplay_envs.games.core_war.instructions import (
+    Instruction,
+    Mode,
+    Modifier,
+    Opcode,
+    Warrior,
+)
+
+__all__ = [
+    "BattleJob",
+    "BattleResult",
+    "Mars",
+    "MarsSettings",
+    "RoundSummary",
+    "battle",
+    "battle_many",
+    "default_pspace_size",
+]
+
+_MAX_SEED = _k.PARK_MILLER_MODULUS - 1  # largest state of the Park-Miller generator
+
+
+def _check_int(name: str, value: object, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise ValueError(f"expected an integer {name}, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"expected {name} >= {minimum}, got {value}")
+
+
+def default_pspace_size(core_size: int) -> int:
+    """pMARS's default P-space size: ``core_size / i`` for the largest ``i <= 16``
+    that divides the core size (500 for 8000)."""
+    for i in range(16, 0, -1):
+        if core_size % i == 0:
+            return core_size // i
+    raise AssertionError("unreachable: 1 divides every integer")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class MarsSettings:
+    """Simulator parameters; the defaults are the ICWS'94 KOTH hill (pMARS defaults).
+
+    Attributes:
+        core_size: Number of core cells (pMARS ``-s``).
+        max_cycles: Cycles before a round is a tie (``-c``).
+        max_processes: Process limit per warrior (``-p``).
+        max_length: Longest warrior allowed (``-l``).
+        min_distance: Least distance between two warriors' first cells (``-d``);
+            pMARS requires it to be at least ``max_length``.
+        read_limit: Read limit (``-R``); None means ``core_size`` (no folding).
+        write_limit: Write limit (``-W``); None means ``core_size``.
+        pspace_size: P-space cells per warrior (``-S``); None means
+            :func:`default_pspace_size`.
+    """
+
+    core_size: int = 8000
+    max_cycles: int = 80000
+    max_processes: int = 8000
+    max_length: int = 100
+    min_distance: int = 100
+    read_limit: int | None = None
+    write_limit: int | None = None
+    pspace_size: int | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("core_size", "max_cycles", "max_processes", "max_length"):
+            _check_int(name, getattr(self, name), 1)
+        _check_int("core_size", self.core_size, 2)
+        _check_int("min_distance", self.min_distance, self.max_length)
+        for name in ("read_limit", "write_limit"):
+            value = getattr(self, name)
+            if value is None:
+                continue
+            _check_int(name, value, 1)
+            if self.core_size % value:
+                raise ValueError(
+                    f"expected {name} dividing core_size {self.core_size}, got {value}"
+                )
+        if self.pspace_size is not None:
+            _check_int("pspace_size", self.pspace_size, 1)
+            if self.pspace_size > self.core_size:
+                raise ValueError(
+                    f"expected pspace_size <= core_size {self.core_size}, "
+                    f"got {self.pspace_size}"
+                )
+
+    @property
+    def effective_read_limit(self) -> int:
+        """The read limit with None resolved to the core size."""
+        return self.core_size if self.read_limit is None else self.read_limit
+
+    @property
+    def effective_write_limit(self) -> int:
+        """The write limit with None resolved to the core size."""
+        return self.core_size if self.write_limit is None else self.write_limit
+
+    @property
+    def effective_pspace_size(self) -> int:
+        """The P-space size with None resolved to pMARS's default."""
+        if self.pspace_size is None:
+            return default_pspace_size(self.core_size)
+        return self.pspace_size
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class RoundSummary:
+    """One round of a battle, for battle logs.
+
+    Attributes:
+        index: Round number, from 0.
+        positions: Core address of each warrior's first instruction.
+        first: Index of the warrior that executed first.
+        survivors: Whether each warrior was alive at the end of the round.
+        cycles: Cycles run: ``max_cycles`` for a round that timed out, else the cycle
+            in which the deciding death happened, plus one.
+        death_cycles: Cycle in which each warrior died, None for survivors.
+    """
+
+    index: int
+    positions: tuple[int, ...]
+    first: int
+    survivors: tuple[bool, ...]
+    cycles: int
+    death_cycles: tuple[int | None, ...]
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class BattleResult:
+    """Outcome of :func:`battle`; per-warrior tuples follow the order of the warriors.
+
+    Attributes:
+        rounds: Rounds fought.
+        wins: Rounds each warrior survived alone (pMARS ``score[0]``).
+        ties: Rounds each warrior survived together with others.
+        losses: Rounds each warrior died in.
+        scores: pMARS score: each survivor of a round gets ``(W*W-1) // S`` points,
+            W warriors and S survivors (3 per win, 1 per tie with two warriors).
+        results: pMARS's ``-b -k`` melee line per warrior: rounds survived alone, with
+            1 other, ..., with W-1 others, then losses (W+1 numbers summing to rounds).
+        survival: DRQ survival-share fitness per warrior when ``track_survival``, else
+            None; see :func:`battle`.
+        steps: Instructions executed over all rounds (warrior-steps).
+        positions: ``(rounds, W)`` load address of each warrior in each round.
+        first: ``(rounds,)`` warrior that moved first in each round.
+        death_cycles: ``(rounds, W)`` cycle of death, -1 for survivors.
+        cycles: ``(rounds,)`` cycles run in each round (see :class:`RoundSummary`).
+    """
+
+    rounds: int
+    wins: tuple[int, ...]
+    ties: tuple[int, ...]
+    losses: tuple[int, ...]
+    scores: tuple[int, ...]
+    results: tuple[tuple[int, ...], ...]
+    survival: tuple[float, ...] | None
+    steps: int
+    positions: np.ndarray = dataclasses.field(compare=False, repr=False)
+    first: np.ndarray = dataclasses.field(compare=False, repr=False)
+    death_cycles: np.ndarray = dataclasses.field(compare=False, repr=False)
+    cycles: np.ndarray = dataclasses.field(compare=False, repr=False)
+
+    @functools.cached_property
+    def round_log(self) -> tuple[RoundSummary, ...]:
+        """Per-round summaries, built on first access."""
+        log = []
+        for r in range(self.rounds):
+            deaths = self.death_cycles[r].tolist()
+            log.append(
+                RoundSummary(
+                    index=r,
+                    positions=tuple(self.positions[r].tolist()),
+                    first=int(self.first[r]),
+                    survivors=tuple(d < 0 for d in deaths),
+                    cycles=int(self.cycles[r]),
+                    death_cycles=tuple(None if d < 0 else d for d in deaths),
+                )
+            )
+        return tuple(log)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class BattleJob:
+    """The arguments of one :func:`battle` call, for :func:`battle_many`."""
+
+    warriors: Sequence[Warrior]
+    rounds: int
+    settings: MarsSettings = MarsSettings()
+    fixed_position: int | None = None
+    seed: int | None = None
+    permutate: bool = False
+    track_survival: bool = False
+
+
+# --------------------------------------------------------------------------- battles
+
+
+def battle(
+    warriors: Sequence[Warrior],
+    rounds: int,
+    settings: MarsSettings = MarsSettings(),  # noqa: B008 - frozen, safe to share
+    *,
+    fixed_position: int | None = None,
+    seed: int | None = None,
+    permutate: bool = False,
+    track_survival: bool = False,
+) -> BattleResult:
+    """Fight ``rounds`` rounds between ``warriors``, exactly as pMARS would.
+
+    Warrior 1 always loads at address 0. Where the others load comes from the RNG seed:
+    with ``fixed_position=P`` (pMARS ``-F P``) the seed is ``P - min_distance``, so a
+    two-warrior battle puts warrior 2 at P in round 1; with ``seed`` it is the RNG's
+    internal state directly (pMARS seeds it from the clock); with neither, a random one.
+    The first warrior to move rotates each round (warrior 1 in round 1).
+
+    Args:
+        warriors: One or more warriors (pMARS compatible only for 2..36).
+        rounds: Number of rounds, at least 1.
+        settings: Simulator parameters.
+        fixed_position: pMARS ``-F``; at least ``min_distance``.
+        seed: Internal RNG state in ``[0, 2**31 - 2]``; exclusive with
+            ``fixed_position``.
+        permutate: pMARS ``-P`` (two warriors only): each round draws, without
+            replacement, one of the ``2 * (core_size - 2 * min_distance + 1)``
+            (position, first mover) pairs; with that many rounds every pair is played
+            once. With ``fixed_position`` the seed is ``2 * (P - min_distance)``.
+        track_survival: Also compute DRQ's survival-share fitness: in a round of
+            ``T = max_cycles`` cycles with N warriors, warrior i scores
+            ``(N / T) * sum_{t<T} alive_i(t) / n_alive(t)``, averaged over rounds.
+            ``alive_i(t)`` is 1 for cycles before the one in which warrior i died (see
+            the module docstring for cycles) and for every cycle up to T once it is the
+            last one standing; survivors of a round that timed out count all T cycles.
+            Shares of one round sum to N unless every warrior died.
+
+    Returns:
+        The :class:`BattleResult`.
+
+    Raises:
+        ValueError: On invalid warriors, settings or arguments.
+    """
+    job = BattleJob(
+        warriors=warriors,
+        rounds=rounds,
+        settings=settings,
+        fixed_position=fixed_position,
+        seed=seed,
+        permutate=permutate,
+        track_survival=track_survival,
+    )
+    packed = _Packed.from_jobs([job])
+    p = packed.params[0]
+    steps = _k.battle_kernel(
+        packed.w_ins, packed.w_af, packed.w_bf, packed.w_off, packed.w_len,
+        packed.w_start, packed.ps_index, p[0], p[1], p[2], p[3], p[4], p[5], p[6],
+        p[7], p[8], p[9], bool(p[10]), packed.scores, packed.death, packed.cycles,
+        packed.pos, packed.first,
+    )  # fmt: skip
+    packed.steps[0] = steps
+    return packed.result(0, job)
+
+
+def battle_many(
+    jobs: Sequence[BattleJob], workers: int | None = None
+) -> list[BattleResult]:
+    """Run many battles on all cores; results equal ``[battle(...) for job in jobs]``.
+
+    One jitted ``prange`` loop runs one battle per iteration, dynamically scheduled one
+    battle at a time (battles differ a lot in length). Threads beat a process pool here:
+    no pickling, no per-process start-up or cache loading, and the kernel releases the
+    GIL for its whole run.
+
+    Args:
+        jobs: The battles to fight.
+        workers: Threads to use; None means numba's default (all cores).
+
+    Returns:
+        One :class:`BattleResult` per job, in order.
+
+    Raises:
+        ValueError: On an invalid job (nothing runs then).
+    """
+    jobs = list(jobs)
+    if not jobs:
+        return []
+    packed = _Packed.from_jobs(jobs)
+    threads = numba.get_num_threads()
+    if workers is not None:
+        _check_int("workers", workers, 1)
+        numba.set_num_threads(min(workers, numba.config.NUMBA_NUM_THREADS))
+    old_chunk = numba.set_parallel_chunksize(1)
+    try:
+        _k.battle_many_kernel(
+            packed.params, packed.w_ins, packed.w_af, packed.w_bf, packed.w_off,
+            packed.w_len, packed.w_start, packed.ps_index, packed.warrior_base,
+            packed.score_base, packed.round_base, packed.scores, packed.death,
+            packed.cycles, packed.pos, packed.first, packed.steps,
+        )  # fmt: skip
+    finally:
+        numba.set_parallel_chunksize(old_chunk)
+        numba.set_num_threads(threads)
+    return [packed.result(j, job) for j, job in enumerate(jobs)]
+
+
+# --------------------------------------------------------------------------- packing
+
+
+@dataclasses.dataclass
+class _Packed:
+    """Jobs flattened into the arrays the kernels take, plus their output buffers."""
+
+    params: np.ndarray
+    w_ins: np.ndarray
+    w_af: np.ndarray
+    w_bf: np.ndarray
+    w_off: np.ndarray
+    w_len: np.ndarray
+    w_start: np.ndarray
+    ps_index: np.ndarray
+    warrior_base: np.ndarray
+    score_base: np.ndarray
+    round_base: np.ndarray
+    scores: np.ndarray
+    death: np.ndarray
+    cycles: np.ndarray
+    pos: np.ndarray
+    first: np.ndarray
+    steps: np.ndarray
+
+    @classmethod
+    def from_jobs(cls, jobs: Sequence[BattleJob]) -> _Packed:
+        params = np.zeros((len(jobs), 11), np.int64)
+        codes: list[np.ndarray] = []
+        lens: list[int] = []
+        starts: list[int] = []
+        ps_index: list[int] = []
+        warrior_base = [0]
+        score_base = [0]
+        round_base = [0]
+        death_size = 0
+        for j, job in enumerate(jobs):
+            n_pspaces, seed = _check_job(job)
+            s = job.settings
+            params[j] = (
+                n_pspaces, s.core_size, s.max_cycles, s.max_processes, s.min_distance,
+                s.effective_read_limit, s.effective_write_limit,
+                s.effective_pspace_size, job.rounds, seed, int(job.permutate),
+            )  # fmt: skip
+            for w in job.warriors:
+                codes.append(_encode_warrior(w, s.core_size))
+                lens.append(len(w))
+                starts.append(w.start)
+            ps_index.extend(_pspace_indices(job.warriors))
+            n = len(job.warriors)
+            warrior_base.append(warrior_base[-1] + n)
+            score_base.append(score_base[-1] + n * (2 * n - 1))
+            round_base.append(round_base[-1] + job.rounds)
+            death_size += job.rounds * n
+        code = np.concatenate(codes, axis=0)
+        offsets = np.zeros(len(lens), np.int64)
+        offsets[1:] = np.cumsum(lens)[:-1]
+        return cls(
+            params=params,
+            w_ins=np.ascontiguousarray(code[:, 0]),
+            w_af=np.ascontiguousarray(code[:, 1]),
+            w_bf=np.ascontiguousarray(code[:, 2]),
+            w_off=offsets,
+            w_len=np.asarray(lens, np.int64),
+            w_start=np.asarray(starts, np.int64),
+            ps_index=np.asarray(ps_index, np.int64),
+            warrior_base=np.asarray(warrior_base, np.int64),
+            score_base=np.asarray(score_base, np.int64),
+            round_base=np.asarray(round_base, np.int64),
+            scores=np.zeros(score_base[-1], np.int64),
+            death=np.zeros(death_size, np.int64),
+            cycles=np.zeros(round_base[-1], np.int64),
+            pos=np.zeros(death_size, np.int64),
+            first=np.zeros(round_base[-1], np.int64),
+            steps=np.zeros(len(jobs), np.int64),
+        )
+
+    def result(self, j: int, job: BattleJob) -> BattleResult:
+        n = len(job.warriors)
+        rounds = job.rounds
+        r0, r1 = int(self.round_base[j]), int(self.round_base[j + 1])
+        slots = self.scores[self.score_base[j] : self.score_base[j + 1]].reshape(
+            n, 2 * n - 1
+        )
+        results = tuple(
+            tuple(int(x) for x in row[:n]) + (int(row[n:].sum()),) for row in slots
+        )
+        points = [(n * n - 1) // s for s in range(1, n + 1)]
+        death = self.death[r0 * n : r1 * n].reshape(rounds, n)
+        survival = None
+        if job.track_survival:
+            shares = _k.survival_shares(
+                self.death[r0 * n : r1 * n], n, rounds, job.settings.max_cycles
+            )
+            survival = tuple(float(x) for x in shares)
+        return BattleResult(
+            rounds=rounds,
+            wins=tuple(r[0] for r in results),
+            ties=tuple(sum(r[1:n]) for r in results),
+            losses=tuple(r[n] for r in results),
+            scores=tuple(sum(c * p for c, p in zip(r, points)) for r in results),
+            results=results,
+            survival=survival,
+            steps=int(self.steps[j]),
+            positions=_frozen(self.pos[r0 * n : r1 * n].reshape(rounds, n)),
+            first=_frozen(self.first[r0:r1]),
+            death_cycles=_frozen(death),
+            cycles=_frozen(self.cycles[r0:r1]),
+        )
+
+
+def _frozen(array: np.ndarray) -> np.ndarray:
+    array = array.copy()
+    array.flags.writeable = False
+    return array
+
+
+def _check_job(job: BattleJob) -> tuple[int, int]:
+    """Validate a job; return its number of P-spaces and its internal seed."""
+    s = job.settings
+    if not isinstance(s, MarsSettings):
+        raise ValueError(f"expected MarsSettings, got {type(s).__name__}")
+    n = len(job.warriors)
+    _check_int("number of warriors", n, 1)
+    _check_int("rounds", job.rounds, 1)
+    if s.core_size < n * s.min_distance:
+        raise ValueError(
+            f"expected core_size >= warriors * min_distance = {n * s.min_distance}, "
+            f"got {s.core_size}"
+        )
+    for i, w in enumerate(job.warriors):
+        _check_warrior(i, w, s)
+    if job.permutate and n != 2:
+        raise ValueError(f"expected 2 warriors with permutate, got {n}")
+    return len(set(_pspace_indices(job.warriors))), _internal_seed(job)
+
+
+def _internal_seed(job: BattleJob) -> int:
+    s = job.settings
+    if job.fixed_position is not None and job.seed is not None:
+        raise ValueError(
+            f"expected fixed_position or seed, not both; got fixed_position="
+            f"{job.fixed_position} and seed={job.seed}"
+        )
+    if job.fixed_position is not None:
+        _check_int("fixed_position", job.fixed_position, s.min_distance)
+        if job.fixed_position >= 1 << 30:
+            raise ValueError(
+                f"expected fixed_position < 2**30, got {job.fixed_position}"
+            )
+        seed = job.fixed_position - s.min_distance
+        return seed * len(job.warriors) if job.permutate else seed
+    if job.seed is not None:
+        _check_int("seed", job.seed, 0)
+        if job.seed > _MAX_SEED:
+            raise ValueError(f"expected seed <= {_MAX_SEED}, got {job.seed}")
+        return int(job.seed)
+    return 1 + secrets.randbelow(_MAX_SEED)
+
+
+def _check_warrior(i: int, w: Warrior, s: MarsSettings) -> None:
+    if not isinstance(w, Warrior):
+        raise ValueError(f"expected a Warrior for warrior {i}, got {type(w).__name__}")
+    if not 1 <= len(w) <= s.max_length:
+        raise ValueError(
+            f"expected 1..{s.max_length} instructions in warrior {i} ({w.name}), "
+            f"got {len(w)}"
+        )
+    if not isinstance(w.start, int) or not 0 <= w.start < len(w):
+        raise ValueError(
+            f"expected a start offset in [0, {len(w)}) for warrior {i} ({w.name}), "
+            f"got {w.start!r}"
+        )
+
+
+def _pspace_indices(warriors: Sequence[Warrior]) -> list[int]:
+    """P-space of each warrior: warriors with equal PINs share one, as in pMARS."""
+    index: list[int] = []
+    by_pin: dict[int, int] = {}
+    count = 0
+    for w in warriors:
+        if w.pin is None:
+            index.append(count)
+            count += 1
+        else:
+            if w.pin not in by_pin:
+                by_pin[w.pin] = count
+                count += 1
+            index.append(by_pin[w.pin])
+    return index
+
+
+def _encode_warrior(w: Warrior, core_size: int) -> np.ndarray:
+    code = np.zeros((len(w), 3), np.int32)
+    for i, ins in enumerate(w.instructions):
+        code[i] = _encode(ins, core_size)
+    return code
+
+
+def _encode(ins: Instruction, core_size: int) -> tuple[int, int, int]:
+    try:
+        op = Opcode(ins.opcode)
+        mod = Modifier(ins.modifier)
+        a_mode = Mode(ins.a_mode)
+        b_mode = Mode(ins.b_mode)
+    except ValueError as err:
+        raise ValueError(f"expected a valid instruction, got {ins!r}: {err}") from None
+    for number in (ins.a_number, ins.b_number):
+        if isinstance(number, bool) or not isinstance(number, (int, np.integer)):
+            raise ValueError(f"expected integer numbers, got {ins!r}")
+    return (
+        ((op * 8 + mod) << 6) | (a_mode << 3) | b_mode,
+        ins.a_number % core_size,
+        ins.b_number % core_size,
+    )
+
+
+def _decode(code: int, a_number: int, b_number: int) -> Instruction:
+    return Instruction(
+        opcode=Opcode(code >> 9),
+        modifier=Modifier((code >> 6) & 7),
+        a_mode=Mode((code >> 3) & 7),
+        a_number=int(a_number),
+        b_mode=Mode(code & 7),
+        b_number=int(b_number),
+    )
+
+
+# --------------------------------------------------------------------------- stepping
+
+
+class Mars:
+    """A MARS you can single-step, for tests, debugging and visualisation.
+
+    It runs the same kernel as :func:`battle`, a step at a time::
+
+        mars = Mars(MarsSettings(core_size=80, min_distance=10, max_length=10))
+        mars.load([imp], positions=[0])
+        mars.step(3)
+        mars.cell(3)  # MOV.I $0, $1
+
+    Attributes:
+        settings: The simulator parameters.
+    """
+
+    def __init__(self, settings: MarsSettings = MarsSettings()) -> None:  # noqa: B008
+        """Create an empty simulator; call :meth:`load` before stepping."""
+        self.settings = settings
+        self._warriors: tuple[Warrior, ...] = ()
+
+    def load(
+        self,
+        warriors: Sequence[Warrior],
+        positions: Sequence[int] | None = None,
+        *,
+        first: int = 0,
+    ) -> None:
+        """Start a fresh battle: new P-spaces, then round setup as :meth:`next_round`.
+
+        Args:
+            warriors: The warriors, 1 or more.
+            positions: Load address of each warrior; default ``k * min_distance``.
+                Overlaps are allowed here (later warriors overwrite earlier ones).
+            first: Index of the warrior that executes first.
+        """
+        s = self.settings
+        job = BattleJob(warriors=warriors, rounds=1, settings=s, seed=0)
+        n_pspaces, _ = _check_job(job)
+        n = len(warriors)
+        packed = _Packed.from_jobs([job])
+        self._warriors = tuple(warriors)
+        self._code = packed
+        m = s.core_size
+        self._cap = int(_k.queue_capacity(s.max_processes))
+        self._ins = np.empty(m, np.int32)
+        self._af = np.empty(m, np.int32)
+        self._bf = np.empty(m, np.int32)
+        self._queue = np.zeros(n * self._cap, np.int32)
+        self._qhead = np.zeros(n, np.int64)
+        self._tasks = np.zeros(n, np.int64)
+        self._nextw = np.zeros(n, np.int64)
+        self._pspace = np.zeros(n_pspaces * s.effective_pspace_size, np.int32)
+        self._ps_base = packed.ps_index * s.effective_pspace_size
+        self._last_result = np.full(n, m - 1, np.int64)
+        self._st = np.zeros(5, np.int64)
+        self._death_cycle = np.full(n, -1, np.int64)
+        self._death_left = np.zeros(n, np.int64)
+        self._done = False
+        self._setup(positions, first)
+
+    def next_round(
+        self, positions: Sequence[int] | None = None, *, first: int = 0
+    ) -> None:
+        """Start another round keeping P-space, as between pMARS rounds.
+
+        Each warrior's P-space cell 0 gets the result of the round just played: the
+        number of warriors left if it is alive, else 0.
+        """
+        self._require_loaded()
+        left = int(self._st[_k.ST_LEFT])
+        for w in range(len(self._warriors)):
+            self._last_result[w] = left if self._tasks[w] > 0 else 0
+        self._setup(positions, first)
+
+    def _setup(self, positions: Sequence[int] | None, first: int) -> None:
+        s = self.settings
+        n = len(self._warriors)
+        if positions is None:
+            positions = [k * s.min_distance for k in range(n)]
+        if len(positions) != n:
+            raise ValueError(f"expected {n} positions, got {len(positions)}")
+        for p in positions:
+            _check_int("position", p, 0)
+        if not (isinstance(first, int) and 0 <= first < n):
+            raise ValueError(f"expected first in [0, {n}), got {first!r}")
+        c = self._code
+        _k.load_round(
+            self._ins, self._af, self._bf, self._queue, self._qhead, self._tasks,
+            self._nextw, self._st, c.w_ins, c.w_af, c.w_bf, c.w_off, c.w_len,
+            c.w_start, np.asarray(positions, np.int64) % s.core_size, first,
+            s.core_size, s.max_cycles, self._cap,
+        )  # fmt: skip
+        self._death_cycle[:] = -1
+        self._done = False
+
+    def step(self, steps: int = 1) -> bool:
+        """Execute up to ``steps`` instructions (one per step, warriors in turn).
+
+        Returns:
+            True once the round is over (stepping further does nothing).
+        """
+        self._require_loaded()
+        _check_int("steps", steps, 0)
+        if self._done or steps == 0:
+            return self._done
+        s = self.settings
+        self._done = bool(
+            _k.run_steps(
+                self._ins, self._af, self._bf, self._queue, self._qhead, self._tasks,
+                self._nextw, self._pspace, self._ps_base, self._last_result, self._st,
+                self._death_cycle, self._death_left, s.core_size,
+                s.effective_read_limit, s.effective_write_limit, s.max_processes,
+                self._cap, s.effective_pspace_size, s.max_cycles, steps,
+            )  # fmt: skip
+        )
+        return self._done
+
+    def run(self) -> None:
+        """Run the current round to its end."""
+        self.step(_k.NO_STEP_LIMIT)
+
+    @property
+    def finished(self) -> bool:
+        """Whether the current round is over."""
+        return self._done
+
+    @property
+    def steps(self) -> int:
+        """Instructions executed in this round."""
+        return int(self._st[_k.ST_STEPS])
+
+    @property
+    def counter(self) -> int:
+        """pMARS's remaining step counter (``W * max_cycles`` at the start)."""
+        return int(self._st[_k.ST_COUNTER])
+
+    @property
+    def next_warrior(self) -> int:
+        """Index of the warrior that executes next."""
+        return int(self._st[_k.ST_CUR])
+
+    @property
+    def alive(self) -> tuple[bool, ...]:
+        """Whether each warrior still has a process."""
+        return tuple(bool(t > 0) for t in self._tasks)
+
+    @property
+    def death_cycles(self) -> tuple[int | None, ...]:
+        """Cycle in which each warrior died this round; None while alive."""
+        return tuple(None if d < 0 else int(d) for d in self._death_cycle)
+
+    @property
+    def core(self) -> tuple[Instruction, ...]:
+        """A snapshot of the whole core."""
+        return tuple(self.cell(i) for i in range(self.settings.core_size))
+
+    def cell(self, address: int) -> Instruction:
+        """The instruction at ``address`` (taken modulo the core size)."""
+        self._require_loaded()
+        i = address % self.settings.core_size
+        return _decode(int(self._ins[i]), self._af[i], self._bf[i])
+
+    def queue(self, warrior: int) -> tuple[int, ...]:
+        """The process queue of ``warrior``, next to execute first."""
+        self._require_loaded()
+        n = int(self._tasks[warrior])
+        head = int(self._qhead[warrior])
+        base = warrior * self._cap
+        mask = self._cap - 1
+        return tuple(int(self._queue[base + ((head + i) & mask)]) for i in range(n))
+
+    def pspace(self, warrior: int) -> tuple[int, ...]:
+        """The P-space ``warrior`` sees; element 0 is its last-round result."""
+        self._require_loaded()
+        size = self.settings.effective_pspace_size
+        base = int(self._ps_base[warrior])
+        cells = self._pspace[base : base + size].tolist()
+        return (int(self._last_result[warrior]), *cells[1:])
+
+    def _require_loaded(self) -> None:
+        if not self._warriors:
+            raise RuntimeError("expected a loaded Mars, got none: call load() first")
