@@ -1,0 +1,93 @@
+"""Runs: paired seeds, resume after a kill, and the CLI end to end."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from agents.arena.runner import make_jobs, play_game, read_results, run_jobs
+from agents.cli import main
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+AGENTS = ["random", "agents.policy:RandomPolicy"]
+
+
+def test_jobs_pair_seeds_across_seat_orders() -> None:
+    jobs = make_jobs("tic_tac_toe_v0", AGENTS, 3, base_seed=10)
+    assert len(jobs) == 6
+    by_seed = {}
+    for job in jobs:
+        by_seed.setdefault(job.seed, []).append(job.order)
+    assert by_seed == {10: [0, 1], 11: [0, 1], 12: [0, 1]}
+    assert len({job.key for job in jobs}) == len(jobs)
+
+
+def test_play_game_is_reproducible_and_zero_sum() -> None:
+    job = make_jobs("tic_tac_toe_v0", AGENTS, 1)[1]
+    first, second = play_game(job), play_game(job)
+    assert first == second
+    assert first["return_a"] + first["return_b"] == 0
+
+
+def test_resume_after_kill_loses_no_finished_game_and_duplicates_none(tmp_path: Path) -> None:
+    results = tmp_path / "results.jsonl"
+    jobs = make_jobs("tic_tac_toe_v0", AGENTS, 5)
+    run_jobs(jobs[:4], results, workers=1)
+    # A kill in the middle of a write leaves a torn last line.
+    with results.open("a") as handle:
+        handle.write('{"key": "tic_tac_toe_v0|random|')
+    seen = []
+    records = run_jobs(jobs, results, workers=2, on_result=seen.append)
+    keys = [r["key"] for r in read_results(results)]
+    assert sorted(keys) == sorted(job.key for job in jobs)
+    assert len(keys) == len(set(keys))
+    assert len(seen) == len(jobs) - 4  # only the missing games were played
+    assert len(records) == len(jobs)
+
+
+def test_cli_bench_end_to_end(tmp_path: Path) -> None:
+    config = tmp_path / "bench.toml"
+    config.write_text(
+        'env = ["tic_tac_toe_v0"]\nagents = ["random", "agents.policy:RandomPolicy"]\n'
+        "games = 4\n"
+    )
+    out = tmp_path / "run"
+    assert main(["bench", "--config", str(config), "--out", str(out), "--workers", "1"]) == 0
+    for name in ("ratings.png", "winrate_matrix.png"):
+        data = (out / name).read_bytes()
+        assert data.startswith(PNG_MAGIC) and len(data) > 1000
+    summary = json.loads((out / "summary.json").read_text())
+    pairing = summary["games"]["tic_tac_toe_v0"]["pairings"][0]
+    assert pairing["games"] == 8
+    assert pairing["wins"] + pairing["draws"] + pairing["losses"] == 8
+    assert "## tic_tac_toe_v0" in (out / "report.md").read_text()
+    lines = (out / "summary.csv").read_text().splitlines()
+    assert lines[0].startswith("env_id,a,b,games") and len(lines) == 2
+
+
+def test_cli_replay_steps_through_a_recorded_episode(tmp_path: Path, capsys) -> None:
+    episode = {"env_id": "tic_tac_toe_v0", "seed": 0, "actions": ["4", "4", "0", "8"]}
+    path = tmp_path / "episode.jsonl"
+    path.write_text(json.dumps(episode) + "\n")
+    assert main(["replay", str(path), "--no-pause"]) == 0
+    out = capsys.readouterr().out
+    assert "[1] player_1: '4' -> invalid (illegal: cell 4 is taken)" in out
+    assert "[2] player_1: '0' -> valid" in out
+
+
+def test_cli_list_names_games_and_opponents(capsys) -> None:
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    assert "tic_tac_toe_v0: text, numeric" in out
+
+
+def test_cli_play_validates_input_and_records(tmp_path: Path, monkeypatch, capsys) -> None:
+    answers = iter(["banana", "4", "0", "8", "2", "6", "1", "3", "5", "7"])
+    monkeypatch.setattr("builtins.input", lambda prompt="": next(answers))
+    record = tmp_path / "game.jsonl"
+    code = main(["play", "tic_tac_toe_v0", "--opponent", "random", "--record", str(record)])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "invalid move: unparseable" in out
+    assert "result:" in out
+    assert json.loads(record.read_text())["actions"][0] == "banana"
