@@ -19,9 +19,25 @@ __all__ = ["OPPONENTS", "make_opponent", "list_opponents"]
 OPPONENTS: dict[str, dict[str, str]] = {
     "tic_tac_toe_v0": {
         "random": "agents.policy:RandomPolicy",
+        "minimax": "agents.opponents.tic_tac_toe:minimax",
     },
     "kuhn_poker_v0": {
         "random": "agents.policy:RandomPolicy",
+        "nash": "agents.opponents.kuhn_poker:nash",
+        "cfr": "agents.opponents.kuhn_poker:cfr",
+    },
+    "negotiation_v0": {
+        "random": "agents.opponents.negotiation:RandomNegotiator",
+        "greedy": "agents.opponents.negotiation:GreedyNegotiator",
+        "stubborn": "agents.opponents.negotiation:StubbornNegotiator",
+    },
+    "who_is_the_spy_v0": {
+        "random": "agents.opponents.who_is_the_spy:RandomSpyPlayer",
+        "scripted": "agents.opponents.who_is_the_spy:ScriptedSpyPlayer",
+    },
+    "search_qa_v0": {
+        "random": "agents.opponents.search_qa:RandomSearchQA",
+        "scripted": "agents.opponents.search_qa:ScriptedSearchQA",
     },
 }
 

@@ -248,7 +248,7 @@ class Episode:
             "turn": self.move_index,
             "acting": player in acting,
             "current_agents": [self.names[p] for p in acting],
-            "last_move": last.to_dict() if last else None,
+            "last_move": self._public_move(player, last),
             "invalid_reason": self._own_invalid_reason(player, last),
             "invalid_moves": self.invalid_counts[player],
             "format_penalty": self.invalid_counts[player] * self.policy.format_penalty,
@@ -264,6 +264,15 @@ class Episode:
         if self.done:
             info.update(self._final_info(player))
         return info
+
+    def _public_move(self, player: int, last: TurnRecord | None) -> dict[str, Any] | None:
+        """The last move; its raw text (with any private reasoning) only for its author."""
+        if last is None:
+            return None
+        move = last.to_dict()
+        if last.player != player:
+            del move["action"]
+        return move
 
     def _own_invalid_reason(self, player: int, last: TurnRecord | None) -> str:
         if last is not None and last.player == player and not last.valid:

@@ -84,24 +84,45 @@ ALL_FORMATS: tuple[AnswerFormat, ...] = (
     AnswerFormat.BARE,
 )
 
-_ANSWER_TAG = re.compile(r"<answer>(.*?)</answer>", re.DOTALL | re.IGNORECASE)
 _THINK_BLOCK = re.compile(r"<think>.*?(</think>|$)", re.DOTALL | re.IGNORECASE)
 _BOXED_OPEN = re.compile(r"\\boxed\s*\{")
 _BRACKET = re.compile(r"\[([^\[\]\n]{1,200})\]")
 
 
+def _matching_braces(text: str) -> dict[int, int]:
+    """Map each ``{`` to its matching ``}`` in one pass (unbalanced ones are absent)."""
+    stack: list[int] = []
+    match: dict[int, int] = {}
+    for i, char in enumerate(text):
+        if char == "{":
+            stack.append(i)
+        elif char == "}" and stack:
+            match[stack.pop()] = i
+    return match
+
+
 def _boxed_spans(text: str) -> Iterable[tuple[int, str]]:
-    """Yield ``(position, content)`` of each balanced ``\\boxed{...}``."""
+    """Yield ``(position, content)`` of each balanced ``\\boxed{...}``.
+
+    Linear in the text: a looping model can repeat ``\\boxed{`` thousands of times.
+    """
+    braces = _matching_braces(text)
     for match in _BOXED_OPEN.finditer(text):
-        depth = 1
-        for i in range(match.end(), len(text)):
-            if text[i] == "{":
-                depth += 1
-            elif text[i] == "}":
-                depth -= 1
-                if depth == 0:
-                    yield match.start(), text[match.end() : i]
-                    break
+        close = braces.get(match.end() - 1)
+        if close is not None:
+            yield match.start(), text[match.end() : close]
+
+
+def _answer_tags(text: str) -> Iterable[tuple[int, str]]:
+    """Yield ``(position, content)`` of each ``<answer>...</answer>``, in linear time."""
+    lower = text.lower()
+    pos = 0
+    while (start := lower.find("<answer>", pos)) != -1:
+        end = lower.find("</answer>", start + 8)
+        if end == -1:
+            return
+        yield start, text[start + 8 : end]
+        pos = end + 9
 
 
 def find_answers(
@@ -117,7 +138,7 @@ def find_answers(
     if AnswerFormat.BOXED in formats:
         found += [(pos, AnswerFormat.BOXED, c) for pos, c in _boxed_spans(text)]
     if AnswerFormat.ANSWER_TAG in formats:
-        found += [(m.start(), AnswerFormat.ANSWER_TAG, m.group(1)) for m in _ANSWER_TAG.finditer(text)]
+        found += [(pos, AnswerFormat.ANSWER_TAG, c) for pos, c in _answer_tags(text)]
     if AnswerFormat.BRACKET in formats:
         inside_other = [(p, p + len(c) + 8) for p, f, c in found]
         for m in _BRACKET.finditer(text):
