@@ -1,9 +1,33 @@
 """agents: policies that play selfplay-envs games.
 
 Scripted and optimal opponents, LLM policies, inference backends and the batch-inference
-adapter. ``selfplay_envs`` never imports this package; this package imports it.
+adapter. ``selfplay_envs`` never imports this package; this package imports it. Nothing
+here imports torch, transformers, vllm or httpx until a backend is built.
 """
 
+from agents.adapter import BatchInferenceAdapter, RunStats, Trajectory, TurnSample
+from agents.inference import Message, Request, Result, SamplingParams, make_backend
+from agents.llm import Decision, Generation, LLMPolicy
 from agents.policy import Policy, RandomPolicy, Turn, policy_from_callable
+from agents.prompts import AnswerStyle, PromptTemplate
 
-__all__ = ["Policy", "RandomPolicy", "Turn", "policy_from_callable"]
+__all__ = [
+    "AnswerStyle",
+    "BatchInferenceAdapter",
+    "Decision",
+    "Generation",
+    "LLMPolicy",
+    "Message",
+    "Policy",
+    "PromptTemplate",
+    "RandomPolicy",
+    "Request",
+    "Result",
+    "RunStats",
+    "SamplingParams",
+    "Trajectory",
+    "TurnSample",
+    "Turn",
+    "make_backend",
+    "policy_from_callable",
+]

@@ -27,6 +27,7 @@ class Turn:
     info: dict[str, Any]
     view: str = "text"
     game_index: int = 0  # which game of a batch this turn belongs to
+    episode: int = 0  # episode id of that game; policies with memory reset on a change
 
 
 @runtime_checkable

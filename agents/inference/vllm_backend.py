@@ -1,0 +1,185 @@
+"""vLLM's offline engine (``vllm.LLM``): the fast path on a GPU.
+
+Text requests are rendered with the tokenizer's chat template here, length-checked
+against ``max_model_len`` (an over-long prompt becomes an error result instead of
+failing the whole batch) and sent as token prompts to one ``LLM.generate`` call.
+Requests with images go through ``LLM.chat``, which inserts the model's image
+placeholders; the images travel as ``image_url`` data URLs, the OpenAI form vLLM parses.
+Every request keeps its own seed (vLLM seeds per request). Guided decoding to a set of
+choices uses ``StructuredOutputsParams(choice=...)`` (vLLM >= 0.10), or the older
+``GuidedDecodingParams`` where that is what the installed vLLM has. Logprobs are the
+sampled tokens' (``logprobs=0``), from the model's distribution by default.
+
+Needs ``pip install "selfplay-envs[vllm]"`` and a CUDA GPU.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from agents.inference.base import FinishReason, Request, Result
+from selfplay_envs.core.errors import DependencyNotInstalled
+
+__all__ = ["VLLMBackend"]
+
+
+class VLLMBackend:
+    """Batched generation with ``vllm.LLM``.
+
+    Args:
+        model: A model directory or hub id in the local cache, or a built ``vllm.LLM``.
+        max_model_len: Context length (passed to the engine when it is built here).
+        chat_template_kwargs: Defaults merged under each request's own.
+        **engine_kwargs: More ``vllm.LLM`` arguments (``dtype``, ``gpu_memory_utilization``,
+            ``tensor_parallel_size``, ``enforce_eager``, ``limit_mm_per_prompt``...).
+    """
+
+    name = "vllm"
+    max_concurrent_batches = 1
+
+    def __init__(
+        self,
+        model: Any,
+        *,
+        max_model_len: int | None = None,
+        chat_template_kwargs: Mapping[str, Any] | None = None,
+        **engine_kwargs: Any,
+    ):
+        vllm = _import_vllm()
+        if isinstance(model, str) or hasattr(model, "__fspath__"):
+            if max_model_len is not None:
+                engine_kwargs["max_model_len"] = max_model_len
+            self.llm = vllm.LLM(model=str(model), **engine_kwargs)
+            self.model_name = str(model)
+        else:
+            self.llm = model
+            self.model_name = type(model).__name__
+        self.tokenizer = self.llm.get_tokenizer()
+        self.max_model_len = int(self.llm.llm_engine.model_config.max_model_len)
+        self.chat_template_kwargs = dict(chat_template_kwargs or {})
+
+    def generate(self, requests: Sequence[Request]) -> list[Result]:
+        """Generate every request; failures come back as error results."""
+        results: list[Result | None] = [None] * len(requests)
+        text_rows: list[tuple[int, list[int], Any]] = []
+        image_rows: list[int] = []
+        for i, request in enumerate(requests):
+            if request.images:
+                image_rows.append(i)
+                continue
+            ids = self._encode(request)
+            room = self.max_model_len - len(ids)
+            if room < 1:
+                results[i] = Result.failure(
+                    f"prompt too long: expected at most {self.max_model_len - 1} "
+                    f"prompt tokens, got {len(ids)}",
+                    ids,
+                )
+                continue
+            text_rows.append((i, ids, self._sampling(request, room)))
+        if text_rows:
+            outputs = self.llm.generate(
+                [{"prompt_token_ids": ids} for _, ids, _ in text_rows],
+                [params for _, _, params in text_rows],
+                use_tqdm=False,
+            )
+            for (i, _, _), output in zip(text_rows, outputs, strict=True):
+                results[i] = _result(output)
+        for i, result in zip(
+            image_rows, self._chat([requests[i] for i in image_rows]), strict=True
+        ):
+            results[i] = result
+        return results  # type: ignore[return-value]
+
+    def _encode(self, request: Request) -> list[int]:
+        if request.prompt is not None:
+            text = request.prompt
+        else:
+            kwargs = {**self.chat_template_kwargs, **dict(request.chat_template_kwargs)}
+            text = self.tokenizer.apply_chat_template(
+                [m.to_dict() for m in request.messages],
+                tokenize=False,
+                add_generation_prompt=True,
+                **kwargs,
+            )
+        return list(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    def _chat(self, requests: Sequence[Request]) -> list[Result]:
+        """Multimodal requests through ``LLM.chat``; an engine error isolates the row."""
+        if not requests:
+            return []
+        conversations = [[m.to_openai() for m in r.messages] for r in requests]
+        params = [self._sampling(r, None) for r in requests]
+        kwargs = {**self.chat_template_kwargs, **dict(requests[0].chat_template_kwargs)}
+        try:
+            outputs = self.llm.chat(
+                conversations,
+                params,
+                use_tqdm=False,
+                chat_template_kwargs=kwargs or None,
+            )
+            return [_result(output) for output in outputs]
+        except ValueError as error:
+            if len(requests) == 1:
+                return [Result.failure(f"{type(error).__name__}: {error}")]
+        # One bad request (too long, too many images) fails the call: retry one by one.
+        return [result for request in requests for result in self._chat([request])]
+
+    def _sampling(self, request: Request, room: int | None) -> Any:
+        vllm = _import_vllm()
+        sampling = request.sampling
+        max_tokens = (
+            sampling.max_tokens if room is None else min(sampling.max_tokens, room)
+        )
+        kwargs: dict[str, Any] = {
+            "max_tokens": max_tokens,
+            "temperature": sampling.temperature,
+            "top_p": sampling.top_p,
+            "top_k": sampling.top_k if sampling.top_k else -1,
+            "seed": request.seed,
+            "stop": list(sampling.stop) or None,
+            "logprobs": 0 if sampling.logprobs else None,
+        }
+        if request.choices is not None:
+            kwargs.update(_guided_choice(vllm, list(request.choices)))
+        return vllm.SamplingParams(**kwargs)
+
+
+def _guided_choice(vllm: Any, choices: list[str]) -> dict[str, Any]:
+    """The SamplingParams field for guided choice, for the installed vLLM."""
+    try:
+        from vllm.sampling_params import StructuredOutputsParams
+    except ImportError:
+        from vllm.sampling_params import GuidedDecodingParams
+
+        return {"guided_decoding": GuidedDecodingParams(choice=choices)}
+    del vllm  # Only the import matters.
+    return {"structured_outputs": StructuredOutputsParams(choice=choices)}
+
+
+def _result(output: Any) -> Result:
+    completion = output.outputs[0]
+    tokens = list(completion.token_ids)
+    logprobs = None
+    if completion.logprobs is not None:
+        logprobs = tuple(
+            float(step[token].logprob)
+            for step, token in zip(completion.logprobs, tokens, strict=True)
+        )
+    reason = completion.finish_reason
+    return Result(
+        text=completion.text,
+        prompt_token_ids=tuple(output.prompt_token_ids or ()),
+        completion_token_ids=tuple(tokens),
+        logprobs=logprobs,
+        finish_reason=FinishReason.LENGTH if reason == "length" else FinishReason.STOP,
+    )
+
+
+def _import_vllm() -> Any:
+    try:
+        import vllm
+    except ImportError as e:
+        raise DependencyNotInstalled.for_extra("vllm", "vllm") from e
+    return vllm

@@ -1,0 +1,210 @@
+"""Tiny local models for tests, examples and benchmarks: no download, seconds to build.
+
+``build_tiny_model(path, seed)`` writes a Hugging Face model directory: a byte-level BPE
+tokenizer trained on the spot with ``tokenizers`` on a few hundred generated game lines,
+a ChatML chat template, and a small Qwen2 (or Llama) causal LM with random weights. It
+produces garbage, so tests built on it check plumbing (batching, padding, token and
+logprob alignment, invalid output), never play. The weights use a wide initialisation
+so that the greedy output depends on the whole prompt: a padding bug changes it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from agents.inference.transformers_backend import import_torch_transformers
+
+__all__ = ["CHATML_TEMPLATE", "QWEN3_LIKE_TEMPLATE", "build_tiny_model", "tiny_corpus"]
+
+SPECIAL_TOKENS = ("<|endoftext|>", "<|im_start|>", "<|im_end|>")
+THINK_TOKENS = ("<think>", "</think>")
+
+# ChatML, as Qwen2: every message kept verbatim. ``enable_thinking=False`` pre-fills an
+# empty think block, as Qwen3's template does.
+CHATML_TEMPLATE = (
+    "{%- for m in messages -%}"
+    "{{ '<|im_start|>' + m['role'] + '\\n' + m['content'] + '<|im_end|>\\n' }}"
+    "{%- endfor -%}"
+    "{%- if add_generation_prompt -%}"
+    "{{ '<|im_start|>assistant\\n' }}"
+    "{%- if enable_thinking is defined and enable_thinking is false -%}"
+    "{{ '<think>\\n\\n</think>\\n\\n' }}"
+    "{%- endif -%}"
+    "{%- endif -%}"
+)
+
+# Qwen3's rule for history: assistant turns before the last user message lose their
+# ``<think>`` block (the template keeps only the text after ``</think>``).
+QWEN3_LIKE_TEMPLATE = (
+    "{%- set ns = namespace(last_user=-1) -%}"
+    "{%- for m in messages -%}"
+    "{%- if m['role'] == 'user' -%}{%- set ns.last_user = loop.index0 -%}{%- endif -%}"
+    "{%- endfor -%}"
+    "{%- for m in messages -%}"
+    "{%- set content = m['content'] -%}"
+    "{%- if m['role'] == 'assistant' and loop.index0 < ns.last_user "
+    "and '</think>' in content -%}"
+    "{%- set content = content.split('</think>')[-1].lstrip('\\n') -%}"
+    "{%- endif -%}"
+    "{{ '<|im_start|>' + m['role'] + '\\n' + content + '<|im_end|>\\n' }}"
+    "{%- endfor -%}"
+    "{%- if add_generation_prompt -%}"
+    "{{ '<|im_start|>assistant\\n' }}"
+    "{%- if enable_thinking is defined and enable_thinking is false -%}"
+    "{{ '<think>\\n\\n</think>\\n\\n' }}"
+    "{%- endif -%}"
+    "{%- endif -%}"
+)
+
+_WORDS = (
+    "you are playing tic-tac-toe kuhn poker negotiation game move cell row column "
+    "legal moves turn board wins draw bet check call fold pass offer accept reject "
+    "player opponent think step by step final answer reason valid action the a is "
+    "your it to of and in with put within"
+).split()
+
+
+def tiny_corpus(rng: np.random.Generator, lines: int = 400) -> list[str]:
+    """Game-like lines (rules, boards, moves, answer formats) to train the tokenizer on.
+
+    The prompt texts of ``agents.prompts`` are in it, so prompts tokenize compactly.
+    """
+    from agents.prompts import PROMPTS, STYLE_INSTRUCTIONS
+
+    corpus = [t.system for t in PROMPTS.values()] + list(STYLE_INSTRUCTIONS.values())
+    corpus += [
+        "You are playing tic-tac-toe as 'x'.",
+        "Cells are numbered 0-8, row by row; a number marks an empty cell.",
+        "It is your turn ('o'). Legal moves: 0, 1, 2, 3, 5, 6, 7, 8.",
+        "Your last move was invalid (unparseable: expected a cell 0-8). Attempts left: 2.",
+    ]
+    for _ in range(lines):
+        words = rng.choice(_WORDS, size=int(rng.integers(4, 14)))
+        cell = int(rng.integers(0, 9))
+        board = " | ".join(str(c) if rng.random() < 0.6 else "x" for c in range(3))
+        answer = rng.choice(
+            [f"\\boxed{{{cell}}}", f"<answer>{cell}</answer>", f"[{cell}]"]
+        )
+        corpus.append(f"{' '.join(words)}\n{board}\n---------\n{answer}")
+    return corpus
+
+
+def build_tiny_model(
+    path: str | Path,
+    seed: int = 0,
+    *,
+    arch: str = "qwen2",
+    hidden_size: int = 64,
+    num_layers: int = 2,
+    vocab_size: int = 512,
+    max_position_embeddings: int = 1024,
+    chat_template: str = CHATML_TEMPLATE,
+    init_range: float = 0.2,
+) -> Path:
+    """Write a random-weight causal LM with a freshly trained tokenizer to ``path``.
+
+    Args:
+        path: Output directory (created).
+        seed: Seeds the corpus and the weights; the same seed gives the same model.
+        arch: ``"qwen2"`` or ``"llama"``.
+        hidden_size: Model width (4 attention heads, 2 key-value heads).
+        num_layers: Decoder layers.
+        vocab_size: Target BPE vocabulary size, special tokens included.
+        max_position_embeddings: Context length.
+        chat_template: Jinja chat template saved with the tokenizer.
+        init_range: Standard deviation of the random weights.
+
+    Returns:
+        ``path`` as a ``Path``, loadable with ``from_pretrained``.
+    """
+    torch, transformers = import_torch_transformers()
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    tokenizer = _train_tokenizer(np.random.default_rng(seed), vocab_size, chat_template)
+    config = _config(
+        transformers,
+        arch,
+        len(tokenizer),
+        hidden_size,
+        num_layers,
+        max_position_embeddings,
+        init_range,
+        tokenizer,
+    )
+    model_class = {
+        "qwen2": transformers.Qwen2ForCausalLM,
+        "llama": transformers.LlamaForCausalLM,
+    }[arch]
+    # Weight init draws from torch's global RNG: fork it so callers keep their state.
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = model_class(config)
+    model.generation_config.eos_token_id = tokenizer.eos_token_id
+    model.generation_config.pad_token_id = tokenizer.pad_token_id
+    model.save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    return path
+
+
+def _train_tokenizer(
+    rng: np.random.Generator, vocab_size: int, chat_template: str
+) -> Any:
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import AddedToken, PreTrainedTokenizerFast
+
+    backend = Tokenizer(models.BPE())
+    backend.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    backend.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size,
+        special_tokens=list(SPECIAL_TOKENS),
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
+    backend.train_from_iterator(tiny_corpus(rng), trainer)
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=backend,
+        eos_token="<|im_end|>",
+        pad_token="<|endoftext|>",
+    )
+    # Think tags are added tokens but not special ones, as in Qwen3: decoding with
+    # ``skip_special_tokens=True`` keeps them.
+    tokenizer.add_tokens(
+        [AddedToken(t, special=False, normalized=False) for t in THINK_TOKENS]
+    )
+    tokenizer.chat_template = chat_template
+    return tokenizer
+
+
+def _config(
+    transformers: Any,
+    arch: str,
+    vocab: int,
+    hidden: int,
+    layers: int,
+    positions: int,
+    init_range: float,
+    tokenizer: Any,
+) -> Any:
+    if arch not in ("qwen2", "llama"):
+        raise ValueError(f"expected arch 'qwen2' or 'llama', got {arch!r}")
+    config_class = (
+        transformers.Qwen2Config if arch == "qwen2" else transformers.LlamaConfig
+    )
+    return config_class(
+        vocab_size=vocab,
+        hidden_size=hidden,
+        intermediate_size=2 * hidden,
+        num_hidden_layers=layers,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=positions,
+        initializer_range=init_range,
+        tie_word_embeddings=False,
+        bos_token_id=None,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+    )
