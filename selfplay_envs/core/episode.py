@@ -69,8 +69,11 @@ class TurnRecord:
     fallback: bool = False  # True when the env played a fallback move instead
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-friendly form."""
-        return dataclasses.asdict(self)
+        """JSON-friendly form (flat fields: cheaper than ``dataclasses.asdict``)."""
+        return {name: getattr(self, name) for name in _RECORD_FIELDS}
+
+
+_RECORD_FIELDS = tuple(f.name for f in dataclasses.fields(TurnRecord))
 
 
 class Episode:
@@ -102,6 +105,10 @@ class Episode:
         self.warnings: list[str | None] = [None] * self.num_players
         self.forfeit: list[float] | None = None
         self.truncated = False
+        # Derived views, recomputed only after a submitted move changed the state.
+        self._acting_at = -1
+        self._acting: list[int] = []
+        self._final_records: list[dict[str, Any]] | None = None
 
     # ---- status ---------------------------------------------------------------------
 
@@ -117,9 +124,15 @@ class Episode:
 
     def acting(self) -> list[int]:
         """Seats that still owe a move now."""
-        if self.done:
-            return []
-        return [p for p in self.state.current_players() if p not in self.pending]
+        if self._acting_at != self.attempts:
+            # The state only changes through submit(), which bumps attempts.
+            self._acting_at = self.attempts
+            self._acting = (
+                []
+                if self.done
+                else [p for p in self.state.current_players() if p not in self.pending]
+            )
+        return self._acting
 
     def returns(self) -> list[float]:
         """Final zero-sum returns (zeros until terminal, and on truncation)."""
@@ -147,6 +160,7 @@ class Episode:
             self._on_invalid(player, action, result)
         if not self.terminal and self.attempts >= self.max_attempts:
             self.truncated = True
+        self._acting_at = -1  # the state may have changed: recompute acting() lazily
         return result
 
     def _parse(self, player: int, action: Any) -> ParseResult:
@@ -292,5 +306,10 @@ class Episode:
             "outcome": outcome,
             "returns": dict(zip(self.names, returns)),
             "forfeit": self.forfeit is not None,
-            "episode": [r.to_dict() for r in self.records],
+            "episode": self._episode_records(),
         }
+
+    def _episode_records(self) -> list[dict[str, Any]]:
+        if self._final_records is None:
+            self._final_records = [r.to_dict() for r in self.records]
+        return self._final_records

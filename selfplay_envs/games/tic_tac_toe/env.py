@@ -12,6 +12,8 @@
 The text view shows the board with empty cells numbered, whose turn it is and the legal
 moves. The numeric view holds two 3x3 planes from the observer's side (own marks, then the
 opponent's), as PettingZoo's classic `tictactoe_v3`, plus an int8 `action_mask`.
+`infos[agent]` adds the public board for scripted players: `board` (nine entries, 0 for
+x, 1 for o, -1 for empty), the agent's `mark` and `to_move` (the seat to move).
 
 ## Action
 Cells are numbered row-major, as OpenSpiel (PettingZoo numbers them column-major):

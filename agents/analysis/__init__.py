@@ -1,0 +1,1 @@
+"""Analysis of policies: exact exploitability of Kuhn poker players."""

@@ -1,0 +1,455 @@
+"""Kuhn poker rules: one hand is exactly OpenSpiel's ``kuhn_poker``; a match is N hands.
+
+A hand: the deck is J < Q < K, each player antes 1 chip and gets one card; the opener
+may pass (check) or bet 1 chip; a player facing a bet may pass (fold) or bet (call).
+Action ids are OpenSpiel's: 0 = Pass, 1 = Bet. A fold gives the whole pot to the
+bettor; otherwise the higher card takes the pot at showdown. Payoffs are +-1 (ante only)
+or +-2 (a called bet), exactly OpenSpiel's returns.
+
+A match plays ``num_hands`` hands with a fresh deal each, the opener alternating
+(seat 0 opens hand 0). Chips carry over, and the match is decided by the cumulative
+chip count, never by the last hand alone (SPIRAL's 5-hand match is decided by the last
+hand; TextArena's pot never grows with bets: neither fault is copied here).
+
+Chance: the deals of every hand are drawn from the ``numpy.random.Generator`` handed to
+``KuhnPokerState.from_rng``, up front, so the rules themselves never draw. A deal is
+``(opener's card, responder's card)``, the order in which OpenSpiel's chance player
+deals cards to its players 0 and 1.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import itertools
+import re
+
+import numpy as np
+
+from selfplay_envs.core.game import State
+from selfplay_envs.core.parsing import InvalidReason, ParseResult
+
+__all__ = [
+    "Action",
+    "Reward",
+    "HandResult",
+    "KuhnPokerState",
+    "CARDS",
+    "DEALS",
+    "ANTE",
+    "BET_SIZE",
+    "HAND_TENSOR_SIZE",
+    "MATCH_FEATURES",
+    "tensor_size",
+]
+
+
+class Action(enum.IntEnum):
+    """OpenSpiel's action ids: Pass is check or fold, Bet is bet or call."""
+
+    PASS = 0
+    BET = 1
+
+
+class Reward(str, enum.Enum):
+    """How the final return is computed."""
+
+    CHIPS = "chips"  # net chips won over all hands (a single hand: OpenSpiel's returns)
+    MATCH = "match"  # +1 / -1 by cumulative chips, 0 on a tie
+
+
+CARDS = ("J", "Q", "K")
+ANTE = 1
+BET_SIZE = 1
+NUM_PLAYERS = 2
+MAX_HAND_LENGTH = 3  # pass, bet, pass/bet
+# OpenSpiel's information-state tensor: player one-hot, card one-hot, and one
+# (pass, bet) pair for each of the three possible betting rounds.
+HAND_TENSOR_SIZE = NUM_PLAYERS + len(CARDS) + 2 * MAX_HAND_LENGTH
+# Extra numeric features of an N-hand match: hands played, own chips (both in [0, 1]).
+MATCH_FEATURES = 2
+# The 6 ordered deals (opener's card, responder's card), equally likely.
+DEALS = tuple(itertools.permutations(range(len(CARDS)), 2))
+_LETTERS = "pb"  # OpenSpiel's history letters for Pass and Bet
+_WORD = re.compile(r"[a-z]+")
+_LATEX_COMMAND = re.compile(r"\\[a-zA-Z]+")  # \text{call}, \textbf{bet}
+
+
+def tensor_size(num_hands: int) -> int:
+    """Length of the numeric observation for a ``num_hands`` match."""
+    return HAND_TENSOR_SIZE + (MATCH_FEATURES if num_hands > 1 else 0)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class HandResult:
+    """One finished hand, from the table's point of view.
+
+    Attributes:
+        hand: 0-based hand index.
+        opener: Seat that acted first.
+        cards: Card index (0 = J, 1 = Q, 2 = K) of each seat.
+        history: Betting in OpenSpiel letters, e.g. ``"pbb"``.
+        winner: Seat that took the pot.
+        showdown: False when the hand ended with a fold (cards stay hidden).
+        payoff: Net chips won by each seat in this hand.
+    """
+
+    hand: int
+    opener: int
+    cards: tuple[int, int]
+    history: str
+    winner: int
+    showdown: bool
+    payoff: tuple[int, int]
+
+    def public(self, player: int) -> dict[str, object]:
+        """What ``player`` legally knows of this hand (the rival's card at showdown)."""
+        rival = 1 - player
+        return {
+            "hand": self.hand,
+            "opened": self.opener == player,
+            "history": self.history,
+            "won": self.winner == player,
+            "chips": self.payoff[player],
+            "showdown": self.showdown,
+            "card": CARDS[self.cards[player]],
+            "opponent_card": CARDS[self.cards[rival]] if self.showdown else None,
+        }
+
+
+class KuhnPokerState(State):
+    """A Kuhn poker match in progress (a single hand when ``num_hands == 1``).
+
+    Args:
+        deals: ``(opener's card, responder's card)`` for every hand, card indices
+            0-2 (J, Q, K); the number of deals is the number of hands.
+        reward: ``"chips"`` or ``"match"``.
+    """
+
+    def __init__(
+        self, deals: list[tuple[int, int]], reward: Reward | str = Reward.CHIPS
+    ) -> None:
+        if not deals:
+            raise ValueError(f"expected at least one deal, got {deals!r}")
+        for deal in deals:
+            if len(deal) != 2 or deal[0] == deal[1] or not set(deal) <= {0, 1, 2}:
+                raise ValueError(f"expected two different cards in 0-2, got {deal!r}")
+        self.deals = [(int(a), int(b)) for a, b in deals]
+        self.reward = Reward(reward)
+        self.num_hands = len(self.deals)
+        self.hand = 0
+        self.history: list[int] = []
+        self.betting = ""  # the same moves in OpenSpiel letters, kept for speed
+        self.contributions = [ANTE, ANTE]
+        self.chips = [0, 0]  # net chips of each seat over finished hands
+        self.results: list[HandResult] = []
+        self.over = False
+
+    @classmethod
+    def from_rng(
+        cls, rng: np.random.Generator, num_hands: int, reward: Reward | str
+    ) -> KuhnPokerState:
+        """Deal ``num_hands`` hands from ``rng``; each of the 6 deals has chance 1/6."""
+        picks = rng.integers(len(DEALS), size=num_hands)  # one draw for the match
+        return cls([DEALS[i] for i in picks], reward)
+
+    # ---- seats and positions ------------------------------------------------------
+
+    @property
+    def num_players(self) -> int:
+        """Two seats."""
+        return NUM_PLAYERS
+
+    @property
+    def opener(self) -> int:
+        """Seat that acts first in the current hand: seat 0 in even hands."""
+        return self.hand % 2
+
+    def position(self, player: int) -> int:
+        """0 for the current hand's opener (OpenSpiel's player 0), 1 otherwise."""
+        return (player - self.opener) % 2
+
+    def card(self, player: int) -> int:
+        """Card index of ``player`` in the current hand."""
+        return self.deals[self.hand][self.position(player)]
+
+    def seat_cards(self) -> tuple[int, int]:
+        """Card of seat 0 and seat 1 in the current hand."""
+        return self.card(0), self.card(1)
+
+    def role(self, player: int) -> str:
+        """``"opener"`` or ``"responder"`` in the current hand."""
+        return "opener" if self.position(player) == 0 else "responder"
+
+    @property
+    def facing_bet(self) -> bool:
+        """A bet is pending: the player to act can only fold or call."""
+        return Action.BET in self.history
+
+    @property
+    def pot(self) -> int:
+        """Chips in the middle: both antes plus every bet and call."""
+        return sum(self.contributions)
+
+    def history_string(self) -> str:
+        """Betting of the current hand in OpenSpiel letters, e.g. ``"pb"``."""
+        return self.betting
+
+    def info_state_key(self, player: int) -> str:
+        """OpenSpiel's information-state string of ``player`` in the current hand."""
+        return f"{self.card(player)}{self.history_string()}"
+
+    # ---- rules --------------------------------------------------------------------
+
+    def current_players(self) -> list[int]:
+        """The seat to act, or nobody once the match is over."""
+        if self.over:
+            return []
+        return [(self.opener + len(self.history)) % 2]
+
+    def is_terminal(self) -> bool:
+        """True once every hand has been played."""
+        return self.over
+
+    def returns(self) -> list[float]:
+        """Net chips, or the +-1 match result by total chips; zeros until the end."""
+        if not self.over:
+            return [0.0, 0.0]
+        if self.reward is Reward.CHIPS:
+            return [float(c) for c in self.chips]
+        sign = float(np.sign(self.chips[0] - self.chips[1]))
+        return [sign, -sign]
+
+    def forfeit_returns(self, loser: int) -> list[float]:
+        """The worst possible result for ``loser``, so an invalid move never pays."""
+        worst = 1.0 if self.reward is Reward.MATCH else float(2 * self.num_hands)
+        return [-worst if p == loser else worst for p in range(NUM_PLAYERS)]
+
+    def legal_actions(self, player: int) -> list[int]:
+        """Pass and Bet for the seat to act; nothing for the other seat."""
+        if player not in self.current_players():
+            return []
+        return [Action.PASS.value, Action.BET.value]
+
+    def action_to_string(self, player: int, action: int) -> str:
+        """``check``/``bet`` with no bet pending, ``fold``/``call`` facing a bet."""
+        del player  # The words depend on the betting only.
+        if self.facing_bet:
+            return "call" if action == Action.BET else "fold"
+        return "bet" if action == Action.BET else "check"
+
+    def parse_answer(self, player: int, answer: str) -> ParseResult:
+        """Read pass/check/fold/bet/call; check needs no pending bet, fold/call one."""
+        del player  # The adapter only asks the seat to act.
+        word = " ".join(_WORD.findall(_LATEX_COMMAND.sub(" ", answer).lower()))
+        if word in ("pass", "bet"):  # OpenSpiel's names are always accepted
+            return ParseResult.legal(
+                Action.PASS if word == "pass" else Action.BET, answer
+            )
+        if word in ("check", "fold", "call"):
+            return self._parse_word(word, answer)
+        expected = "fold or call" if self.facing_bet else "check or bet"
+        return ParseResult.invalid(
+            InvalidReason.UNPARSABLE,
+            f"expected {expected}, got {answer[:40]!r}",
+            answer,
+        )
+
+    def _parse_word(self, word: str, answer: str) -> ParseResult:
+        if word == "check" and self.facing_bet:
+            detail = "cannot check while facing a bet; fold or call"
+            return ParseResult.invalid(InvalidReason.ILLEGAL, detail, answer)
+        if word in ("fold", "call") and not self.facing_bet:
+            detail = f"cannot {word}: no bet is pending; check or bet"
+            return ParseResult.invalid(InvalidReason.ILLEGAL, detail, answer)
+        action = Action.BET if word == "call" else Action.PASS
+        return ParseResult.legal(action, answer)
+
+    def check_numeric(self, player: int, action: int) -> ParseResult:
+        """Validate an action id: 0 (pass) or 1 (bet)."""
+        if action in (Action.PASS, Action.BET):
+            return ParseResult.legal(Action(action))
+        detail = f"expected action 0 (pass) or 1 (bet), got {action}"
+        del player  # The adapter only asks the seat to act.
+        return ParseResult.invalid(InvalidReason.ILLEGAL, detail)
+
+    def apply_action(self, player: int, action: int) -> None:
+        """Bet or call puts a chip in the pot; the hand is settled when betting ends."""
+        action = Action(action)
+        self.history.append(action)
+        self.betting += _LETTERS[action]
+        if action is Action.BET:
+            self.contributions[player] += BET_SIZE
+        if self._hand_over():
+            self._settle()
+
+    def _hand_over(self) -> bool:
+        # Betting ends after "pp", "bp", "bb" (two moves but "pb") or three moves.
+        moves = len(self.history)
+        return moves == MAX_HAND_LENGTH or (
+            moves == 2 and self.history != [Action.PASS, Action.BET]
+        )
+
+    def _settle(self) -> None:
+        last_player = (self.opener + len(self.history) - 1) % 2
+        folded = self.history[-1] is Action.PASS and self.facing_bet
+        if folded:
+            winner = 1 - last_player
+        else:
+            cards = self.seat_cards()
+            winner = 0 if cards[0] > cards[1] else 1
+        loser = 1 - winner
+        won = self.contributions[loser]  # the winner takes the pot back plus this
+        payoff = (won, -won) if winner == 0 else (-won, won)
+        self.chips = [c + d for c, d in zip(self.chips, payoff, strict=True)]
+        self.results.append(
+            HandResult(
+                hand=self.hand,
+                opener=self.opener,
+                cards=self.seat_cards(),
+                history=self.history_string(),
+                winner=winner,
+                showdown=not folded,
+                payoff=payoff,
+            )
+        )
+        if self.hand + 1 == self.num_hands:
+            self.over = True  # keep the last hand's betting for the final observations
+            return
+        self.hand += 1
+        self.history = []
+        self.betting = ""
+        self.contributions = [ANTE, ANTE]
+
+    # ---- observations -------------------------------------------------------------
+
+    def observation_tensor(self, player: int) -> np.ndarray:
+        """OpenSpiel's information-state tensor, plus match features when N > 1.
+
+        Layout: ``[0:2]`` position one-hot (opener, responder), ``[2:5]`` own card
+        one-hot (J, Q, K), ``[5:11]`` one (pass, bet) pair per betting round; for a
+        match, ``[11]`` hands finished / N and ``[12]`` (own chips + 2N) / 4N.
+        """
+        tensor = np.zeros(tensor_size(self.num_hands), dtype=np.float32)
+        tensor[self.position(player)] = 1.0
+        tensor[NUM_PLAYERS + self.card(player)] = 1.0
+        for i, action in enumerate(self.history):
+            tensor[NUM_PLAYERS + len(CARDS) + 2 * i + action] = 1.0
+        if self.num_hands > 1:
+            span = 2 * self.num_hands  # the most chips one can win or lose
+            tensor[HAND_TENSOR_SIZE] = len(self.results) / self.num_hands
+            tensor[HAND_TENSOR_SIZE + 1] = (self.chips[player] + span) / (2 * span)
+        return tensor
+
+    def observation_text(self, player: int) -> str:
+        """Card, betting so far, pot, chips, hand number and legal moves."""
+        lines = [
+            "You are playing Kuhn poker. The deck is J < Q < K; each player antes "
+            f"{ANTE} chip and gets one card. With no bet pending you may check or bet "
+            f"{BET_SIZE} chip; facing a bet you may fold or call. At showdown the "
+            "higher card wins the pot.",
+        ]
+        if self.num_hands > 1:
+            lines.append(
+                f"This is a {self.num_hands}-hand match: the player with more chips "
+                "after the last hand wins."
+            )
+        lines += ["", *self._hand_lines(player)]
+        if self.results:
+            lines.append(_result_line(self.results[-1], player))
+        lines += ["", self._status_line(player)]
+        return "\n".join(lines)
+
+    def _hand_lines(self, player: int) -> list[str]:
+        lines = []
+        if self.num_hands > 1:
+            first = "you act first" if self.position(player) == 0 else "you act second"
+            lines.append(f"Hand {self.hand + 1} of {self.num_hands} ({first}).")
+            lines.append(
+                f"Your chips so far: {self.chips[player]:+d}; "
+                f"opponent: {self.chips[1 - player]:+d}."
+            )
+        elif not self.over:
+            lines.append(
+                "You act first." if self.position(player) == 0 else "You act second."
+            )
+        lines.append(f"Your card: {CARDS[self.card(player)]}")
+        lines.append(f"Betting so far: {self._betting_text(player)}")
+        own = self.contributions[player]
+        lines.append(
+            f"Pot: {self.pot} chips (you put in {own}, opponent {self.pot - own})."
+        )
+        return lines
+
+    def _betting_text(self, player: int) -> str:
+        if not self.history:
+            return "none."
+        words, facing = [], False
+        for i, action in enumerate(self.history):
+            who = "you" if (self.opener + i) % 2 == player else "opponent"
+            if action is Action.BET:
+                words.append(f"{who} {'called' if facing else 'bet'}")
+                facing = True
+            else:
+                words.append(f"{who} {'folded' if facing else 'checked'}")
+        return ", ".join(words) + "."
+
+    def _status_line(self, player: int) -> str:
+        if self.over:
+            mine, theirs = self.chips[player], self.chips[1 - player]
+            verdict = (
+                "You win."
+                if mine > theirs
+                else "You lose."
+                if mine < theirs
+                else "A tie."
+            )
+            return (
+                f"The game is over. Final chips: you {mine:+d}, "
+                f"opponent {theirs:+d}. {verdict}"
+            )
+        if self.current_players() == [player]:
+            legal = ", ".join(self.action_to_string(player, a) for a in (0, 1))
+            return f"It is your turn. Legal moves: {legal}."
+        return "It is your opponent's turn."
+
+    def info(self, player: int) -> dict[str, object]:
+        """``player``'s own card and the public betting, for scripted players."""
+        return {
+            "card": CARDS[self.card(player)],
+            "position": self.position(player),
+            "betting": self.history_string(),
+            "info_state": self.info_state_key(player),
+            "pot": self.pot,
+            "hand": self.hand,
+            "num_hands": self.num_hands,
+            "chips": self.chips[player],
+            "hand_results": [r.public(player) for r in self.results],
+        }
+
+    def render(self) -> str:
+        """The whole table: both cards, betting, pot and chips."""
+        cards = self.seat_cards()
+        lines = [
+            f"Hand {self.hand + 1}/{self.num_hands}, opener: player_{self.opener}",
+            f"Cards: player_0 {CARDS[cards[0]]}, player_1 {CARDS[cards[1]]}",
+            f"Betting: {self.history_string() or '-'}  Pot: {self.pot}",
+            f"Chips: player_0 {self.chips[0]:+d}, player_1 {self.chips[1]:+d}",
+        ]
+        if self.over:
+            lines.append(f"Match over; returns {self.returns()}")
+        else:
+            lines.append(f"player_{self.current_players()[0]} to act")
+        return "\n".join(lines)
+
+
+def _result_line(result: HandResult, player: int) -> str:
+    view = result.public(player)
+    who = "You" if view["won"] else "Your opponent"
+    amount = abs(result.payoff[player])
+    chips = "chip" if amount == 1 else "chips"
+    if result.showdown:
+        how = f"at showdown (your {view['card']} vs their {view['opponent_card']})"
+    else:
+        how = "after a fold"
+    return f"Last hand (hand {result.hand + 1}): {who} won {amount} {chips} {how}."
