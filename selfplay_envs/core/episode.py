@@ -109,6 +109,8 @@ class Episode:
         self._acting_at = -1
         self._acting: list[int] = []
         self._final_records: list[dict[str, Any]] | None = None
+        self._cache_at = -1
+        self._cache: dict[str, Any] = {}
 
     # ---- status ---------------------------------------------------------------------
 
@@ -248,22 +250,46 @@ class Episode:
 
     def action_mask(self, player: int) -> np.ndarray:
         """int8 mask over the numeric actions; all zeros when ``player`` is idle."""
-        mask = np.zeros(self.game.info.num_actions or 0, dtype=np.int8)
-        if player in self.acting():
-            mask[self.state.legal_actions(player)] = 1
+        cache = self._step_cache()
+        mask = cache["masks"].get(player)
+        if mask is None:
+            mask = np.zeros(self.game.info.num_actions or 0, dtype=np.int8)
+            if player in self.acting():
+                mask[self.state.legal_actions(player)] = 1
+            cache["masks"][player] = mask
         return mask
+
+    def _step_cache(self) -> dict[str, Any]:
+        """What every seat's infos share this step, computed once per submitted move."""
+        if self._cache_at != self.attempts:
+            self._cache_at = self.attempts
+            acting = self.acting()
+            last = self.records[-1] if self.records else None
+            public = None
+            if last is not None:
+                public = last.to_dict()
+                del public["action"]  # the raw text may hold private reasoning
+            self._cache = {
+                "acting": acting,
+                "current_agents": [self.names[p] for p in acting],
+                "last": last,
+                "public_move": public,
+                "masks": {},
+            }
+        return self._cache
 
     def info(self, player: int) -> dict[str, Any]:
         """``infos[agent]``: what a trainer needs without re-parsing text."""
-        acting = self.acting()
-        last = self.records[-1] if self.records else None
+        cache = self._step_cache()
+        acting, last = cache["acting"], cache["last"]
+        own_last = last is not None and last.player == player
         info: dict[str, Any] = {
             "role": self.state.role(player),
             "turn": self.move_index,
             "acting": player in acting,
-            "current_agents": [self.names[p] for p in acting],
-            "last_move": self._public_move(player, last),
-            "invalid_reason": self._own_invalid_reason(player, last),
+            "current_agents": cache["current_agents"],
+            "last_move": last.to_dict() if own_last else cache["public_move"],
+            "invalid_reason": last.reason if own_last and not last.valid else "",
             "invalid_moves": self.invalid_counts[player],
             "format_penalty": self.invalid_counts[player] * self.policy.format_penalty,
         }
@@ -278,20 +304,6 @@ class Episode:
         if self.done:
             info.update(self._final_info(player))
         return info
-
-    def _public_move(self, player: int, last: TurnRecord | None) -> dict[str, Any] | None:
-        """The last move; its raw text (with any private reasoning) only for its author."""
-        if last is None:
-            return None
-        move = last.to_dict()
-        if last.player != player:
-            del move["action"]
-        return move
-
-    def _own_invalid_reason(self, player: int, last: TurnRecord | None) -> str:
-        if last is not None and last.player == player and not last.valid:
-            return last.reason
-        return ""
 
     def _final_info(self, player: int) -> dict[str, Any]:
         returns = self.returns()
