@@ -41,11 +41,19 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers()
 
     bench = sub.add_parser("bench", help="benchmark agents against fixed opponents")
-    bench.add_argument("--env", nargs="*", help="env ids (default: every registered game)")
-    bench.add_argument("--agents", nargs="*", help="agent specs (default: every fixed opponent)")
+    bench.add_argument(
+        "--env", nargs="*", help="env ids (default: every registered game)"
+    )
+    bench.add_argument(
+        "--agents", nargs="*", help="agent specs (default: every fixed opponent)"
+    )
     bench.add_argument("--games", type=int, help="games per pairing and seat order")
-    bench.add_argument("--config", type=Path, help="TOML or YAML file with these options")
-    bench.add_argument("--out", type=Path, default=Path("runs/bench"), help="run folder")
+    bench.add_argument(
+        "--config", type=Path, help="TOML or YAML file with these options"
+    )
+    bench.add_argument(
+        "--out", type=Path, default=Path("runs/bench"), help="run folder"
+    )
     bench.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     bench.add_argument("--seed", type=int, default=0)
     bench.set_defaults(func=_bench)
@@ -58,13 +66,19 @@ def _parser() -> argparse.ArgumentParser:
     play.add_argument("--opponent", default="random")
     play.add_argument("--seat", type=int, default=0, help="your seat (0 moves first)")
     play.add_argument("--seed", type=int, default=0)
-    play.add_argument("--record", type=Path, help="save the episode for `selfplay replay`")
+    play.add_argument(
+        "--record", type=Path, help="save the episode for `selfplay replay`"
+    )
     play.set_defaults(func=_play)
 
     replay = sub.add_parser("replay", help="step through a recorded episode")
     replay.add_argument("file", type=Path)
-    replay.add_argument("--line", type=int, default=0, help="which episode of a JSONL file")
-    replay.add_argument("--no-pause", action="store_true", help="print every step at once")
+    replay.add_argument(
+        "--line", type=int, default=0, help="which episode of a JSONL file"
+    )
+    replay.add_argument(
+        "--no-pause", action="store_true", help="print every step at once"
+    )
     replay.set_defaults(func=_replay)
 
     try:
@@ -100,7 +114,7 @@ def _bench(args: argparse.Namespace) -> int:
     import selfplay_envs
     from agents.arena.gold import gold_standards
     from agents.arena.report import summarize, write_report
-    from agents.arena.runner import make_jobs, run_jobs
+    from agents.arena.runner import make_jobs
     from agents.arena.specs import supports
     from agents.opponents import list_opponents
 
@@ -110,13 +124,22 @@ def _bench(args: argparse.Namespace) -> int:
     game_config = config.get("game_config", {})
     jobs = []
     for env_id in env_ids:
-        pool = [s for s in agent_specs if supports(s, env_id)] if agent_specs else list_opponents(env_id)
+        pool = (
+            [s for s in agent_specs if supports(s, env_id)]
+            if agent_specs
+            else list_opponents(env_id)
+        )
         if len(pool) < 2:
             print(f"skipping {env_id}: fewer than two agents can play it ({pool})")
             continue
-        games = args.games or config.get("games") or DEFAULT_GAMES.get(env_id, FALLBACK_GAMES)
-        jobs += make_jobs(env_id, pool, games, base_seed=args.seed,
-                          config=game_config.get(env_id, {}))
+        games = (
+            args.games
+            or config.get("games")
+            or DEFAULT_GAMES.get(env_id, FALLBACK_GAMES)
+        )
+        jobs += make_jobs(
+            env_id, pool, games, base_seed=args.seed, config=game_config.get(env_id, {})
+        )
     args.out.mkdir(parents=True, exist_ok=True)
     results_path = args.out / "results.jsonl"
     records = _run_with_progress(jobs, results_path, args.workers)
@@ -129,15 +152,25 @@ def _bench(args: argparse.Namespace) -> int:
 
 
 def _run_with_progress(jobs, results_path: Path, workers: int) -> list[dict[str, Any]]:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
 
     from agents.arena.runner import read_results, run_jobs
 
     done_keys = {r["key"] for r in read_results(results_path)}
     todo = sum(1 for job in jobs if job.key not in done_keys)
     scores: dict[tuple[str, str, str], list[float]] = {}
-    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TimeRemainingColumn()]
+    columns = [
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+    ]
     with Progress(*columns, transient=False) as progress:
         task = progress.add_task(f"{len(done_keys)} games already done", total=todo)
 
@@ -146,7 +179,8 @@ def _run_with_progress(jobs, results_path: Path, workers: int) -> list[dict[str,
             scores.setdefault(key, []).append(record["score_a"])
             s = scores[key]
             progress.update(
-                task, advance=1,
+                task,
+                advance=1,
                 description=f"{key[0]} {key[1]} vs {key[2]}: score {sum(s) / len(s):.2f} "
                 f"over {len(s)}",
             )
@@ -164,9 +198,13 @@ def _print_summary(summary: dict[str, Any]) -> None:
         for column in ("a", "b", "games", "W-D-L of a", "score of a [95% CI]"):
             table.add_column(column)
         for p in game["pairings"]:
-            table.add_row(p["a"], p["b"], str(p["games"]),
-                          f"{p['wins']}-{p['draws']}-{p['losses']}",
-                          f"{p['score']:.2f} [{p['score_low']:.2f}, {p['score_high']:.2f}]")
+            table.add_row(
+                p["a"],
+                p["b"],
+                str(p["games"]),
+                f"{p['wins']}-{p['draws']}-{p['losses']}",
+                f"{p['score']:.2f} [{p['score_low']:.2f}, {p['score_high']:.2f}]",
+            )
         console.print(table)
 
 
@@ -186,7 +224,9 @@ def _list(args: argparse.Namespace) -> int:
         except Exception as e:  # noqa: BLE001 - list what loads, report what does not
             views = f"unavailable ({type(e).__name__}: {e})"
         print(f"  {env_id}: {views}; {', '.join(list_opponents(env_id)) or '-'}")
-    print("inference backends: transformers, vllm, openai  (agent spec llm:BACKEND:MODEL)")
+    print(
+        "inference backends: transformers, vllm, openai  (agent spec llm:BACKEND:MODEL)"
+    )
     return 0
 
 
@@ -216,8 +256,16 @@ def _play(args: argparse.Namespace) -> int:
             print("\n" + observation["text"])
             action = _ask("your move> ")
         else:
-            action = opponent.act([Turn(env_id=args.env_id, agent=agent,
-                                        observation=observation, info=info)])[0]
+            action = opponent.act(
+                [
+                    Turn(
+                        env_id=args.env_id,
+                        agent=agent,
+                        observation=observation,
+                        info=info,
+                    )
+                ]
+            )[0]
             print(f"\n{agent} ({args.opponent}) plays: {action}")
         actions.append(action)
         env.step(action)
@@ -227,7 +275,12 @@ def _play(args: argparse.Namespace) -> int:
     print("\n" + (env.render() or ""))
     print(f"result: {env.episode.returns()} ({human} is you)")
     if args.record:
-        episode = {"env_id": args.env_id, "seed": args.seed, "config": {}, "actions": actions}
+        episode = {
+            "env_id": args.env_id,
+            "seed": args.seed,
+            "config": {},
+            "actions": actions,
+        }
         args.record.write_text(json.dumps(episode) + "\n")
         print(f"recorded to {args.record}")
     return 0
@@ -240,7 +293,9 @@ def _replay(args: argparse.Namespace) -> int:
     if not 0 <= args.line < len(lines):
         raise SystemExit(f"expected --line in [0, {len(lines)}), got {args.line}")
     episode = json.loads(lines[args.line])
-    env = selfplay_envs.make(episode["env_id"], render_mode="ansi", **episode.get("config", {}))
+    env = selfplay_envs.make(
+        episode["env_id"], render_mode="ansi", **episode.get("config", {})
+    )
     env.reset(seed=episode["seed"])
     print(env.render())
     for step, action in enumerate(episode["actions"]):

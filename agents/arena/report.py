@@ -11,7 +11,12 @@ from typing import Any
 import numpy as np
 
 from agents.arena.runner import score_table
-from agents.arena.stats import Rating, bootstrap_ratings, weng_lin_update, wilson_interval
+from agents.arena.stats import (
+    Rating,
+    bootstrap_ratings,
+    weng_lin_update,
+    wilson_interval,
+)
 
 __all__ = ["summarize", "write_report"]
 
@@ -22,21 +27,32 @@ def _agents_of(records: Sequence[dict[str, Any]], env_id: str) -> list[str]:
     return sorted(names)
 
 
-def summarize(records: Sequence[dict[str, Any]], *, bootstrap: int = 200) -> dict[str, Any]:
+def summarize(
+    records: Sequence[dict[str, Any]], *, bootstrap: int = 200
+) -> dict[str, Any]:
     """Per game: pairings with W/D/L and Wilson intervals, ratings with intervals."""
     summary: dict[str, Any] = {}
     table = score_table(records)
     for env_id in sorted({r["env_id"] for r in records}):
         agents = _agents_of(records, env_id)
         pairings = []
-        for (game, a, b), (w, d, l) in sorted(table.items()):
+        for (game, a, b), (w, d, lost) in sorted(table.items()):
             if game != env_id:
                 continue
-            n = int(w + d + l)
+            n = int(w + d + lost)
             low, high = wilson_interval(w + 0.5 * d, n)
             pairings.append(
-                {"a": a, "b": b, "wins": int(w), "draws": int(d), "losses": int(l),
-                 "games": n, "score": (w + 0.5 * d) / n, "score_low": low, "score_high": high}
+                {
+                    "a": a,
+                    "b": b,
+                    "wins": int(w),
+                    "draws": int(d),
+                    "losses": int(lost),
+                    "games": n,
+                    "score": (w + 0.5 * d) / n,
+                    "score_low": low,
+                    "score_high": high,
+                }
             )
         games = [
             (agents.index(r["a"]), agents.index(r["b"]), r["score_a"])
@@ -48,7 +64,11 @@ def summarize(records: Sequence[dict[str, Any]], *, bootstrap: int = 200) -> dic
             "agents": agents,
             "pairings": pairings,
             "ratings": {
-                a: {"elo": float(ratings[i]), "low": float(low[i]), "high": float(high[i])}
+                a: {
+                    "elo": float(ratings[i]),
+                    "low": float(low[i]),
+                    "high": float(high[i]),
+                }
                 for i, a in enumerate(agents)
             },
             "skill": _team_skill(records, env_id, agents),
@@ -61,7 +81,8 @@ def _team_skill(records, env_id, agents) -> dict[str, dict[str, float]]:
     """Weng-Lin (OpenSkill) ratings, played in record order; meant for team games."""
     ratings = {a: Rating() for a in agents}
     ordered = sorted(
-        (r for r in records if r["env_id"] == env_id), key=lambda r: (r["index"], r["key"])
+        (r for r in records if r["env_id"] == env_id),
+        key=lambda r: (r["index"], r["key"]),
     )
     for r in ordered:
         rank_a = 0 if r["score_a"] > 0.5 else 1 if r["score_a"] < 0.5 else 0
@@ -70,7 +91,10 @@ def _team_skill(records, env_id, agents) -> dict[str, dict[str, float]]:
             [[ratings[r["a"]]], [ratings[r["b"]]]], [rank_a, rank_b]
         )
         ratings[r["a"]], ratings[r["b"]] = new_a, new_b
-    return {a: {"mu": x.mu, "sigma": x.sigma, "ordinal": x.conservative} for a, x in ratings.items()}
+    return {
+        a: {"mu": x.mu, "sigma": x.sigma, "ordinal": x.conservative}
+        for a, x in ratings.items()
+    }
 
 
 def _metric_means(records, env_id) -> dict[str, dict[str, float]]:
@@ -88,20 +112,47 @@ def _metric_means(records, env_id) -> dict[str, dict[str, float]]:
     }
 
 
-def write_report(run_dir: Path, summary: dict[str, Any], gold: dict[str, Any]) -> list[Path]:
+def write_report(
+    run_dir: Path, summary: dict[str, Any], gold: dict[str, Any]
+) -> list[Path]:
     """Write summary.json, summary.csv, the PNG plots and report.md; return the paths."""
     run_dir.mkdir(parents=True, exist_ok=True)
     paths = [run_dir / "summary.json", run_dir / "summary.csv"]
-    paths[0].write_text(json.dumps({"games": summary, "gold": gold}, indent=2, sort_keys=True))
+    paths[0].write_text(
+        json.dumps({"games": summary, "gold": gold}, indent=2, sort_keys=True)
+    )
     with paths[1].open("w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["env_id", "a", "b", "games", "wins", "draws", "losses",
-                         "score", "score_low", "score_high"])
+        writer.writerow(
+            [
+                "env_id",
+                "a",
+                "b",
+                "games",
+                "wins",
+                "draws",
+                "losses",
+                "score",
+                "score_low",
+                "score_high",
+            ]
+        )
         for env_id, game in summary.items():
             for p in game["pairings"]:
-                writer.writerow([env_id, p["a"], p["b"], p["games"], p["wins"], p["draws"],
-                                 p["losses"], f"{p['score']:.4f}", f"{p['score_low']:.4f}",
-                                 f"{p['score_high']:.4f}"])
+                writer.writerow(
+                    [
+                        env_id,
+                        p["a"],
+                        p["b"],
+                        p["games"],
+                        p["wins"],
+                        p["draws"],
+                        p["losses"],
+                        f"{p['score']:.4f}",
+                        f"{p['score_low']:.4f}",
+                        f"{p['score_high']:.4f}",
+                    ]
+                )
     paths += _plots(run_dir, summary)
     paths.append(_markdown(run_dir, summary, gold))
     return paths
@@ -114,14 +165,22 @@ def _plots(run_dir: Path, summary: dict[str, Any]) -> list[Path]:
     import matplotlib.pyplot as plt
 
     games = list(summary)
-    fig, axes = plt.subplots(len(games), 1, figsize=(7, 1.2 + 0.5 * sum(
-        len(summary[g]["agents"]) for g in games)), squeeze=False)
-    for ax, env_id in zip(axes[:, 0], games):
+    fig, axes = plt.subplots(
+        len(games),
+        1,
+        figsize=(7, 1.2 + 0.5 * sum(len(summary[g]["agents"]) for g in games)),
+        squeeze=False,
+    )
+    for ax, env_id in zip(axes[:, 0], games, strict=False):
         ratings = summary[env_id]["ratings"]
         names = sorted(ratings, key=lambda a: ratings[a]["elo"])
         elo = np.array([ratings[a]["elo"] for a in names])
-        err = np.array([[elo[i] - ratings[a]["low"], ratings[a]["high"] - elo[i]]
-                        for i, a in enumerate(names)]).T
+        err = np.array(
+            [
+                [elo[i] - ratings[a]["low"], ratings[a]["high"] - elo[i]]
+                for i, a in enumerate(names)
+            ]
+        ).T
         ax.errorbar(elo, range(len(names)), xerr=np.maximum(err, 0), fmt="o", capsize=4)
         ax.set_yticks(range(len(names)), names)
         ax.set_title(f"{env_id}: Bradley-Terry rating (Elo), 95% bootstrap interval")
@@ -131,8 +190,10 @@ def _plots(run_dir: Path, summary: dict[str, Any]) -> list[Path]:
     fig.savefig(ratings_path, dpi=100)
     plt.close(fig)
 
-    fig, axes = plt.subplots(1, len(games), figsize=(4.2 * len(games), 4), squeeze=False)
-    for ax, env_id in zip(axes[0], games):
+    fig, axes = plt.subplots(
+        1, len(games), figsize=(4.2 * len(games), 4), squeeze=False
+    )
+    for ax, env_id in zip(axes[0], games, strict=False):
         agents = summary[env_id]["agents"]
         matrix = np.full((len(agents), len(agents)), np.nan)
         for p in summary[env_id]["pairings"]:
@@ -153,22 +214,39 @@ def _plots(run_dir: Path, summary: dict[str, Any]) -> list[Path]:
 
 
 def _markdown(run_dir: Path, summary: dict[str, Any], gold: dict[str, Any]) -> Path:
-    lines = ["# Arena report", "", "![ratings](ratings.png)", "",
-             "![win-rate matrix](winrate_matrix.png)", ""]
+    lines = [
+        "# Arena report",
+        "",
+        "![ratings](ratings.png)",
+        "",
+        "![win-rate matrix](winrate_matrix.png)",
+        "",
+    ]
     for env_id, game in summary.items():
-        lines += [f"## {env_id}", "", "| agent | Elo | 95% CI | OpenSkill ordinal |",
-                  "|---|---|---|---|"]
+        lines += [
+            f"## {env_id}",
+            "",
+            "| agent | Elo | 95% CI | OpenSkill ordinal |",
+            "|---|---|---|---|",
+        ]
         ratings = game["ratings"]
         for agent in sorted(ratings, key=lambda a: -ratings[a]["elo"]):
             r = ratings[agent]
-            lines.append(f"| {agent} | {r['elo']:+.0f} | [{r['low']:+.0f}, {r['high']:+.0f}] "
-                         f"| {game['skill'][agent]['ordinal']:.1f} |")
-        lines += ["", "| a | b | games | W-D-L of a | score of a (95% Wilson) |",
-                  "|---|---|---|---|---|"]
+            lines.append(
+                f"| {agent} | {r['elo']:+.0f} | [{r['low']:+.0f}, {r['high']:+.0f}] "
+                f"| {game['skill'][agent]['ordinal']:.1f} |"
+            )
+        lines += [
+            "",
+            "| a | b | games | W-D-L of a | score of a (95% Wilson) |",
+            "|---|---|---|---|---|",
+        ]
         for p in game["pairings"]:
-            lines.append(f"| {p['a']} | {p['b']} | {p['games']} | {p['wins']}-{p['draws']}-"
-                         f"{p['losses']} | {p['score']:.2f} [{p['score_low']:.2f}, "
-                         f"{p['score_high']:.2f}] |")
+            lines.append(
+                f"| {p['a']} | {p['b']} | {p['games']} | {p['wins']}-{p['draws']}-"
+                f"{p['losses']} | {p['score']:.2f} [{p['score_low']:.2f}, "
+                f"{p['score_high']:.2f}] |"
+            )
         if game["metrics"]:
             lines += ["", "Game metrics (mean per agent):", ""]
             for spec, metrics in sorted(game["metrics"].items()):

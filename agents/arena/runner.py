@@ -9,10 +9,10 @@ game whose key is already in the file.
 
 from __future__ import annotations
 
+import concurrent.futures as futures
 import dataclasses
 import json
 import os
-import concurrent.futures as futures
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -91,7 +91,11 @@ def play_game(job: Job) -> dict[str, Any]:
     env.reset(seed=job.seed)
     sides = _sides(env)
     side_of_a = job.order
-    owner = {agent: (job.a if s == side_of_a else job.b) for s, group in enumerate(sides) for agent in group}
+    owner = {
+        agent: (job.a if s == side_of_a else job.b)
+        for s, group in enumerate(sides)
+        for agent in group
+    }
     policies = {
         spec: build_policy(spec, job.env_id, seed=job.seed * 2 + k, config=job.config)
         for k, spec in enumerate((job.a, job.b))
@@ -129,7 +133,9 @@ def play_game(job: Job) -> dict[str, Any]:
     }
 
 
-def _metrics(final: dict[str, dict[str, Any]], owner: dict[str, str], job: Job) -> dict[str, Any]:
+def _metrics(
+    final: dict[str, dict[str, Any]], owner: dict[str, str], job: Job
+) -> dict[str, Any]:
     """Numeric game metrics a game reports in ``info["metrics"]``, per agent spec."""
     out: dict[str, dict[str, float]] = {}
     for agent, info in final.items():
@@ -197,7 +203,9 @@ def _finish(record, path, done, on_result) -> None:
         on_result(record)
 
 
-def score_table(records: Sequence[dict[str, Any]]) -> dict[tuple[str, str, str], np.ndarray]:
+def score_table(
+    records: Sequence[dict[str, Any]],
+) -> dict[tuple[str, str, str], np.ndarray]:
     """``(env_id, a, b) -> [wins, draws, losses]`` of ``a``."""
     table: dict[tuple[str, str, str], np.ndarray] = {}
     for r in records:

@@ -29,7 +29,9 @@ def supports(spec: str, env_id: str) -> bool:
     return spec in list_opponents(env_id)
 
 
-def build_policy(spec: str, env_id: str, *, seed: int, config: dict[str, Any]) -> Policy:
+def build_policy(
+    spec: str, env_id: str, *, seed: int, config: dict[str, Any]
+) -> Policy:
     """A fresh, seeded policy for one game; LLM policies are built once per process."""
     if spec.startswith("llm:"):
         if spec not in _LLM_CACHE:

@@ -23,7 +23,9 @@ __all__ = [
 ELO_SCALE = 400.0 / math.log(10.0)  # natural-log strengths to Elo points
 
 
-def wilson_interval(successes: float, n: int, z: float = 1.959963984540054) -> tuple[float, float]:
+def wilson_interval(
+    successes: float, n: int, z: float = 1.959963984540054
+) -> tuple[float, float]:
     """Wilson score interval of a proportion (95% by default); ``(0, 1)`` when n = 0.
 
     Draws may be counted as half a success, which keeps the interval meaningful for
@@ -60,8 +62,12 @@ def bradley_terry(
     strength = np.ones(n)
     for _ in range(iterations):
         pair = strength[:, None] + strength[None, :]
-        denom = np.where(games > 0, games / np.where(pair > 0, pair, 1.0), 0.0).sum(axis=1)
-        new = np.where(denom > 0, total_wins / np.where(denom > 0, denom, 1.0), strength)
+        denom = np.where(games > 0, games / np.where(pair > 0, pair, 1.0), 0.0).sum(
+            axis=1
+        )
+        new = np.where(
+            denom > 0, total_wins / np.where(denom > 0, denom, 1.0), strength
+        )
         new = new / np.exp(np.mean(np.log(np.maximum(new, 1e-300))))
         if np.max(np.abs(new - strength)) < tol:
             strength = new

@@ -35,9 +35,21 @@ OPPONENTS: dict[str, dict[str, str]] = {
         "random": "agents.opponents.who_is_the_spy:RandomSpyPlayer",
         "scripted": "agents.opponents.who_is_the_spy:ScriptedSpyPlayer",
     },
+    "core_war_v0": {
+        "random": "agents.opponents.core_war:RandomWarrior",
+        "pool": "agents.opponents.core_war:WarriorPool",
+        "imp": "agents.opponents.core_war:imp",
+        "dwarf": "agents.opponents.core_war:dwarf",
+    },
     "search_qa_v0": {
         "random": "agents.opponents.search_qa:RandomSearchQA",
         "scripted": "agents.opponents.search_qa:ScriptedSearchQA",
+    },
+    "bug_repair_v0": {
+        "random": "agents.opponents.bug_repair:random_player",
+        "mutation_injector": "agents.opponents.bug_repair:mutation_injector",
+        "patch_search_solver": "agents.opponents.bug_repair:patch_search_solver",
+        "scripted": "agents.opponents.bug_repair:scripted",
     },
 }
 
@@ -47,11 +59,15 @@ def list_opponents(env_id: str) -> list[str]:
     return sorted(OPPONENTS.get(env_id, {}))
 
 
-def make_opponent(env_id: str, name: str, *, seed: int | None = None, **config: Any) -> Policy:
+def make_opponent(
+    env_id: str, name: str, *, seed: int | None = None, **config: Any
+) -> Policy:
     """Build the opponent ``name`` of ``env_id``; ``config`` is the game's config."""
     table = OPPONENTS.get(env_id, {})
     if name not in table:
-        raise KeyError(f"expected an opponent in {sorted(table)} for {env_id}, got {name!r}")
+        raise KeyError(
+            f"expected an opponent in {sorted(table)} for {env_id}, got {name!r}"
+        )
     module_name, _, attr = table[name].partition(":")
     factory = getattr(importlib.import_module(module_name), attr)
     # Most opponents need only the seed; pass the game config to those that take it.

@@ -1,7 +1,12 @@
 """What every game shares: the rules interface, the generic adapters, parsing, errors."""
 
 from selfplay_envs.core.aec import GameEnv
-from selfplay_envs.core.episode import InvalidMoveMode, InvalidMovePolicy, TurnRecord, View
+from selfplay_envs.core.episode import (
+    InvalidMoveMode,
+    InvalidMovePolicy,
+    TurnRecord,
+    View,
+)
 from selfplay_envs.core.errors import (
     DependencyNotInstalled,
     Error,
@@ -11,7 +16,12 @@ from selfplay_envs.core.errors import (
 )
 from selfplay_envs.core.game import Game, GameInfo, State
 from selfplay_envs.core.parallel import ParallelGameEnv
-from selfplay_envs.core.parsing import AnswerFormat, InvalidReason, ParseResult, extract_answer
+from selfplay_envs.core.parsing import (
+    AnswerFormat,
+    InvalidReason,
+    ParseResult,
+    extract_answer,
+)
 
 __all__ = [
     "AnswerFormat",

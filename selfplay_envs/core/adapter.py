@@ -18,9 +18,7 @@ __all__ = ["RENDER_MODES", "AdapterBase", "build_spaces"]
 RENDER_MODES = ("ansi", "human")
 
 
-def build_spaces(
-    game: Game, view: View
-) -> tuple[spaces.Space[Any], spaces.Space[Any]]:
+def build_spaces(game: Game, view: View) -> tuple[spaces.Space[Any], spaces.Space[Any]]:
     """The observation and action spaces of every seat of ``game`` in ``view``."""
     info = game.info
     if view is View.NUMERIC:
@@ -85,7 +83,9 @@ class AdapterBase:
         self.max_attempts = max_attempts or game.info.max_game_length * (
             self.invalid_move.max_retries + 2
         )
-        self.possible_agents = [game.agent_name(p) for p in range(game.info.num_players)]
+        self.possible_agents = [
+            game.agent_name(p) for p in range(game.info.num_players)
+        ]
         self.agents: list[str] = []
         self._index = {agent: p for p, agent in enumerate(self.possible_agents)}
         observation, action = build_spaces(game, self.view)

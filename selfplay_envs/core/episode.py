@@ -195,12 +195,14 @@ class Episode:
     def _on_invalid(self, player: int, action: Any, result: ParseResult) -> None:
         self.invalid_counts[player] += 1
         mode = self.policy.mode
-        if mode is InvalidMoveMode.RETRY and self.retries[player] < self.policy.max_retries:
+        if (
+            mode is InvalidMoveMode.RETRY
+            and self.retries[player] < self.policy.max_retries
+        ):
             self.retries[player] += 1
             left = self.policy.max_retries - self.retries[player] + 1
             self.warnings[player] = (
-                f"Your last move was invalid ({result.message}). "
-                f"Attempts left: {left}."
+                f"Your last move was invalid ({result.message}). Attempts left: {left}."
             )
             self._record(player, action, result, fallback=False)
             return
@@ -316,7 +318,7 @@ class Episode:
             outcome = "win" if returns[player] == best else "loss"
         return {
             "outcome": outcome,
-            "returns": dict(zip(self.names, returns)),
+            "returns": dict(zip(self.names, returns, strict=False)),
             "forfeit": self.forfeit is not None,
             "episode": self._episode_records(),
         }

@@ -42,5 +42,5 @@ class DependencyNotInstalled(Error, ImportError):
     def for_extra(cls, package: str, extra: str) -> DependencyNotInstalled:
         """Build the standard message for a missing optional ``package``."""
         return cls(
-            f"{package} is not installed, run `pip install \"selfplay-envs[{extra}]\"`"
+            f'{package} is not installed, run `pip install "selfplay-envs[{extra}]"`'
         )

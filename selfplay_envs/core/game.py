@@ -117,13 +117,26 @@ class State(abc.ABC):
 
     def parse_answer(self, player: int, answer: str) -> ParseResult:
         """Match an extracted answer against the legal actions' text."""
-        legal = {self.action_to_string(player, a): a for a in self.legal_actions(player)}
+        legal = {
+            self.action_to_string(player, a): a for a in self.legal_actions(player)
+        }
         action = match_legal(answer, legal)
         if action is None:
             return ParseResult.invalid(
                 InvalidReason.UNPARSABLE, f"{answer[:80]!r} is not a legal move", answer
             )
         return ParseResult.legal(action, answer)
+
+    def example_actions(self, player: int) -> list[str]:
+        """Some complete, valid replies for ``player`` now, for test drivers.
+
+        Defaults to each legal action's text in ``\\boxed{}``; games with free-form
+        moves (clues, warriors, tool calls) return a few valid replies.
+        """
+        return [
+            f"\\boxed{{{self.action_to_string(player, a)}}}"
+            for a in self.legal_actions(player)
+        ]
 
     def check_numeric(self, player: int, action: int) -> ParseResult:
         """Validate a numeric action index (numeric view)."""
@@ -198,6 +211,10 @@ def forfeit_returns(num_players: int, loser: int) -> list[float]:
 
 class Game(abc.ABC):
     """A configured game: static info plus a factory of initial states."""
+
+    #: Extra constructor configs the conformance suite also runs (the default is
+    #: always run): presets and modes whose spaces or phases differ.
+    conformance_configs: tuple[dict[str, Any], ...] = ()
 
     #: Parameters accepted by the constructor, for docs and ``selfplay list``.
     info: GameInfo

@@ -45,9 +45,13 @@ class ParallelGameEnv(AdapterBase, ParallelEnv):
                 episode.submit(player, actions[agent])
         observations, infos = self._observations(), self._infos()
         returns = episode.returns()
-        rewards = {a: (returns[self._index[a]] if episode.done else 0.0) for a in self.agents}
+        rewards = {
+            a: (returns[self._index[a]] if episode.done else 0.0) for a in self.agents
+        }
         terminations = {a: episode.terminal for a in self.agents}
-        truncations = {a: episode.truncated and not episode.terminal for a in self.agents}
+        truncations = {
+            a: episode.truncated and not episode.terminal for a in self.agents
+        }
         if episode.done:
             self.agents = []
         if self.render_mode == "human":

@@ -62,7 +62,9 @@ class ParseResult:
         """Human-readable reason, e.g. ``"illegal: cell 4 is taken"``."""
         if self.reason is None:
             return ""
-        return f"{self.reason.value}: {self.detail}" if self.detail else self.reason.value
+        return (
+            f"{self.reason.value}: {self.detail}" if self.detail else self.reason.value
+        )
 
     @classmethod
     def legal(cls, action: Any, answer: str | None = None) -> ParseResult:
@@ -162,6 +164,8 @@ def extract_answer(
     answers = find_answers(text, formats)
     if answers:
         _, fmt, content = answers[-1]
+        if fmt is AnswerFormat.BOXED:
+            content = strip_latex(content)
         return content.strip(), fmt
     if AnswerFormat.BARE in formats:
         bare = _THINK_BLOCK.sub("", text).strip()
@@ -170,7 +174,18 @@ def extract_answer(
     return None, None
 
 
+_LATEX_WRAPPER = re.compile(
+    r"\\(?:text|textbf|textit|mathrm|mathbf|texttt)\s*\{([^{}]*)\}"
+)
+
+
+def strip_latex(text: str) -> str:
+    """Unwrap ``\\text{..}``-style wrappers models put inside ``\\boxed{}``."""
+    return _LATEX_WRAPPER.sub(lambda m: m.group(1), text)
+
+
 def _normalise(text: str) -> str:
+    text = strip_latex(text)
     return re.sub(r"\s+", " ", text.strip().strip(".").strip("'\"`*$").lower())
 
 

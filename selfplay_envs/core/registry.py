@@ -20,7 +20,15 @@ from selfplay_envs.core.errors import UnknownEnvError
 from selfplay_envs.core.game import Game
 from selfplay_envs.core.parallel import ParallelGameEnv
 
-__all__ = ["EnvSpec", "register", "make", "make_parallel", "make_game", "list_envs", "spec"]
+__all__ = [
+    "EnvSpec",
+    "register",
+    "make",
+    "make_parallel",
+    "make_game",
+    "list_envs",
+    "spec",
+]
 
 ENTRY_POINT_GROUP = "selfplay_envs.games"
 PETTINGZOO_NAMESPACE = "selfplay"
@@ -59,7 +67,10 @@ def register(
     if env_id in _REGISTRY and not override:
         raise ValueError(f"expected a new env id, got {env_id!r}, already registered")
     _REGISTRY[env_id] = EnvSpec(
-        id=env_id, entry_point=entry_point, kwargs=dict(kwargs or {}), description=description
+        id=env_id,
+        entry_point=entry_point,
+        kwargs=dict(kwargs or {}),
+        description=description,
     )
     _register_with_pettingzoo(env_id)
 
@@ -136,7 +147,9 @@ def make_parallel(
     )
 
 
-def _policy(value: InvalidMovePolicy | dict[str, Any] | None) -> InvalidMovePolicy | None:
+def _policy(
+    value: InvalidMovePolicy | dict[str, Any] | None,
+) -> InvalidMovePolicy | None:
     if isinstance(value, dict):
         return InvalidMovePolicy(**value)
     return value
@@ -152,7 +165,9 @@ def _register_with_pettingzoo(env_id: str) -> None:
     for env_type, factory in (("aec", make), ("parallel", make_parallel)):
         registry = registration._get_registry(env_type)
         if pz_id not in registry:
-            registration.register(env_type, pz_id, entry_point=_Factory(factory, env_id))
+            registration.register(
+                env_type, pz_id, entry_point=_Factory(factory, env_id)
+            )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -163,5 +178,7 @@ class _Factory:
     env_id: str
 
     def __call__(self, **kwargs: Any) -> Any:
-        kwargs.pop("max_cycles", None)  # PettingZoo's generic kwarg; we truncate ourselves
+        kwargs.pop(
+            "max_cycles", None
+        )  # PettingZoo's generic kwarg; we truncate ourselves
         return self.make(self.env_id, **kwargs)

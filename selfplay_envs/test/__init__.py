@@ -7,4 +7,9 @@ from selfplay_envs.test.conformance import (
     check_rng_determinism,
 )
 
-__all__ = ["check_env", "check_pickle_replay", "check_random_play", "check_rng_determinism"]
+__all__ = [
+    "check_env",
+    "check_pickle_replay",
+    "check_random_play",
+    "check_rng_determinism",
+]

@@ -29,7 +29,9 @@ def test_play_game_is_reproducible_and_zero_sum() -> None:
     assert first["return_a"] + first["return_b"] == 0
 
 
-def test_resume_after_kill_loses_no_finished_game_and_duplicates_none(tmp_path: Path) -> None:
+def test_resume_after_kill_loses_no_finished_game_and_duplicates_none(
+    tmp_path: Path,
+) -> None:
     results = tmp_path / "results.jsonl"
     jobs = make_jobs("tic_tac_toe_v0", AGENTS, 5)
     run_jobs(jobs[:4], results, workers=1)
@@ -52,7 +54,10 @@ def test_cli_bench_end_to_end(tmp_path: Path) -> None:
         "games = 4\n"
     )
     out = tmp_path / "run"
-    assert main(["bench", "--config", str(config), "--out", str(out), "--workers", "1"]) == 0
+    assert (
+        main(["bench", "--config", str(config), "--out", str(out), "--workers", "1"])
+        == 0
+    )
     for name in ("ratings.png", "winrate_matrix.png"):
         data = (out / name).read_bytes()
         assert data.startswith(PNG_MAGIC) and len(data) > 1000
@@ -81,11 +86,15 @@ def test_cli_list_names_games_and_opponents(capsys) -> None:
     assert "tic_tac_toe_v0: text, numeric" in out
 
 
-def test_cli_play_validates_input_and_records(tmp_path: Path, monkeypatch, capsys) -> None:
+def test_cli_play_validates_input_and_records(
+    tmp_path: Path, monkeypatch, capsys
+) -> None:
     answers = iter(["banana", "4", "0", "8", "2", "6", "1", "3", "5", "7"])
     monkeypatch.setattr("builtins.input", lambda prompt="": next(answers))
     record = tmp_path / "game.jsonl"
-    code = main(["play", "tic_tac_toe_v0", "--opponent", "random", "--record", str(record)])
+    code = main(
+        ["play", "tic_tac_toe_v0", "--opponent", "random", "--record", str(record)]
+    )
     assert code == 0
     out = capsys.readouterr().out
     assert "invalid move: unparseable" in out

@@ -17,7 +17,9 @@ def _play(env, moves):
 
 
 def test_retry_policy_warns_privately_then_forfeits() -> None:
-    env = selfplay_envs.make("tic_tac_toe_v0", invalid_move={"mode": "retry", "max_retries": 2})
+    env = selfplay_envs.make(
+        "tic_tac_toe_v0", invalid_move={"mode": "retry", "max_retries": 2}
+    )
     env.reset(seed=0)
     env.step("\\boxed{4}")
     env.step("\\boxed{4}")  # o plays a taken cell
@@ -54,7 +56,7 @@ def test_penalty_policy_plays_a_fallback_and_keeps_zero_sum() -> None:
     record = env.infos["player_0"]["last_move"]
     assert record["fallback"] is True and not record["valid"]
     assert env.infos["player_0"]["format_penalty"] == -0.5
-    for agent in env.agent_iter():
+    for _agent in env.agent_iter():
         _, _, term, trunc, info = env.last()
         env.step(None if term or trunc else "junk")
     # Every move was junk, yet the outcome is a normal zero-sum result.
@@ -99,7 +101,9 @@ def test_wrong_action_type_is_a_programmer_error() -> None:
 
 
 def test_truncation_bounds_every_episode() -> None:
-    env = selfplay_envs.make("tic_tac_toe_v0", max_attempts=3, invalid_move={"max_retries": 10})
+    env = selfplay_envs.make(
+        "tic_tac_toe_v0", max_attempts=3, invalid_move={"max_retries": 10}
+    )
     env.reset(seed=0)
     _play(env, ["x", "y", "z"])
     assert all(env.truncations.values()) and not any(env.terminations.values())

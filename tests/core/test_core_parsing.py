@@ -13,23 +13,44 @@ REPLIES = {
         AnswerFormat.BOXED,
     ),
     "textarena_bracket": ("I'll block the row: [2]", "2", AnswerFormat.BRACKET),
-    "mars_answer_tag": ("Thinking... <answer> 7 </answer>", "7", AnswerFormat.ANSWER_TAG),
+    "mars_answer_tag": (
+        "Thinking... <answer> 7 </answer>",
+        "7",
+        AnswerFormat.ANSWER_TAG,
+    ),
     "bare": ("  5\n", "5", AnswerFormat.BARE),
     "last_answer_wins": (
         "Maybe \\boxed{1}? No, the fork matters more: \\boxed{8}",
         "8",
         AnswerFormat.BOXED,
     ),
-    "mixed_formats_last_wins": ("[3] ... final: <answer>6</answer>", "6", AnswerFormat.ANSWER_TAG),
-    "nested_braces": ("\\boxed{\\text{call}}", "\\text{call}", AnswerFormat.BOXED),
-    "think_block_ignored": ("<think>\\boxed{0}</think>\\boxed{2}", "2", AnswerFormat.BOXED),
+    "mixed_formats_last_wins": (
+        "[3] ... final: <answer>6</answer>",
+        "6",
+        AnswerFormat.ANSWER_TAG,
+    ),
+    "latex_text_is_unwrapped": ("\\boxed{\\text{call}}", "call", AnswerFormat.BOXED),
+    "nested_braces": ("\\boxed{f(x) = {1, 2}}", "f(x) = {1, 2}", AnswerFormat.BOXED),
+    "think_block_ignored": (
+        "<think>\\boxed{0}</think>\\boxed{2}",
+        "2",
+        AnswerFormat.BOXED,
+    ),
     "unclosed_think_is_not_an_answer": ("<think>I guess [3]", None, None),
-    "bracket_inside_boxed_is_one_answer": ("\\boxed{[Accept]}", "[Accept]", AnswerFormat.BOXED),
+    "bracket_inside_boxed_is_one_answer": (
+        "\\boxed{[Accept]}",
+        "[Accept]",
+        AnswerFormat.BOXED,
+    ),
 }
 
 
-@pytest.mark.parametrize(("reply", "expected", "fmt"), REPLIES.values(), ids=REPLIES.keys())
-def test_extract_answer(reply: str, expected: str | None, fmt: AnswerFormat | None) -> None:
+@pytest.mark.parametrize(
+    ("reply", "expected", "fmt"), REPLIES.values(), ids=REPLIES.keys()
+)
+def test_extract_answer(
+    reply: str, expected: str | None, fmt: AnswerFormat | None
+) -> None:
     assert extract_answer(reply) == (expected, fmt)
 
 

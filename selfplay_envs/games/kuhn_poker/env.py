@@ -98,6 +98,8 @@ class KuhnPokerGame(Game):
         reward: ``"chips"`` (net chips) or ``"match"`` (+1 / -1 / 0 by total chips).
     """
 
+    conformance_configs = ({"num_hands": 5, "reward": "match"},)
+
     def __init__(self, *, num_hands: int = 1, reward: str | Reward = Reward.CHIPS):
         if (
             isinstance(num_hands, bool)

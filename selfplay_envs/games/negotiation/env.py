@@ -154,6 +154,8 @@ class NegotiationGame(Game):
         max_message_chars: Longest chat message kept.
     """
 
+    conformance_configs = ({"preset": "textarena"},)
+
     def __init__(
         self,
         *,

@@ -154,6 +154,8 @@ class WhoIsTheSpyGame(Game):
         baseline: A ``RoleBaseline`` to use (and share); a new one by default.
     """
 
+    conformance_configs = ({"items": "word", "num_players": 6, "spy_votes": True},)
+
     def __init__(
         self,
         *,

@@ -15,6 +15,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+from selfplay_envs.core.assets import ASSETS_ENV, assets_dir
+
 __all__ = [
     "DEFAULT_WORD_PAIRS",
     "WordPair",
@@ -24,13 +26,7 @@ __all__ = [
     "mentions_word",
 ]
 
-# envs_assets/ sits at the repository root, beside the selfplay_envs package.
-DEFAULT_WORD_PAIRS = (
-    Path(__file__).resolve().parents[3]
-    / "envs_assets"
-    / "who_is_the_spy"
-    / "word_pairs.tsv"
-)
+DEFAULT_WORD_PAIRS = assets_dir() / "who_is_the_spy" / "word_pairs.tsv"
 _COLUMNS = ("civilian", "spy", "shared", "civilian_only", "spy_only")
 
 
@@ -88,7 +84,7 @@ def load_word_pairs(path: str | Path = DEFAULT_WORD_PAIRS) -> tuple[WordPair, ..
     if not path.is_file():
         raise FileNotFoundError(
             f"expected the word-pair file at {path}, got no such file; pass "
-            "word_pairs='path/to/pairs.tsv' or run from a checkout with envs_assets/"
+            f"word_pairs='path/to/pairs.tsv', or set ${ASSETS_ENV} to envs_assets/"
         )
     with path.open(encoding="utf-8", newline="") as handle:
         rows = list(csv.reader(handle, delimiter="\t"))
