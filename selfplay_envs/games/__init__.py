@@ -11,6 +11,8 @@ BUILTIN_GAMES: dict[str, str] = {
     "search_qa_v0": "selfplay_envs.games.search_qa.env:SearchQAGame",
     "who_is_the_spy_v0": "selfplay_envs.games.who_is_the_spy.env:WhoIsTheSpyGame",
     "negotiation_v0": "selfplay_envs.games.negotiation.env:NegotiationGame",
+    "bug_repair_v0": "selfplay_envs.games.bug_repair.env:BugRepairGame",
+    "core_war_v0": "selfplay_envs.games.core_war.env:CoreWarGame",
 }
 
 

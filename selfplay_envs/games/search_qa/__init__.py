@@ -1,0 +1,1 @@
+"""Search self-play (SSP): a question proposer against a searching solver."""

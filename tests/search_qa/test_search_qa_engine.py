@@ -1,0 +1,271 @@
+"""The BM25 engine: exact top-k, the analyzer, the disk cache, strict corpus reading."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from selfplay_envs.games.search_qa.search import bm25 as bm25_module
+from selfplay_envs.games.search_qa.search.bm25 import BM25Index, BM25Params
+from selfplay_envs.games.search_qa.search.corpus import (
+    Corpus,
+    CorpusFormatError,
+    Passage,
+    read_jsonl,
+    write_jsonl,
+)
+from selfplay_envs.games.search_qa.search.retriever import LocalRetriever, cached_index
+from selfplay_envs.games.search_qa.search.tokenize import raw_tokens, stem, tokenize
+from selfplay_envs.games.search_qa.synthetic import SyntheticEncyclopedia
+
+PASSAGES = [
+    Passage(id="p1", title="Python", text="Python is a programming language by Guido."),
+    Passage(id="p2", title="Guido van Rossum", text="Guido created Python in 1991."),
+    Passage(id="p3", title="Ruby", text="Ruby is a programming language from Japan."),
+    Passage(id="p4", title="Cities", text="Kyoto and Osaka are cities of Japan."),
+]
+
+
+def _brute_force_top_k(
+    index: BM25Index, query: str, k: int
+) -> tuple[np.ndarray, np.ndarray]:
+    everything = np.arange(index.num_docs)
+    scores = index.score(query, everything)
+    order = np.lexsort((everything, -scores))
+    order = order[scores[order] > 0][:k]
+    return order, scores[order]
+
+
+def test_bm25_matches_hand_computed_lucene_scores() -> None:
+    texts = ["apple banana", "apple apple cherry", "banana"]
+    index = BM25Index.build(texts, BM25Params(k1=1.2, b=0.75))
+    lengths = np.array([2, 3, 1], dtype=float)
+    avg = lengths.mean()
+
+    def weight(tf: float, df: int, length: float) -> float:
+        idf = np.log1p((3 - df + 0.5) / (df + 0.5))
+        return idf * tf * 2.2 / (tf + 1.2 * (0.25 + 0.75 * length / avg))
+
+    expected = [weight(1, 2, 2), weight(2, 2, 3), 0.0]
+    assert np.allclose(index.score("apple", np.arange(3)), expected, rtol=1e-6)
+    docs, scores = index.search("apple", 3)
+    assert docs.tolist() == [1, 0]  # doc 2 has no "apple": not returned
+    assert np.allclose(scores, [expected[1], expected[0]], rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("exhaustive", "seed", "dense"),
+    [(16384, 8192, 65536), (0, 1, 65536), (0, 50, 0), (0, 1, 0)],
+    ids=["default", "maxscore", "maxscore-dense", "tiny-seed-dense"],
+)
+def test_every_query_path_returns_the_exact_top_k(
+    monkeypatch, exhaustive, seed, dense
+) -> None:
+    monkeypatch.setattr(bm25_module, "_EXHAUSTIVE_POSTINGS", exhaustive)
+    monkeypatch.setattr(bm25_module, "_SEED_POSTINGS", seed)
+    monkeypatch.setattr(bm25_module, "_DENSE_CANDIDATES", dense)
+    corpus = SyntheticEncyclopedia(400, seed=3).corpus()
+    index = BM25Index.build([corpus.search_text(i) for i in range(len(corpus))])
+    rng = np.random.default_rng(0)
+    for _ in range(150):
+        words = corpus.texts[int(rng.integers(len(corpus)))].split()
+        query = " ".join(rng.choice(words, size=int(rng.integers(1, 9))))
+        k = int(rng.integers(1, 6))
+        docs, scores = index.search(query, k)
+        want_docs, want_scores = _brute_force_top_k(index, query, k)
+        assert docs.tolist() == want_docs.tolist(), query
+        assert np.allclose(scores, want_scores)
+
+
+def test_unknown_and_stopword_queries_return_nothing() -> None:
+    index = BM25Index.build([p.text for p in PASSAGES])
+    for query in ("", "the of and", "zzzunknownzzz", "!!!"):
+        docs, scores = index.search(query, 3)
+        assert len(docs) == 0 and len(scores) == 0
+    with pytest.raises(ValueError, match="expected k >= 1"):
+        index.search("python", 0)
+
+
+def test_analyzer_lowercases_drops_stopwords_and_stems_plurals() -> None:
+    assert raw_tokens("Hello, World_2 foo-bar") == ["hello", "world", "2", "foo", "bar"]
+    assert tokenize("The Cities of the Founders") == ["city", "founder"]
+    # Harman's rules, exactly: -ies -> -y, -es -> -e (not -aes/-ees/-oes), -s -> ""
+    # (not -us/-ss).
+    words = ("cities", "glass", "glasses", "bus", "horses", "toes", "is")
+    assert [stem(w) for w in words] == [
+        "city",
+        "glass",
+        "glasse",
+        "bus",
+        "horse",
+        "toe",
+        "is",
+    ]
+
+
+def test_fast_ascii_tokenizer_equals_the_query_tokenizer() -> None:
+    texts = [
+        "Straße und Café: naïve_test x2",
+        "C++ & C# (2024); e-mail: a@b.org",
+        "ÀÉÎ õü",
+    ]
+    ids, lengths, vocab = bm25_module._raw_token_ids(texts)  # noqa: SLF001
+    names = {i: t for t, i in vocab.items()}
+    start = 0
+    for text, n in zip(texts, lengths, strict=True):
+        assert [names[i] for i in ids[start : start + n]] == raw_tokens(text)
+        start += n
+
+
+def test_local_retriever_ranks_the_relevant_passage_first() -> None:
+    retriever = LocalRetriever.from_corpus(
+        Corpus.from_passages(PASSAGES), cache_dir=False
+    )
+    hits = retriever.search("who created python", 3)
+    assert [h.passage.id for h in hits][:2] == ["p2", "p1"]
+    assert [h.rank for h in hits] == list(range(1, len(hits) + 1))
+    assert hits[0].score >= hits[-1].score
+
+
+def test_index_save_load_round_trip(tmp_path: Path) -> None:
+    index = BM25Index.build([p.text for p in PASSAGES])
+    loaded = BM25Index.load(index.save(tmp_path / "idx"))
+    for query in ("python language", "japan", "guido 1991"):
+        assert loaded.search(query, 3)[0].tolist() == index.search(query, 3)[0].tolist()
+    assert isinstance(loaded.docs, np.memmap)
+
+
+# ---- the disk cache --------------------------------------------------------------------
+
+
+def test_index_is_built_once_then_read_from_the_cache(tmp_path: Path) -> None:
+    path = write_jsonl(PASSAGES, tmp_path / "c.jsonl")
+    first = LocalRetriever.from_corpus(read_jsonl(path), cache_dir=tmp_path / "cache")
+    second = LocalRetriever.from_corpus(read_jsonl(path), cache_dir=tmp_path / "cache")
+    assert (first.from_cache, second.from_cache) == (False, True)
+    assert len(list((tmp_path / "cache").iterdir())) == 1
+    assert [h.passage.id for h in second.search("ruby", 3)] == ["p3"]
+
+
+def test_changing_the_corpus_invalidates_the_cache(tmp_path: Path) -> None:
+    path = tmp_path / "c.jsonl"
+    write_jsonl(PASSAGES, path)
+    cache = tmp_path / "cache"
+    old = LocalRetriever.from_corpus(read_jsonl(path), cache_dir=cache)
+    assert [h.passage.id for h in old.search("perl", 3)] == []
+    changed = PASSAGES[:3] + [
+        Passage(id="p4", title="Perl", text="Perl is a language.")
+    ]
+    write_jsonl(changed, path)
+    new = LocalRetriever.from_corpus(read_jsonl(path), cache_dir=cache)
+    assert not new.from_cache  # new content hash: a new index, not the stale one
+    assert [h.passage.id for h in new.search("perl", 3)] == ["p4"]
+    assert len(list(cache.iterdir())) == 2
+    again = LocalRetriever.from_corpus(read_jsonl(path), cache_dir=cache)
+    assert again.from_cache and [h.passage.id for h in again.search("perl", 3)] == [
+        "p4"
+    ]
+
+
+def test_bm25_parameters_are_part_of_the_cache_key(tmp_path: Path) -> None:
+    corpus = Corpus.from_passages(PASSAGES)
+    _, hit = cached_index(corpus, cache_dir=tmp_path)
+    _, hit_other = cached_index(corpus, cache_dir=tmp_path, params=BM25Params(k1=2.0))
+    _, hit_again = cached_index(corpus, cache_dir=tmp_path, params=BM25Params(k1=2.0))
+    assert (hit, hit_other, hit_again) == (False, False, True)
+
+
+def test_in_memory_corpora_hash_their_content() -> None:
+    a = Corpus.from_passages(PASSAGES)
+    b = Corpus.from_passages(
+        PASSAGES[:3] + [Passage(id="p4", title="Cities", text="Changed.")]
+    )
+    assert a.content_hash == Corpus.from_passages(PASSAGES).content_hash
+    assert a.content_hash != b.content_hash
+
+
+# ---- strict corpus reading ---------------------------------------------------------------
+
+GOOD = json.dumps({"id": "a", "title": "A", "text": "alpha"})
+
+
+@pytest.mark.parametrize(
+    ("bad_line", "message"),
+    [
+        ("{not json", "invalid JSON"),
+        ("[1, 2]", "expected a JSON object, got list"),
+        ('{"id": "b", "text": "no title"}', "expected a string 'title', got missing"),
+        ('{"id": "b", "title": "B", "text": 7}', "expected a string 'text', got int"),
+        ('{"title": "B", "text": "no id"}', "expected a string 'id', got missing"),
+        ("", "blank line"),
+        (
+            '{"id": "a", "title": "Again", "text": "dup"}',
+            "unique id, got 'a' \\(first on line 1\\)",
+        ),
+    ],
+    ids=[
+        "invalid-json",
+        "not-object",
+        "missing-title",
+        "wrong-type",
+        "missing-id",
+        "blank",
+        "dup-id",
+    ],
+)
+def test_bad_corpus_line_names_its_line(
+    tmp_path: Path, bad_line: str, message: str
+) -> None:
+    path = tmp_path / "bad.jsonl"
+    path.write_text(
+        f"{GOOD}\n{json.dumps({'id': 'z', 'title': 'Z', 'text': 'z'})}\n{bad_line}\n{GOOD}\n"
+    )
+    with pytest.raises(CorpusFormatError, match=message) as err:
+        read_jsonl(path)
+    assert err.value.line == 3
+    assert f"{path}, line 3:" in str(err.value)
+
+
+def test_reads_gzip_search_r1_lines_and_integer_ids(tmp_path: Path) -> None:
+    path = tmp_path / "wiki.jsonl.gz"
+    lines = [
+        {"id": 0, "contents": '"Alan Turing"\nAlan Turing was a mathematician.'},
+        {"id": "1", "title": "Enigma", "text": "A cipher machine."},
+    ]
+    with gzip.open(path, "wt", encoding="utf-8") as handle:
+        handle.write("\n".join(json.dumps(x) for x in lines) + "\n")
+    corpus = read_jsonl(path)
+    assert [p.to_dict() for p in corpus] == [
+        {"id": "0", "title": "Alan Turing", "text": "Alan Turing was a mathematician."},
+        {"id": "1", "title": "Enigma", "text": "A cipher machine."},
+    ]
+    assert corpus.index_of("1") == 1 and corpus.index_of("missing") is None
+
+
+def test_write_jsonl_gz_is_reproducible(tmp_path: Path) -> None:
+    a = write_jsonl(PASSAGES, tmp_path / "a.jsonl.gz").read_bytes()
+    b = write_jsonl(PASSAGES, tmp_path / "b.jsonl.gz").read_bytes()
+    assert a == b
+    assert [p.id for p in read_jsonl(tmp_path / "a.jsonl.gz")] == [
+        "p1",
+        "p2",
+        "p3",
+        "p4",
+    ]
+
+
+@pytest.mark.parametrize("k", [1, 3, 5])
+def test_top_k_on_long_runs_of_ties_matches_a_full_sort(k: int) -> None:
+    rng = np.random.default_rng(k)
+    for values in (3, 50, 100_000):  # many ties, some, almost none
+        scores = rng.integers(0, values, 20_000).astype(np.float64)
+        docs = rng.permutation(200_000)[:20_000].astype(np.int64)
+        assert bm25_module._kth_largest(scores, k) == np.sort(scores)[-k]  # noqa: SLF001
+        got_docs, got_scores = bm25_module._top_k(docs, scores, k)  # noqa: SLF001
+        order = np.lexsort((docs, -scores))[:k]
+        assert got_docs.tolist() == docs[order].tolist()
+        assert got_scores.tolist() == scores[order].tolist()
