@@ -11,11 +11,11 @@ worker, a checkpoint) reopens the index from the disk cache instead of copying i
 from __future__ import annotations
 
 import dataclasses
-import os
 import re
 import threading
 from pathlib import Path
 
+from selfplay_envs.core.assets import assets_dir
 from selfplay_envs.games.search_qa.search.corpus import Corpus, read_jsonl
 from selfplay_envs.games.search_qa.search.remote import RemoteRetriever
 from selfplay_envs.games.search_qa.search.retriever import LocalRetriever, Retriever
@@ -30,16 +30,9 @@ __all__ = [
     "foldoc_path",
 ]
 
-ASSETS_ENV = "SELFPLAY_ENVS_ASSETS"
 _SYNTHETIC_ID = re.compile(r"^syn-(\d+)-(\d+)$")
 _BACKENDS: dict[BackendSpec, SearchBackend] = {}
 _LOCK = threading.Lock()
-
-
-def assets_dir() -> Path:
-    """``$SELFPLAY_ENVS_ASSETS``, else the repository's ``envs_assets`` folder."""
-    root = os.environ.get(ASSETS_ENV)
-    return Path(root) if root else Path(__file__).resolve().parents[3] / "envs_assets"
 
 
 def foldoc_path() -> Path:
