@@ -107,7 +107,9 @@ def play_game(job: Job) -> dict[str, Any]:
             continue
         turn = Turn(env_id=job.env_id, agent=agent, observation=observation, info=info)
         env.step(policies[owner[agent]].act([turn])[0])
-    final = env.infos if env.infos else {}
+    # PettingZoo drops each agent's infos as it leaves; read the final ones from the
+    # episode itself.
+    final = {a: env.episode.info(p) for p, a in enumerate(env.possible_agents)}
     returns = env.episode.returns()
     names = env.possible_agents
     side_return = [sum(returns[names.index(a)] for a in group) for group in sides]

@@ -79,6 +79,7 @@ class AdapterBase:
             "render_modes": list(RENDER_MODES),
             "is_parallelizable": True,
             "name": game.info.name,
+            "zero_sum": game.info.zero_sum,
         }
         self.max_attempts = max_attempts or game.info.max_game_length * (
             self.invalid_move.max_retries + 2

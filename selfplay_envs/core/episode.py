@@ -271,6 +271,10 @@ class Episode:
             if last is not None:
                 public = last.to_dict()
                 del public["action"]  # the raw text may hold private reasoning
+                if last.player in self.pending:
+                    # A buffered simultaneous move (a vote, a warrior) stays secret
+                    # until every seat has moved.
+                    public["parsed"] = None
             self._cache = {
                 "acting": acting,
                 "current_agents": [self.names[p] for p in acting],
@@ -312,6 +316,8 @@ class Episode:
         best, worst = max(returns), min(returns)
         if self.truncated and not self.terminal:
             outcome = "truncated"
+        elif self.num_players == 1:
+            outcome = "forfeit" if self.forfeit is not None else "done"
         elif best == worst:
             outcome = "draw"
         else:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import abc
 import dataclasses
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -26,6 +26,9 @@ from selfplay_envs.core.parsing import (
     extract_answer,
     match_legal,
 )
+
+if TYPE_CHECKING:
+    from selfplay_envs.core.vector import VectorRules
 
 __all__ = ["GameInfo", "Game", "State"]
 
@@ -205,6 +208,8 @@ class State(abc.ABC):
 
 def forfeit_returns(num_players: int, loser: int) -> list[float]:
     """Zero-sum returns for a forfeit: the loser gets -1, the rest share +1."""
+    if num_players == 1:
+        return [-1.0]  # a one-seat game (e.g. Core War's Red Queen) has no winner
     share = 1.0 / (num_players - 1)
     return [-1.0 if p == loser else share for p in range(num_players)]
 
@@ -230,3 +235,14 @@ class Game(abc.ABC):
     def observation_extra_spaces(self) -> dict[str, Any]:
         """Gymnasium spaces of ``State.observation_extras`` (text view), by key."""
         return {}
+
+    def vector_rules(self, num_envs: int) -> VectorRules | None:
+        """Optional vectorised rules for ``num_envs`` games (numeric ``BatchedEnv``).
+
+        A game returns a ``core.vector.VectorRules`` when it has one for this
+        configuration; ``BatchedEnv`` then steps all its games with numpy operations
+        instead of a loop over scalar states. The default, ``None``, keeps the
+        generic path, which every game supports.
+        """
+        del num_envs  # Unused: no vectorised rules by default.
+        return None

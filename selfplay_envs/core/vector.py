@@ -14,7 +14,8 @@ Contract (what ``BatchedEnv`` relies on, and what the differential tests check):
   the same acting seat, legal mask, observation tensor and final returns.
 * Only turn-based games: one acting seat per game at any time.
 * ``step`` applies the legal moves and leaves games whose action is invalid
-  unchanged; the caller applies the invalid-move policy.
+  unchanged; the caller applies the invalid-move policy. It is only called while
+  every game is in play: the caller resets the games that ended first.
 * Arrays returned by ``legal_mask``, ``observations`` and ``acting`` are fresh: the
   caller may keep them across later steps.
 * ``episode_keys`` and ``initial_state`` let the caller rebuild any game's current
@@ -41,7 +42,8 @@ class VectorRules(abc.ABC):
     Subclasses hold the state of every game in arrays whose first axis is the game
     index. No method may loop over games in Python on the per-move path (``step``,
     ``legal_mask``, ``observations``, ``acting``); ``reset`` may loop over the games
-    it resets when they draw chance from their own Generators.
+    it resets when they draw chance from their own Generators (better: draw ahead in
+    one call per game, as Kuhn poker does).
 
     Args:
         num_envs: Games held at once.
@@ -58,16 +60,23 @@ class VectorRules(abc.ABC):
         if num_envs < 1:
             raise ValueError(f"expected num_envs >= 1, got {num_envs}")
         self.num_envs = num_envs
+        self.rngs: list[np.random.Generator] = []
+
+    def seed(self, rngs: Sequence[np.random.Generator]) -> None:
+        """Give game ``i`` the Generator ``rngs[i]`` for all its chance from now on.
+
+        Called before the first ``reset`` and again whenever the env is reseeded.
+        The successive episodes of game ``i`` must get the chance outcomes that
+        successive ``Game.new_initial_state(rngs[i])`` calls would draw. Subclasses
+        that draw ahead must drop those draws here.
+        """
+        if len(rngs) != self.num_envs:
+            raise ValueError(f"expected {self.num_envs} Generators, got {len(rngs)}")
+        self.rngs = list(rngs)
 
     @abc.abstractmethod
-    def reset(self, mask: np.ndarray, rngs: Sequence[np.random.Generator]) -> None:
-        """Start a new episode in every game where ``mask`` is True.
-
-        Args:
-            mask: ``(num_envs,)`` bool, the games to reset.
-            rngs: One Generator per game; game ``i`` draws its chance from
-                ``rngs[i]`` exactly as ``Game.new_initial_state(rngs[i])`` does.
-        """
+    def reset(self, mask: np.ndarray) -> None:
+        """Start a new episode in every game where ``mask`` (``(num_envs,)`` bool) is set."""
 
     @abc.abstractmethod
     def acting(self) -> np.ndarray:
@@ -112,7 +121,7 @@ class VectorRules(abc.ABC):
         """The scalar initial state of an episode whose ``episode_keys`` row is ``key``."""
 
     def forfeit_returns(self, losers: np.ndarray) -> np.ndarray:
-        """``(num_envs, num_players)`` float32 returns if seat ``losers[i]`` forfeits.
+        """``(len(losers), num_players)`` float32 returns if seat ``losers[j]`` forfeits.
 
         The default is ``core.game.forfeit_returns``: -1 for the loser, the others
         share +1. Override it where ``State.forfeit_returns`` is overridden.

@@ -78,7 +78,7 @@ class MarsSettings:
     """Simulator parameters; the defaults are the ICWS'94 KOTH hill (pMARS defaults).
 
     Attributes:
-        core_size: Number of core cells (pMARS ``-s``).
+        core_size: Number of core cells (pMARS ``-s``), 2..65536.
         max_cycles: Cycles before a round is a tie (``-c``).
         max_processes: Process limit per warrior (``-p``).
         max_length: Longest warrior allowed (``-l``).
@@ -103,6 +103,11 @@ class MarsSettings:
         for name in ("core_size", "max_cycles", "max_processes", "max_length"):
             _check_int(name, getattr(self, name), 1)
         _check_int("core_size", self.core_size, 2)
+        if self.core_size > _k.MAX_CORE_SIZE:
+            # The kernel keeps 16-bit cells (see mars_kernel), like exhaust.
+            raise ValueError(
+                f"expected core_size <= {_k.MAX_CORE_SIZE}, got {self.core_size}"
+            )
         _check_int("min_distance", self.min_distance, self.max_length)
         for name in ("read_limit", "write_limit"):
             value = getattr(self, name)
@@ -286,8 +291,7 @@ def battle(
     packed = _Packed.from_jobs([job])
     p = packed.params[0]
     steps = _k.battle_kernel(
-        packed.w_ins, packed.w_af, packed.w_bf, packed.w_off, packed.w_len,
-        packed.w_start, packed.ps_index, p[0], p[1], p[2], p[3], p[4], p[5], p[6],
+        packed.w_code, packed.w_off, packed.w_len, packed.w_start, packed.ps_index, p[0], p[1], p[2], p[3], p[4], p[5], p[6],
         p[7], p[8], p[9], bool(p[10]), packed.scores, packed.death, packed.cycles,
         packed.pos, packed.first,
     )  # fmt: skip
@@ -326,9 +330,9 @@ def battle_many(
     old_chunk = numba.set_parallel_chunksize(1)
     try:
         _k.battle_many_kernel(
-            packed.params, packed.w_ins, packed.w_af, packed.w_bf, packed.w_off,
-            packed.w_len, packed.w_start, packed.ps_index, packed.warrior_base,
-            packed.score_base, packed.round_base, packed.scores, packed.death,
+            packed.params, packed.w_code, packed.w_off, packed.w_len, packed.w_start, packed.ps_index, packed.warrior_base,
+            packed.score_base, packed.round_base, packed.cell_base, packed.scores,
+            packed.death,
             packed.cycles, packed.pos, packed.first, packed.steps,
         )  # fmt: skip
     finally:
@@ -345,9 +349,7 @@ class _Packed:
     """Jobs flattened into the arrays the kernels take, plus their output buffers."""
 
     params: np.ndarray
-    w_ins: np.ndarray
-    w_af: np.ndarray
-    w_bf: np.ndarray
+    w_code: np.ndarray
     w_off: np.ndarray
     w_len: np.ndarray
     w_start: np.ndarray
@@ -355,6 +357,7 @@ class _Packed:
     warrior_base: np.ndarray
     score_base: np.ndarray
     round_base: np.ndarray
+    cell_base: np.ndarray
     scores: np.ndarray
     death: np.ndarray
     cycles: np.ndarray
@@ -372,7 +375,7 @@ class _Packed:
         warrior_base = [0]
         score_base = [0]
         round_base = [0]
-        death_size = 0
+        cell_base = [0]
         for j, job in enumerate(jobs):
             n_pspaces, seed = _check_job(job)
             s = job.settings
@@ -390,15 +393,13 @@ class _Packed:
             warrior_base.append(warrior_base[-1] + n)
             score_base.append(score_base[-1] + n * (2 * n - 1))
             round_base.append(round_base[-1] + job.rounds)
-            death_size += job.rounds * n
+            cell_base.append(cell_base[-1] + job.rounds * n)
         code = np.concatenate(codes, axis=0)
         offsets = np.zeros(len(lens), np.int64)
         offsets[1:] = np.cumsum(lens)[:-1]
         return cls(
             params=params,
-            w_ins=np.ascontiguousarray(code[:, 0]),
-            w_af=np.ascontiguousarray(code[:, 1]),
-            w_bf=np.ascontiguousarray(code[:, 2]),
+            w_code=code.reshape(-1),
             w_off=offsets,
             w_len=np.asarray(lens, np.int64),
             w_start=np.asarray(starts, np.int64),
@@ -406,10 +407,11 @@ class _Packed:
             warrior_base=np.asarray(warrior_base, np.int64),
             score_base=np.asarray(score_base, np.int64),
             round_base=np.asarray(round_base, np.int64),
+            cell_base=np.asarray(cell_base, np.int64),
             scores=np.zeros(score_base[-1], np.int64),
-            death=np.zeros(death_size, np.int64),
+            death=np.zeros(cell_base[-1], np.int64),
             cycles=np.zeros(round_base[-1], np.int64),
-            pos=np.zeros(death_size, np.int64),
+            pos=np.zeros(cell_base[-1], np.int64),
             first=np.zeros(round_base[-1], np.int64),
             steps=np.zeros(len(jobs), np.int64),
         )
@@ -418,6 +420,7 @@ class _Packed:
         n = len(job.warriors)
         rounds = job.rounds
         r0, r1 = int(self.round_base[j]), int(self.round_base[j + 1])
+        c0, c1 = int(self.cell_base[j]), int(self.cell_base[j + 1])
         slots = self.scores[self.score_base[j] : self.score_base[j + 1]].reshape(
             n, 2 * n - 1
         )
@@ -425,11 +428,11 @@ class _Packed:
             tuple(int(x) for x in row[:n]) + (int(row[n:].sum()),) for row in slots
         )
         points = [(n * n - 1) // s for s in range(1, n + 1)]
-        death = self.death[r0 * n : r1 * n].reshape(rounds, n)
+        death = self.death[c0:c1].reshape(rounds, n)
         survival = None
         if job.track_survival:
             shares = _k.survival_shares(
-                self.death[r0 * n : r1 * n], n, rounds, job.settings.max_cycles
+                self.death[c0:c1], n, rounds, job.settings.max_cycles
             )
             survival = tuple(float(x) for x in shares)
         return BattleResult(
@@ -437,11 +440,13 @@ class _Packed:
             wins=tuple(r[0] for r in results),
             ties=tuple(sum(r[1:n]) for r in results),
             losses=tuple(r[n] for r in results),
-            scores=tuple(sum(c * p for c, p in zip(r, points)) for r in results),
+            scores=tuple(
+                sum(c * p for c, p in zip(r, points, strict=False)) for r in results
+            ),
             results=results,
             survival=survival,
             steps=int(self.steps[j]),
-            positions=_frozen(self.pos[r0 * n : r1 * n].reshape(rounds, n)),
+            positions=_frozen(self.pos[c0:c1].reshape(rounds, n)),
             first=_frozen(self.first[r0:r1]),
             death_cycles=_frozen(death),
             cycles=_frozen(self.cycles[r0:r1]),
@@ -530,13 +535,14 @@ def _pspace_indices(warriors: Sequence[Warrior]) -> list[int]:
 
 
 def _encode_warrior(w: Warrior, core_size: int) -> np.ndarray:
-    code = np.zeros((len(w), 3), np.int32)
+    """The warrior's cells in the kernel's layout: (code, A, B, case) per row."""
+    code = np.zeros((len(w), 4), np.uint16)
     for i, ins in enumerate(w.instructions):
         code[i] = _encode(ins, core_size)
     return code
 
 
-def _encode(ins: Instruction, core_size: int) -> tuple[int, int, int]:
+def _encode(ins: Instruction, core_size: int) -> tuple[int, int, int, int]:
     try:
         op = Opcode(ins.opcode)
         mod = Modifier(ins.modifier)
@@ -551,6 +557,7 @@ def _encode(ins: Instruction, core_size: int) -> tuple[int, int, int]:
         ((op * 8 + mod) << 6) | (a_mode << 3) | b_mode,
         ins.a_number % core_size,
         ins.b_number % core_size,
+        _k.CASES[op * 8 + mod],
     )
 
 
@@ -611,17 +618,13 @@ class Mars:
         self._code = packed
         m = s.core_size
         self._cap = int(_k.queue_capacity(s.max_processes))
-        self._ins = np.empty(m, np.int32)
-        self._af = np.empty(m, np.int32)
-        self._bf = np.empty(m, np.int32)
+        self._core = np.empty(4 * m, np.uint16)
         self._queue = np.zeros(n * self._cap, np.int32)
-        self._qhead = np.zeros(n, np.int64)
-        self._tasks = np.zeros(n, np.int64)
-        self._nextw = np.zeros(n, np.int64)
+        self._wst = np.zeros(4 * n, np.int64)
         self._pspace = np.zeros(n_pspaces * s.effective_pspace_size, np.int32)
         self._ps_base = packed.ps_index * s.effective_pspace_size
         self._last_result = np.full(n, m - 1, np.int64)
-        self._st = np.zeros(5, np.int64)
+        self._st = np.zeros(_k.ST_SIZE, np.int64)
         self._death_cycle = np.full(n, -1, np.int64)
         self._death_left = np.zeros(n, np.int64)
         self._done = False
@@ -638,7 +641,7 @@ class Mars:
         self._require_loaded()
         left = int(self._st[_k.ST_LEFT])
         for w in range(len(self._warriors)):
-            self._last_result[w] = left if self._tasks[w] > 0 else 0
+            self._last_result[w] = left if self._tasks(w) > 0 else 0
         self._setup(positions, first)
 
     def _setup(self, positions: Sequence[int] | None, first: int) -> None:
@@ -654,8 +657,7 @@ class Mars:
             raise ValueError(f"expected first in [0, {n}), got {first!r}")
         c = self._code
         _k.load_round(
-            self._ins, self._af, self._bf, self._queue, self._qhead, self._tasks,
-            self._nextw, self._st, c.w_ins, c.w_af, c.w_bf, c.w_off, c.w_len,
+            self._core, self._queue, self._wst, self._st, c.w_code, c.w_off, c.w_len,
             c.w_start, np.asarray(positions, np.int64) % s.core_size, first,
             s.core_size, s.max_cycles, self._cap,
         )  # fmt: skip
@@ -673,14 +675,27 @@ class Mars:
         if self._done or steps == 0:
             return self._done
         s = self.settings
+        self._st[_k.ST_BUDGET] = steps
+        self._st[_k.ST_SHORTCUT] = 0  # the core must evolve exactly
         self._done = bool(
             _k.run_steps(
-                self._ins, self._af, self._bf, self._queue, self._qhead, self._tasks,
-                self._nextw, self._pspace, self._ps_base, self._last_result, self._st,
-                self._death_cycle, self._death_left, s.core_size,
-                s.effective_read_limit, s.effective_write_limit, s.max_processes,
-                self._cap, s.effective_pspace_size, s.max_cycles, steps,
-            )  # fmt: skip
+                self._core,
+                self._queue,
+                self._wst,
+                self._pspace,
+                self._ps_base,
+                self._last_result,
+                self._st,
+                self._death_cycle,
+                self._death_left,
+                s.core_size,
+                s.effective_read_limit,
+                s.effective_write_limit,
+                s.max_processes,
+                self._cap,
+                s.effective_pspace_size,
+                s.max_cycles,
+            )
         )
         return self._done
 
@@ -711,7 +726,7 @@ class Mars:
     @property
     def alive(self) -> tuple[bool, ...]:
         """Whether each warrior still has a process."""
-        return tuple(bool(t > 0) for t in self._tasks)
+        return tuple(self._tasks(w) > 0 for w in range(len(self._warriors)))
 
     @property
     def death_cycles(self) -> tuple[int | None, ...]:
@@ -727,13 +742,13 @@ class Mars:
         """The instruction at ``address`` (taken modulo the core size)."""
         self._require_loaded()
         i = address % self.settings.core_size
-        return _decode(int(self._ins[i]), self._af[i], self._bf[i])
+        return _decode(*(int(x) for x in self._core[4 * i : 4 * i + 3]))
 
     def queue(self, warrior: int) -> tuple[int, ...]:
         """The process queue of ``warrior``, next to execute first."""
         self._require_loaded()
-        n = int(self._tasks[warrior])
-        head = int(self._qhead[warrior])
+        n = self._tasks(warrior)
+        head = int(self._wst[4 * warrior + _k.W_HEAD])
         base = warrior * self._cap
         mask = self._cap - 1
         return tuple(int(self._queue[base + ((head + i) & mask)]) for i in range(n))
@@ -745,6 +760,9 @@ class Mars:
         base = int(self._ps_base[warrior])
         cells = self._pspace[base : base + size].tolist()
         return (int(self._last_result[warrior]), *cells[1:])
+
+    def _tasks(self, warrior: int) -> int:
+        return int(self._wst[4 * warrior + _k.W_TASKS])
 
     def _require_loaded(self) -> None:
         if not self._warriors:

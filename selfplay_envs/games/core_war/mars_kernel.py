@@ -4,15 +4,22 @@ Everything here works on flat integer arrays so that a whole battle (all rounds)
 inside one jitted call. ``mars.py`` validates inputs and packs them; nothing in this module
 checks its arguments.
 
-Core layout: three ``int32`` arrays of length ``core_size``: ``ins`` holds the encoded
-opcode, modifier and modes (:func:`encode`), ``af``/``bf`` the A- and B-numbers, always in
-``[0, core_size)``. Process queues: one ring buffer of ``cap`` entries per warrior
-(``cap`` a power of two >= max_processes) in a flat ``int32`` array; ``qhead[w]`` is the
-head index and ``tasks[w]`` the process count, as pMARS's ``W->tasks``.
+Core layout: one ``uint16`` array of ``4 * core_size``; cell ``i`` is
+``core[4*i : 4*i + 4]``: the encoded opcode, modifier and modes (:func:`encode`), the
+A-number, the B-number (numbers always in ``[0, core_size)``), and the behaviour case
+(``CASES[opcode * 8 + modifier]``) that the interpreter dispatches on. 16-bit cells (like
+exhaust's) halve the cache footprint of 32-bit ones, which is worth ~10% speed; they cap
+the core size at 65536. Process queues: one ring buffer of ``cap`` entries per warrior
+(``cap`` a power of two >= max_processes) in a flat ``int32`` array. Per-warrior state
+``wst[4*w + W_HEAD / W_TASKS / W_NEXT]``: queue head index, process count (pMARS's
+``W->tasks``) and the next living warrior.
 
-Round state ``st`` (``int64[5]``): the warrior to run next, the previous living warrior
-(pMARS's ``oldW``), pMARS's remaining-steps counter ``cycle``, warriors left, and steps
-executed. A "step" is one warrior executing one instruction.
+Round state ``st`` (``int64[ST_SIZE]``): the warrior to run next, the previous living
+warrior (pMARS's ``oldW``), pMARS's remaining-steps counter ``cycle``, warriors left,
+steps executed, and two inputs of :func:`run_steps`: its step budget and whether it may
+skip certain ties. (Inputs travel in ``st`` rather than as arguments so that every
+caller compiles the same signature: numba would specialise on literal constants.)
+A "step" is one warrior executing one instruction.
 """
 
 from __future__ import annotations
@@ -27,28 +34,78 @@ import numpy as np
 (IMMEDIATE, DIRECT, B_INDIRECT, B_PREDEC, B_POSTINC) = range(5)
 (A_INDIRECT, A_PREDEC, A_POSTINC) = range(5, 8)
 
-# What to push after executing: the next instruction, pc + 2, the A-pointer, both
-# (SPL), or nothing (the process dies).
-_NEXT, _SKIP, _JUMP, _SPLIT, _DIE = range(5)
-
-ST_CUR, ST_PREV, ST_COUNTER, ST_LEFT, ST_STEPS = range(5)
+ST_CUR, ST_PREV, ST_COUNTER, ST_LEFT, ST_STEPS, ST_BUDGET, ST_SHORTCUT = range(7)
+ST_SIZE = 7
+W_HEAD, W_TASKS, W_NEXT = range(3)
+CELL_CODE, CELL_A, CELL_B, CELL_CASE = range(4)
+MAX_CORE_SIZE = 65536
 
 PARK_MILLER_MODULUS = 2147483647
 POSIT_RETRIES1 = 20  # pMARS pos.c: tries for one position before backtracking
 POSIT_RETRIES2 = 4  # pMARS pos.c: backtracks before falling back to npos()
 NO_STEP_LIMIT = 1 << 62
+# Unsigned indices: numba then skips its negative-index wraparound code.
+_U = np.uint64
+
+# Behaviour cases: what executing an instruction does, once its operands are evaluated.
+# Modifiers that behave alike share a case (e.g. ADD.I is ADD.F, JMZ.BA is JMZ.A).
+(C_DAT, C_NOP, C_JMP, C_SPL) = range(4)
+(C_MOV_A, C_MOV_B, C_MOV_AB, C_MOV_BA, C_MOV_F, C_MOV_X, C_MOV_I) = range(4, 11)
+(C_ADD_A, C_ADD_B, C_ADD_AB, C_ADD_BA, C_ADD_F, C_ADD_X) = range(11, 17)
+(C_SUB_A, C_SUB_B, C_SUB_AB, C_SUB_BA, C_SUB_F, C_SUB_X) = range(17, 23)
+(C_MUL_A, C_MUL_B, C_MUL_AB, C_MUL_BA, C_MUL_F, C_MUL_X) = range(23, 29)
+(C_DIV_A, C_DIV_B, C_DIV_AB, C_DIV_BA, C_DIV_F, C_DIV_X) = range(29, 35)
+(C_MOD_A, C_MOD_B, C_MOD_AB, C_MOD_BA, C_MOD_F, C_MOD_X) = range(35, 41)
+(C_JMZ_A, C_JMZ_B, C_JMZ_F, C_JMN_A, C_JMN_B, C_JMN_F) = range(41, 47)
+(C_DJN_A, C_DJN_B, C_DJN_F) = range(47, 50)
+(C_SEQ_A, C_SEQ_B, C_SEQ_AB, C_SEQ_BA, C_SEQ_F, C_SEQ_X, C_SEQ_I) = range(50, 57)
+(C_SNE_A, C_SNE_B, C_SNE_AB, C_SNE_BA, C_SNE_F, C_SNE_X, C_SNE_I) = range(57, 64)
+(C_SLT_A, C_SLT_B, C_SLT_AB, C_SLT_BA, C_SLT_F, C_SLT_X) = range(64, 70)
+(C_LDP_A, C_LDP_B, C_LDP_AB, C_LDP_BA, C_STP_A, C_STP_B, C_STP_AB, C_STP_BA) = range(
+    70, 78
+)
+
+
+def _case_table():
+    """Map ``opcode * 8 + modifier`` to a behaviour case (dense, for a jump table)."""
+    table = np.full(19 * 8, C_DAT, np.int64)
+    by_mod = {
+        MOV: (C_MOV_A, C_MOV_B, C_MOV_AB, C_MOV_BA, C_MOV_F, C_MOV_X, C_MOV_I),
+        ADD: (C_ADD_A, C_ADD_B, C_ADD_AB, C_ADD_BA, C_ADD_F, C_ADD_X, C_ADD_F),
+        SUB: (C_SUB_A, C_SUB_B, C_SUB_AB, C_SUB_BA, C_SUB_F, C_SUB_X, C_SUB_F),
+        MUL: (C_MUL_A, C_MUL_B, C_MUL_AB, C_MUL_BA, C_MUL_F, C_MUL_X, C_MUL_F),
+        DIV: (C_DIV_A, C_DIV_B, C_DIV_AB, C_DIV_BA, C_DIV_F, C_DIV_X, C_DIV_F),
+        MOD: (C_MOD_A, C_MOD_B, C_MOD_AB, C_MOD_BA, C_MOD_F, C_MOD_X, C_MOD_F),
+        JMZ: (C_JMZ_A, C_JMZ_B, C_JMZ_B, C_JMZ_A, C_JMZ_F, C_JMZ_F, C_JMZ_F),
+        JMN: (C_JMN_A, C_JMN_B, C_JMN_B, C_JMN_A, C_JMN_F, C_JMN_F, C_JMN_F),
+        DJN: (C_DJN_A, C_DJN_B, C_DJN_B, C_DJN_A, C_DJN_F, C_DJN_F, C_DJN_F),
+        CMP: (C_SEQ_A, C_SEQ_B, C_SEQ_AB, C_SEQ_BA, C_SEQ_F, C_SEQ_X, C_SEQ_I),
+        SEQ: (C_SEQ_A, C_SEQ_B, C_SEQ_AB, C_SEQ_BA, C_SEQ_F, C_SEQ_X, C_SEQ_I),
+        SNE: (C_SNE_A, C_SNE_B, C_SNE_AB, C_SNE_BA, C_SNE_F, C_SNE_X, C_SNE_I),
+        SLT: (C_SLT_A, C_SLT_B, C_SLT_AB, C_SLT_BA, C_SLT_F, C_SLT_X, C_SLT_F),
+        LDP: (C_LDP_A, C_LDP_B, C_LDP_AB, C_LDP_BA, C_LDP_B, C_LDP_B, C_LDP_B),
+        STP: (C_STP_A, C_STP_B, C_STP_AB, C_STP_BA, C_STP_B, C_STP_B, C_STP_B),
+    }
+    same = {DAT: C_DAT, NOP: C_NOP, JMP: C_JMP, SPL: C_SPL}
+    for op in range(19):
+        for mod in range(7):
+            table[op * 8 + mod] = same[op] if op in same else by_mod[op][mod]
+    return table
+
+
+CASES = _case_table()
 
 
 @nb.njit(cache=True)
 def encode(opcode, modifier, a_mode, b_mode):
-    """Pack an instruction's opcode, modifier and modes into one ``ins`` cell value."""
+    """Pack an instruction's opcode, modifier and modes into one code word."""
     return ((opcode * 8 + modifier) << 6) | (a_mode << 3) | b_mode
 
 
 EMPTY_CELL = ((DAT * 8 + MF) << 6) | (DIRECT << 3) | DIRECT  # DAT.F $0, $0
 
 
-@nb.njit(cache=True, inline="always")
+@nb.njit(cache=True)
 def _fold(address, pc, limit, core_size):
     """pMARS's foldr/foldw: bring ``address`` within +-limit/2 of ``pc``."""
     r = (address + core_size - pc) % limit
@@ -60,40 +117,36 @@ def _fold(address, pc, limit, core_size):
     return r
 
 
-@nb.njit(cache=True, inline="always")
+@nb.njit(cache=True)
 def _wrap(address, core_size):
     if address >= core_size:
         return address - core_size
     return address
 
 
-@nb.njit(cache=True, inline="always")
+@nb.njit(cache=True)
 def _pspace_get(pspace, base, last_result, w, index, pspace_size):
     # P-space cell 0 is the warrior's own last result, even when P-space is shared.
     i = index % pspace_size
     if i == 0:
-        return last_result[w]
-    return pspace[base + i]
+        return last_result[_U(w)]
+    return pspace[_U(base + i)]
 
 
-@nb.njit(cache=True, inline="always")
+@nb.njit(cache=True)
 def _pspace_set(pspace, base, last_result, w, index, value, pspace_size):
     i = index % pspace_size
     if i == 0:
-        last_result[w] = value
+        last_result[_U(w)] = value
     else:
-        pspace[base + i] = value
+        pspace[_U(base + i)] = value
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, error_model="numpy")
 def run_steps(  # noqa: C901, PLR0912, PLR0915 - one flat interpreter loop is the point
-    ins,
-    af,
-    bf,
+    core,
     queue,
-    qhead,
-    tasks,
-    nextw,
+    wst,
     pspace,
     ps_base,
     last_result,
@@ -107,9 +160,13 @@ def run_steps(  # noqa: C901, PLR0912, PLR0915 - one flat interpreter loop is th
     cap,
     pspace_size,
     max_cycles,
-    max_steps,
 ):
-    """Execute up to ``max_steps`` steps of the current round; True once it is over.
+    """Execute up to ``st[ST_BUDGET]`` steps of the current round; True once it is over.
+
+    With ``st[ST_SHORTCUT]`` set, the round stops early once no warrior can die any more
+    (each has more processes than steps left to it): the tie is then certain. The
+    skipped steps still count in ``st[ST_STEPS]``, as pMARS executes them. Only safe
+    when no warrior has STP, since the skipped steps could write P-space.
 
     ``death_cycle[w]`` gets the cycle in which warrior ``w`` died (see ``mars.py``) and
     ``death_left[w]`` the number of warriors alive just before it died.
@@ -122,286 +179,378 @@ def run_steps(  # noqa: C901, PLR0912, PLR0915 - one flat interpreter loop is th
     prev = st[ST_PREV]
     counter = st[ST_COUNTER]
     left = st[ST_LEFT]
-    steps = st[ST_STEPS]
-    done = False
+    max_steps = st[ST_BUDGET]
+    tie_shortcut = st[ST_SHORTCUT] != 0
     budget = max_steps
+    skipped = 0
+    done = False
     while budget > 0:
         budget -= 1
-        steps += 1
         w = cur
         base = w * cap
-        head = qhead[w]
-        pc = np.int64(queue[base + head])
+        head = wst[_U(4 * w + W_HEAD)]
+        pc = np.int64(queue[_U(base + head)])
         head = (head + 1) & mask
-        qhead[w] = head
-        n = tasks[w]
-        tail = (head + n - 1) & mask
+        wst[_U(4 * w + W_HEAD)] = head
+        n = wst[_U(4 * w + W_TASKS)]
+        qi = base + ((head + n - 1) & mask)  # where this process's successor goes
         # The instruction register: a copy taken before any operand side effect.
-        code = ins[pc]
-        ir_a = np.int64(af[pc])
-        ir_b = np.int64(bf[pc])
+        code = np.int64(core[_U(4 * pc)])
+        ir_a = np.int64(core[_U(4 * pc + 1)])
+        ir_b = np.int64(core[_U(4 * pc + 2)])
         a_mode = (code >> 3) & 7
         b_mode = code & 7
 
         # A operand, evaluated completely (increments included) before the B operand.
+        # ra_a / ra_b: the A register's fields; addr_a: the A pointer.
         if a_mode == IMMEDIATE:
             addr_a = pc
             ra_a = ir_a
             ra_b = ir_b
+        elif folding:
+            addr_a = _operand_a_folded(core, pc, ir_a, a_mode, m, read_limit,
+                                       write_limit)  # fmt: skip
+            ra_a = np.int64(core[_U(4 * addr_a + 1)])
+            ra_b = np.int64(core[_U(4 * addr_a + 2)])
+            _post_increment(core, _fold(pc + ir_a, pc, write_limit, m), a_mode, m1)
         else:
-            if folding:
-                addr_a = _fold(pc + ir_a, pc, read_limit, m)
-            else:
-                addr_a = _wrap(pc + ir_a, m)
+            p = _wrap(pc + ir_a, m)
             if a_mode == DIRECT:
-                ra_a = np.int64(af[addr_a])
-                ra_b = np.int64(bf[addr_a])
-            else:
-                ptr = addr_a
-                # pMARS folds the pointer cell of {}<> with the write limit.
-                if folding and a_mode != B_INDIRECT and a_mode != A_INDIRECT:
-                    ptr = _fold(pc + ir_a, pc, write_limit, m)
-                if a_mode >= A_INDIRECT:
-                    t = np.int64(af[ptr])
-                    if a_mode == A_PREDEC:
-                        t = t - 1 if t else m1
-                        af[ptr] = t
-                else:
-                    t = np.int64(bf[ptr])
-                    if a_mode == B_PREDEC:
-                        t = t - 1 if t else m1
-                        bf[ptr] = t
-                if folding:
-                    addr_a = _fold(ptr + t, pc, read_limit, m)
-                else:
-                    addr_a = _wrap(ptr + t, m)
-                ra_a = np.int64(af[addr_a])
-                ra_b = np.int64(bf[addr_a])
-                if a_mode == A_POSTINC:
-                    af[ptr] = t + 1 if t != m1 else 0
-                elif a_mode == B_POSTINC:
-                    bf[ptr] = t + 1 if t != m1 else 0
+                addr_a = p
+            elif a_mode == B_INDIRECT:
+                addr_a = _wrap(p + core[_U(4 * p + 2)], m)
+            elif a_mode == A_INDIRECT:
+                addr_a = _wrap(p + core[_U(4 * p + 1)], m)
+            elif a_mode == B_PREDEC:
+                t = np.int64(core[_U(4 * p + 2)])
+                t = t - 1 if t else m1
+                core[_U(4 * p + 2)] = t
+                addr_a = _wrap(p + t, m)
+            elif a_mode == A_PREDEC:
+                t = np.int64(core[_U(4 * p + 1)])
+                t = t - 1 if t else m1
+                core[_U(4 * p + 1)] = t
+                addr_a = _wrap(p + t, m)
+            elif a_mode == B_POSTINC:
+                t = np.int64(core[_U(4 * p + 2)])
+                addr_a = _wrap(p + t, m)
+            else:  # A_POSTINC
+                t = np.int64(core[_U(4 * p + 1)])
+                addr_a = _wrap(p + t, m)
+            ra_a = np.int64(core[_U(4 * addr_a + 1)])
+            ra_b = np.int64(core[_U(4 * addr_a + 2)])
+            # Post-increment after the register is read: it holds the old value.
+            if a_mode == B_POSTINC:
+                core[_U(4 * p + 2)] = t + 1 if t != m1 else 0
+            elif a_mode == A_POSTINC:
+                core[_U(4 * p + 1)] = t + 1 if t != m1 else 0
 
         # B operand. An immediate B reads the core at pc, so it sees A's increments.
+        # rb_a / rb_b: the B register; addr_b: write pointer; raddr_b: read pointer.
         if b_mode == IMMEDIATE:
             addr_b = pc
             raddr_b = pc
-            rb_a = np.int64(af[pc])
-            rb_b = np.int64(bf[pc])
+        elif folding:
+            addr_b, raddr_b = _operand_b_folded(core, pc, ir_b, b_mode, m,
+                                                read_limit, write_limit)  # fmt: skip
         else:
-            if folding:
-                raddr_b = _fold(pc + ir_b, pc, read_limit, m)
-                addr_b = _fold(pc + ir_b, pc, write_limit, m)
-            else:
-                addr_b = _wrap(pc + ir_b, m)
-                raddr_b = addr_b
+            p = _wrap(pc + ir_b, m)
             if b_mode == DIRECT:
-                rb_a = np.int64(af[raddr_b])
-                rb_b = np.int64(bf[raddr_b])
+                addr_b = p
+            elif b_mode == B_INDIRECT:
+                addr_b = _wrap(p + core[_U(4 * p + 2)], m)
+            elif b_mode == A_INDIRECT:
+                addr_b = _wrap(p + core[_U(4 * p + 1)], m)
+            elif b_mode == B_PREDEC:
+                t = np.int64(core[_U(4 * p + 2)])
+                t = t - 1 if t else m1
+                core[_U(4 * p + 2)] = t
+                addr_b = _wrap(p + t, m)
+            elif b_mode == A_PREDEC:
+                t = np.int64(core[_U(4 * p + 1)])
+                t = t - 1 if t else m1
+                core[_U(4 * p + 1)] = t
+                addr_b = _wrap(p + t, m)
+            elif b_mode == B_POSTINC:
+                t = np.int64(core[_U(4 * p + 2)])
+                addr_b = _wrap(p + t, m)
+            else:  # A_POSTINC
+                t = np.int64(core[_U(4 * p + 1)])
+                addr_b = _wrap(p + t, m)
+            raddr_b = addr_b
+        rb_a = np.int64(core[_U(4 * raddr_b + 1)])
+        rb_b = np.int64(core[_U(4 * raddr_b + 2)])
+        if b_mode == B_POSTINC or b_mode == A_POSTINC:
+            if folding:
+                _post_increment(core, _fold(pc + ir_b, pc, write_limit, m), b_mode, m1)
+            elif b_mode == B_POSTINC:
+                core[_U(4 * p + 2)] = t + 1 if t != m1 else 0
             else:
-                if b_mode != B_INDIRECT and b_mode != A_INDIRECT:
-                    raddr_b = addr_b
-                ptr = raddr_b
-                if b_mode >= A_INDIRECT:
-                    t = np.int64(af[ptr])
-                    if b_mode == A_PREDEC:
-                        t = t - 1 if t else m1
-                        af[ptr] = t
-                else:
-                    t = np.int64(bf[ptr])
-                    if b_mode == B_PREDEC:
-                        t = t - 1 if t else m1
-                        bf[ptr] = t
-                if folding:
-                    addr_b = _fold(addr_b + t, pc, write_limit, m)
-                    raddr_b = _fold(raddr_b + t, pc, read_limit, m)
-                else:
-                    addr_b = _wrap(addr_b + t, m)
-                    raddr_b = addr_b
-                rb_a = np.int64(af[raddr_b])
-                rb_b = np.int64(bf[raddr_b])
-                if b_mode == A_POSTINC:
-                    af[ptr] = t + 1 if t != m1 else 0
-                elif b_mode == B_POSTINC:
-                    bf[ptr] = t + 1 if t != m1 else 0
+                core[_U(4 * p + 1)] = t + 1 if t != m1 else 0
 
-        # Execute. ra_* / rb_* are the A and B registers; writes go to addr_b.
-        opmod = code >> 6
-        op = opmod >> 3
-        mod = opmod & 7
-        action = _NEXT
-        if op == MOV:
-            if mod == MI:
-                ins[addr_b] = ins[addr_a]
-                af[addr_b] = ra_a
-                bf[addr_b] = ra_b
-            elif mod == MA:
-                af[addr_b] = ra_a
-            elif mod == MB:
-                bf[addr_b] = ra_b
-            elif mod == MAB:
-                bf[addr_b] = ra_a
-            elif mod == MBA:
-                af[addr_b] = ra_b
-            elif mod == MF:
-                af[addr_b] = ra_a
-                bf[addr_b] = ra_b
-            else:  # X
-                bf[addr_b] = ra_a
-                af[addr_b] = ra_b
-        elif op == SPL:
-            action = _SPLIT
-        elif op == DAT:
-            action = _DIE
-        elif op == JMP:
-            action = _JUMP
-        elif op == ADD or op == SUB:
-            if op == SUB:  # b - a == b + (m - a); registers are in [0, m)
-                ra_a = m - ra_a if ra_a else 0
-                ra_b = m - ra_b if ra_b else 0
-            if mod == MA:
-                af[addr_b] = _wrap(rb_a + ra_a, m)
-            elif mod == MB:
-                bf[addr_b] = _wrap(rb_b + ra_b, m)
-            elif mod == MAB:
-                bf[addr_b] = _wrap(rb_b + ra_a, m)
-            elif mod == MBA:
-                af[addr_b] = _wrap(rb_a + ra_b, m)
-            elif mod == MX:
-                bf[addr_b] = _wrap(rb_b + ra_a, m)
-                af[addr_b] = _wrap(rb_a + ra_b, m)
-            else:  # F, I
-                af[addr_b] = _wrap(rb_a + ra_a, m)
-                bf[addr_b] = _wrap(rb_b + ra_b, m)
-        elif op == DJN:
-            if mod == MA or mod == MBA:
-                v = af[addr_b]
-                af[addr_b] = v - 1 if v else m1
-                if rb_a != 1:
-                    action = _JUMP
-            elif mod == MB or mod == MAB:
-                v = bf[addr_b]
-                bf[addr_b] = v - 1 if v else m1
-                if rb_b != 1:
-                    action = _JUMP
-            else:  # F, X, I: the jump tests the registers, not the decremented core
-                v = bf[addr_b]
-                bf[addr_b] = v - 1 if v else m1
-                v = af[addr_b]
-                af[addr_b] = v - 1 if v else m1
-                if rb_a != 1 or rb_b != 1:
-                    action = _JUMP
-        elif op == JMZ or op == JMN:
-            if mod == MA or mod == MBA:
-                zero = rb_a == 0
-            elif mod == MB or mod == MAB:
-                zero = rb_b == 0
-            elif op == JMZ:
-                zero = rb_a == 0 and rb_b == 0
-            else:  # JMN.F jumps when either field is non-zero
-                zero = rb_a == 0 and rb_b == 0
-            if zero == (op == JMZ):
-                action = _JUMP
-        elif op == CMP or op == SEQ or op == SNE:
-            if mod == MA:
-                same = rb_a == ra_a
-            elif mod == MB:
-                same = rb_b == ra_b
-            elif mod == MAB:
-                same = rb_b == ra_a
-            elif mod == MBA:
-                same = rb_a == ra_b
-            elif mod == MF:
-                same = rb_a == ra_a and rb_b == ra_b
-            elif mod == MX:
-                same = rb_b == ra_a and rb_a == ra_b
-            else:  # I: opcode, modifier and modes come from the core cells
-                same = (
-                    ins[raddr_b] == ins[addr_a] and rb_a == ra_a and rb_b == ra_b
-                )
-            if same != (op == SNE):
-                action = _SKIP
-        elif op == SLT:
-            if mod == MA:
-                less = ra_a < rb_a
-            elif mod == MB:
-                less = ra_b < rb_b
-            elif mod == MAB:
-                less = ra_a < rb_b
-            elif mod == MBA:
-                less = ra_b < rb_a
-            elif mod == MX:
-                less = ra_a < rb_b and ra_b < rb_a
-            else:  # F, I
-                less = ra_a < rb_a and ra_b < rb_b
-            if less:
-                action = _SKIP
-        elif op == MUL:
-            # pMARS multiplies in unsigned 32 bits before reducing.
-            if mod == MA:
-                af[addr_b] = ((rb_a * ra_a) & 0xFFFFFFFF) % m
-            elif mod == MB:
-                bf[addr_b] = ((rb_b * ra_b) & 0xFFFFFFFF) % m
-            elif mod == MAB:
-                bf[addr_b] = ((rb_b * ra_a) & 0xFFFFFFFF) % m
-            elif mod == MBA:
-                af[addr_b] = ((rb_a * ra_b) & 0xFFFFFFFF) % m
-            elif mod == MX:
-                bf[addr_b] = ((rb_b * ra_a) & 0xFFFFFFFF) % m
-                af[addr_b] = ((rb_a * ra_b) & 0xFFFFFFFF) % m
-            else:
-                af[addr_b] = ((rb_a * ra_a) & 0xFFFFFFFF) % m
-                bf[addr_b] = ((rb_b * ra_b) & 0xFFFFFFFF) % m
-        elif op == DIV or op == MOD:
-            action = _divide(af, bf, addr_b, op == MOD, mod, ra_a, ra_b, rb_a, rb_b)
-        elif op == LDP:
-            pb = ps_base[w]
-            if mod == MA:
-                af[addr_b] = _pspace_get(pspace, pb, last_result, w, ra_a, pspace_size)
-            elif mod == MAB:
-                bf[addr_b] = _pspace_get(pspace, pb, last_result, w, ra_a, pspace_size)
-            elif mod == MBA:
-                af[addr_b] = _pspace_get(pspace, pb, last_result, w, ra_b, pspace_size)
-            else:  # B, F, X, I
-                bf[addr_b] = _pspace_get(pspace, pb, last_result, w, ra_b, pspace_size)
-        elif op == STP:
-            pb = ps_base[w]
-            if mod == MA:
-                _pspace_set(pspace, pb, last_result, w, rb_a, ra_a, pspace_size)
-            elif mod == MAB:
-                _pspace_set(pspace, pb, last_result, w, rb_b, ra_a, pspace_size)
-            elif mod == MBA:
-                _pspace_set(pspace, pb, last_result, w, rb_a, ra_b, pspace_size)
-            else:  # B, F, X, I
-                _pspace_set(pspace, pb, last_result, w, rb_b, ra_b, pspace_size)
-        # NOP falls through to _NEXT.
-
-        if action == _NEXT:
-            queue[base + tail] = _wrap(pc + 1, m)
-        elif action == _JUMP:
-            queue[base + tail] = addr_a
-        elif action == _SKIP:
-            queue[base + tail] = _wrap(pc + 2, m)
-        elif action == _SPLIT:
-            queue[base + tail] = _wrap(pc + 1, m)
+        # Execute; every case pushes the process's successor itself or sets `dies`.
+        nxt = pc + 1
+        if nxt == m:
+            nxt = 0
+        dies = False
+        # Operands never change opcodes, so the case read now is still the fetched
+        # instruction's (reading it late keeps one value fewer live across operands).
+        case = core[_U(4 * pc + CELL_CASE)]
+        if case == C_MOV_I:
+            core[_U(4 * addr_b)] = core[_U(4 * addr_a)]
+            core[_U(4 * addr_b + CELL_CASE)] = core[_U(4 * addr_a + CELL_CASE)]
+            core[_U(4 * addr_b + 1)] = ra_a
+            core[_U(4 * addr_b + 2)] = ra_b
+            queue[_U(qi)] = nxt
+        elif case == C_MOV_A:
+            core[_U(4 * addr_b + 1)] = ra_a
+            queue[_U(qi)] = nxt
+        elif case == C_MOV_B:
+            core[_U(4 * addr_b + 2)] = ra_b
+            queue[_U(qi)] = nxt
+        elif case == C_MOV_AB:
+            core[_U(4 * addr_b + 2)] = ra_a
+            queue[_U(qi)] = nxt
+        elif case == C_MOV_BA:
+            core[_U(4 * addr_b + 1)] = ra_b
+            queue[_U(qi)] = nxt
+        elif case == C_MOV_F:
+            core[_U(4 * addr_b + 1)] = ra_a
+            core[_U(4 * addr_b + 2)] = ra_b
+            queue[_U(qi)] = nxt
+        elif case == C_MOV_X:
+            core[_U(4 * addr_b + 2)] = ra_a
+            core[_U(4 * addr_b + 1)] = ra_b
+            queue[_U(qi)] = nxt
+        elif case == C_DAT:
+            dies = True
+        elif case == C_SPL:
+            queue[_U(qi)] = nxt
             if n < max_processes:
-                queue[base + ((tail + 1) & mask)] = addr_a
-                tasks[w] = n + 1
-        else:
-            tasks[w] = n - 1
+                queue[_U(base + ((head + n) & mask))] = addr_a
+                wst[_U(4 * w + W_TASKS)] = n + 1
+            # Only a SPL can make a tie certain (it adds a process), so test here.
+            if (
+                tie_shortcut
+                and counter - 1 < left * max_processes
+                and _tie_certain(wst, counter - 1, left)
+            ):
+                skipped = counter - 1
+                counter = 0
+                done = True
+                break
+        elif case == C_JMP:
+            queue[_U(qi)] = addr_a
+        elif case == C_NOP:
+            queue[_U(qi)] = nxt
+        elif case == C_ADD_A:
+            core[_U(4 * addr_b + 1)] = _wrap(rb_a + ra_a, m)
+            queue[_U(qi)] = nxt
+        elif case == C_ADD_B:
+            core[_U(4 * addr_b + 2)] = _wrap(rb_b + ra_b, m)
+            queue[_U(qi)] = nxt
+        elif case == C_ADD_AB:
+            core[_U(4 * addr_b + 2)] = _wrap(rb_b + ra_a, m)
+            queue[_U(qi)] = nxt
+        elif case == C_ADD_BA:
+            core[_U(4 * addr_b + 1)] = _wrap(rb_a + ra_b, m)
+            queue[_U(qi)] = nxt
+        elif case == C_ADD_F:
+            core[_U(4 * addr_b + 1)] = _wrap(rb_a + ra_a, m)
+            core[_U(4 * addr_b + 2)] = _wrap(rb_b + ra_b, m)
+            queue[_U(qi)] = nxt
+        elif case == C_ADD_X:
+            core[_U(4 * addr_b + 2)] = _wrap(rb_b + ra_a, m)
+            core[_U(4 * addr_b + 1)] = _wrap(rb_a + ra_b, m)
+            queue[_U(qi)] = nxt
+        elif case == C_SUB_A:
+            core[_U(4 * addr_b + 1)] = _wrap(rb_a + m - ra_a, m)
+            queue[_U(qi)] = nxt
+        elif case == C_SUB_B:
+            core[_U(4 * addr_b + 2)] = _wrap(rb_b + m - ra_b, m)
+            queue[_U(qi)] = nxt
+        elif case == C_SUB_AB:
+            core[_U(4 * addr_b + 2)] = _wrap(rb_b + m - ra_a, m)
+            queue[_U(qi)] = nxt
+        elif case == C_SUB_BA:
+            core[_U(4 * addr_b + 1)] = _wrap(rb_a + m - ra_b, m)
+            queue[_U(qi)] = nxt
+        elif case == C_SUB_F:
+            core[_U(4 * addr_b + 1)] = _wrap(rb_a + m - ra_a, m)
+            core[_U(4 * addr_b + 2)] = _wrap(rb_b + m - ra_b, m)
+            queue[_U(qi)] = nxt
+        elif case == C_SUB_X:
+            core[_U(4 * addr_b + 2)] = _wrap(rb_b + m - ra_a, m)
+            core[_U(4 * addr_b + 1)] = _wrap(rb_a + m - ra_b, m)
+            queue[_U(qi)] = nxt
+        elif case == C_JMZ_A:
+            queue[_U(qi)] = addr_a if rb_a == 0 else nxt
+        elif case == C_JMZ_B:
+            queue[_U(qi)] = addr_a if rb_b == 0 else nxt
+        elif case == C_JMZ_F:
+            queue[_U(qi)] = addr_a if (rb_a | rb_b) == 0 else nxt
+        elif case == C_JMN_A:
+            queue[_U(qi)] = addr_a if rb_a != 0 else nxt
+        elif case == C_JMN_B:
+            queue[_U(qi)] = addr_a if rb_b != 0 else nxt
+        elif case == C_JMN_F:
+            queue[_U(qi)] = addr_a if (rb_a | rb_b) != 0 else nxt
+        elif case == C_DJN_A:
+            v = core[_U(4 * addr_b + 1)]
+            core[_U(4 * addr_b + 1)] = v - 1 if v else m1
+            queue[_U(qi)] = addr_a if rb_a != 1 else nxt
+        elif case == C_DJN_B:
+            v = core[_U(4 * addr_b + 2)]
+            core[_U(4 * addr_b + 2)] = v - 1 if v else m1
+            queue[_U(qi)] = addr_a if rb_b != 1 else nxt
+        elif case == C_DJN_F:
+            # The jump tests the B register (pre-decrement values), as pMARS does.
+            v = core[_U(4 * addr_b + 2)]
+            core[_U(4 * addr_b + 2)] = v - 1 if v else m1
+            v = core[_U(4 * addr_b + 1)]
+            core[_U(4 * addr_b + 1)] = v - 1 if v else m1
+            queue[_U(qi)] = addr_a if (rb_a != 1 or rb_b != 1) else nxt
+        elif case == C_SEQ_A:
+            queue[_U(qi)] = _wrap(nxt + 1, m) if rb_a == ra_a else nxt
+        elif case == C_SEQ_B:
+            queue[_U(qi)] = _wrap(nxt + 1, m) if rb_b == ra_b else nxt
+        elif case == C_SEQ_AB:
+            queue[_U(qi)] = _wrap(nxt + 1, m) if rb_b == ra_a else nxt
+        elif case == C_SEQ_BA:
+            queue[_U(qi)] = _wrap(nxt + 1, m) if rb_a == ra_b else nxt
+        elif case == C_SEQ_F:
+            same = rb_a == ra_a and rb_b == ra_b
+            queue[_U(qi)] = _wrap(nxt + 1, m) if same else nxt
+        elif case == C_SEQ_X:
+            same = rb_b == ra_a and rb_a == ra_b
+            queue[_U(qi)] = _wrap(nxt + 1, m) if same else nxt
+        elif case == C_SEQ_I:
+            # Opcode, modifier and modes come from the core cells.
+            same = (
+                core[_U(4 * raddr_b)] == core[_U(4 * addr_a)]
+                and rb_a == ra_a
+                and rb_b == ra_b
+            )
+            queue[_U(qi)] = _wrap(nxt + 1, m) if same else nxt
+        elif case == C_SNE_A:
+            queue[_U(qi)] = _wrap(nxt + 1, m) if rb_a != ra_a else nxt
+        elif case == C_SNE_B:
+            queue[_U(qi)] = _wrap(nxt + 1, m) if rb_b != ra_b else nxt
+        elif case == C_SNE_AB:
+            queue[_U(qi)] = _wrap(nxt + 1, m) if rb_b != ra_a else nxt
+        elif case == C_SNE_BA:
+            queue[_U(qi)] = _wrap(nxt + 1, m) if rb_a != ra_b else nxt
+        elif case == C_SNE_F:
+            same = rb_a == ra_a and rb_b == ra_b
+            queue[_U(qi)] = nxt if same else _wrap(nxt + 1, m)
+        elif case == C_SNE_X:
+            same = rb_b == ra_a and rb_a == ra_b
+            queue[_U(qi)] = nxt if same else _wrap(nxt + 1, m)
+        elif case == C_SNE_I:
+            same = (
+                core[_U(4 * raddr_b)] == core[_U(4 * addr_a)]
+                and rb_a == ra_a
+                and rb_b == ra_b
+            )
+            queue[_U(qi)] = nxt if same else _wrap(nxt + 1, m)
+        elif case == C_SLT_A:
+            queue[_U(qi)] = _wrap(nxt + 1, m) if ra_a < rb_a else nxt
+        elif case == C_SLT_B:
+            queue[_U(qi)] = _wrap(nxt + 1, m) if ra_b < rb_b else nxt
+        elif case == C_SLT_AB:
+            queue[_U(qi)] = _wrap(nxt + 1, m) if ra_a < rb_b else nxt
+        elif case == C_SLT_BA:
+            queue[_U(qi)] = _wrap(nxt + 1, m) if ra_b < rb_a else nxt
+        elif case == C_SLT_F:
+            less = ra_a < rb_a and ra_b < rb_b
+            queue[_U(qi)] = _wrap(nxt + 1, m) if less else nxt
+        elif case == C_SLT_X:
+            less = ra_a < rb_b and ra_b < rb_a
+            queue[_U(qi)] = _wrap(nxt + 1, m) if less else nxt
+        elif case == C_MUL_A:
+            core[_U(4 * addr_b + 1)] = _mul(rb_a, ra_a, m)
+            queue[_U(qi)] = nxt
+        elif case == C_MUL_B:
+            core[_U(4 * addr_b + 2)] = _mul(rb_b, ra_b, m)
+            queue[_U(qi)] = nxt
+        elif case == C_MUL_AB:
+            core[_U(4 * addr_b + 2)] = _mul(rb_b, ra_a, m)
+            queue[_U(qi)] = nxt
+        elif case == C_MUL_BA:
+            core[_U(4 * addr_b + 1)] = _mul(rb_a, ra_b, m)
+            queue[_U(qi)] = nxt
+        elif case == C_MUL_F:
+            core[_U(4 * addr_b + 1)] = _mul(rb_a, ra_a, m)
+            core[_U(4 * addr_b + 2)] = _mul(rb_b, ra_b, m)
+            queue[_U(qi)] = nxt
+        elif case == C_MUL_X:
+            core[_U(4 * addr_b + 2)] = _mul(rb_b, ra_a, m)
+            core[_U(4 * addr_b + 1)] = _mul(rb_a, ra_b, m)
+            queue[_U(qi)] = nxt
+        elif case >= C_DIV_A and case <= C_MOD_X:
+            # A zero divisor kills the process; with .F/.X the other half is still
+            # written when its own divisor is non-zero.
+            modulo = case >= C_MOD_A
+            kind = case - (C_MOD_A if modulo else C_DIV_A)
+            if kind == C_DIV_A - C_DIV_A:
+                dies = _divide(core, 4 * addr_b + 1, rb_a, ra_a, modulo)
+            elif kind == C_DIV_B - C_DIV_A:
+                dies = _divide(core, 4 * addr_b + 2, rb_b, ra_b, modulo)
+            elif kind == C_DIV_AB - C_DIV_A:
+                dies = _divide(core, 4 * addr_b + 2, rb_b, ra_a, modulo)
+            elif kind == C_DIV_BA - C_DIV_A:
+                dies = _divide(core, 4 * addr_b + 1, rb_a, ra_b, modulo)
+            elif kind == C_DIV_F - C_DIV_A:
+                dies = _divide(core, 4 * addr_b + 1, rb_a, ra_a, modulo)
+                dies = _divide(core, 4 * addr_b + 2, rb_b, ra_b, modulo) or dies
+            else:  # X
+                dies = _divide(core, 4 * addr_b + 1, rb_a, ra_b, modulo)
+                dies = _divide(core, 4 * addr_b + 2, rb_b, ra_a, modulo) or dies
+            if not dies:
+                queue[_U(qi)] = nxt
+        else:  # LDP / STP
+            pb = ps_base[_U(w)]
+            if case == C_LDP_A:
+                core[_U(4 * addr_b + 1)] = _pspace_get(
+                    pspace, pb, last_result, w, ra_a, pspace_size
+                )
+            elif case == C_LDP_B:
+                core[_U(4 * addr_b + 2)] = _pspace_get(
+                    pspace, pb, last_result, w, ra_b, pspace_size
+                )
+            elif case == C_LDP_AB:
+                core[_U(4 * addr_b + 2)] = _pspace_get(
+                    pspace, pb, last_result, w, ra_a, pspace_size
+                )
+            elif case == C_LDP_BA:
+                core[_U(4 * addr_b + 1)] = _pspace_get(
+                    pspace, pb, last_result, w, ra_b, pspace_size
+                )
+            elif case == C_STP_A:
+                _pspace_set(pspace, pb, last_result, w, rb_a, ra_a, pspace_size)
+            elif case == C_STP_B:
+                _pspace_set(pspace, pb, last_result, w, rb_b, ra_b, pspace_size)
+            elif case == C_STP_AB:
+                _pspace_set(pspace, pb, last_result, w, rb_b, ra_a, pspace_size)
+            else:  # STP.BA
+                _pspace_set(pspace, pb, last_result, w, rb_a, ra_b, pspace_size)
+            queue[_U(qi)] = nxt
+
+        if dies:
+            wst[_U(4 * w + W_TASKS)] = n - 1
             if n == 1:
                 # The warrior is dead. pMARS shrinks its step counter so that the
                 # survivors keep about the same number of cycles, then (through the
                 # `continue` of its do-while) decrements it once more.
-                death_cycle[w] = max_cycles - (counter + left - 1) // left
-                death_left[w] = left
+                death_cycle[_U(w)] = max_cycles - (counter + left - 1) // left
+                death_left[_U(w)] = left
                 counter = counter - 1 - (counter - 1) // left
                 left -= 1
                 if left < 2:
                     done = True
                     break
-                cur = nextw[w]
-                nextw[prev] = cur
+                cur = wst[_U(4 * w + W_NEXT)]
+                wst[_U(4 * prev + W_NEXT)] = cur
                 counter -= 1
                 if counter <= 0:
                     # counter < 0 only when a warrior of 3+ dies on the very last step;
@@ -410,7 +559,7 @@ def run_steps(  # noqa: C901, PLR0912, PLR0915 - one flat interpreter loop is th
                     break
                 continue
         prev = w
-        cur = nextw[w]
+        cur = wst[_U(4 * w + W_NEXT)]
         counter -= 1
         if counter == 0:
             done = True
@@ -419,44 +568,93 @@ def run_steps(  # noqa: C901, PLR0912, PLR0915 - one flat interpreter loop is th
     st[ST_PREV] = prev
     st[ST_COUNTER] = counter
     st[ST_LEFT] = left
-    st[ST_STEPS] = steps
+    st[ST_STEPS] += max_steps - budget + skipped
     return done
 
 
-@nb.njit(cache=True, inline="always")
-def _divide(af, bf, addr_b, modulo, mod, ra_a, ra_b, rb_a, rb_b):
-    """DIV / MOD as pMARS: a zero divisor kills the process, but with .F/.X/.I the
-    other half is still written first when its own divisor is non-zero."""
-    if mod == MA or mod == MAB or mod == MBA or mod == MB:
-        if mod == MA or mod == MAB:
-            divisor = ra_a
-        else:
-            divisor = ra_b
-        if divisor == 0:
-            return _DIE
-        dividend = rb_a if (mod == MA or mod == MBA) else rb_b
-        value = dividend % divisor if modulo else dividend // divisor
-        if mod == MA or mod == MBA:
-            af[addr_b] = value
-        else:
-            bf[addr_b] = value
-        return _NEXT
-    if mod == MX:
-        div_a = ra_b  # divides the A-field
-        div_b = ra_a  # divides the B-field
-    else:  # F, I
-        div_a = ra_a
-        div_b = ra_b
-    result = _NEXT
-    if div_a != 0:
-        af[addr_b] = rb_a % div_a if modulo else rb_a // div_a
+@nb.njit(cache=True)
+def _tie_certain(wst, remaining, left):
+    """Whether every living warrior has more processes than steps left to it.
+
+    Each step removes at most one process of the warrior that executes it, and with
+    nobody dying the ``remaining`` steps go round-robin, at most ``ceil(remaining /
+    left)`` to each warrior.
+    """
+    most = (remaining + left - 1) // left
+    for k in range(wst.shape[0] // 4):
+        tasks = wst[4 * k + W_TASKS]
+        if 0 < tasks <= most:
+            return False
+    return True
+
+
+@nb.njit(cache=True)
+def _mul(x, y, m):
+    # pMARS multiplies in unsigned 32 bits before reducing.
+    return ((x * y) & 0xFFFFFFFF) % m
+
+
+@nb.njit(cache=True)
+def _divide(core, index, dividend, divisor, modulo):
+    """Write ``dividend / divisor`` (or ``%``) to ``core[index]``; True if divisor is 0."""
+    if divisor == 0:
+        return True
+    core[_U(index)] = dividend % divisor if modulo else dividend // divisor
+    return False
+
+
+@nb.njit(cache=True)
+def _post_increment(core, ptr, mode, m1):
+    if mode == B_POSTINC:
+        t = core[_U(4 * ptr + 2)]
+        core[_U(4 * ptr + 2)] = t + 1 if t != m1 else 0
+    elif mode == A_POSTINC:
+        t = core[_U(4 * ptr + 1)]
+        core[_U(4 * ptr + 1)] = t + 1 if t != m1 else 0
+
+
+@nb.njit(cache=True)
+def _operand_a_folded(core, pc, ir_a, mode, m, read_limit, write_limit):
+    """A pointer under read/write limits; applies a pre-decrement (not the post-
+    increment, which the caller does after reading the register)."""
+    addr = _fold(pc + ir_a, pc, read_limit, m)
+    if mode == DIRECT:
+        return addr
+    ptr = addr
+    # pMARS folds the pointer cell of {}<> with the write limit (CoreWin's choice).
+    if mode != B_INDIRECT and mode != A_INDIRECT:
+        ptr = _fold(pc + ir_a, pc, write_limit, m)
+    t = _pointer(core, ptr, mode, m)
+    return _fold(ptr + t, pc, read_limit, m)
+
+
+@nb.njit(cache=True)
+def _operand_b_folded(core, pc, ir_b, mode, m, read_limit, write_limit):
+    """B write and read pointers under read/write limits, pre-decrement applied."""
+    raddr = _fold(pc + ir_b, pc, read_limit, m)
+    addr = _fold(pc + ir_b, pc, write_limit, m)
+    if mode == DIRECT:
+        return addr, raddr
+    if mode != B_INDIRECT and mode != A_INDIRECT:
+        raddr = addr
+    t = _pointer(core, raddr, mode, m)
+    return _fold(addr + t, pc, write_limit, m), _fold(raddr + t, pc, read_limit, m)
+
+
+@nb.njit(cache=True)
+def _pointer(core, ptr, mode, m):
+    """The offset an indirect mode reads at ``ptr``, pre-decrementing it if needed."""
+    if mode >= A_INDIRECT:
+        t = np.int64(core[_U(4 * ptr + 1)])
+        if mode == A_PREDEC:
+            t = t - 1 if t else m - 1
+            core[_U(4 * ptr + 1)] = t
     else:
-        result = _DIE
-    if div_b != 0:
-        bf[addr_b] = rb_b % div_b if modulo else rb_b // div_b
-    else:
-        result = _DIE
-    return result
+        t = np.int64(core[_U(4 * ptr + 2)])
+        if mode == B_PREDEC:
+            t = t - 1 if t else m - 1
+            core[_U(4 * ptr + 2)] = t
+    return t
 
 
 # --------------------------------------------------------------------------- rounds
@@ -533,17 +731,11 @@ def npos(positions, seed, n_warriors, core_size, min_distance):
 
 @nb.njit(cache=True)
 def load_round(
-    ins,
-    af,
-    bf,
+    core,
     queue,
-    qhead,
-    tasks,
-    nextw,
+    wst,
     st,
-    w_ins,
-    w_af,
-    w_bf,
+    w_code,
     w_off,
     w_len,
     w_start,
@@ -555,21 +747,19 @@ def load_round(
 ):
     """Clear the core, copy the warriors in and reset the queues for a new round."""
     n_warriors = w_len.shape[0]
-    ins[:] = EMPTY_CELL
-    af[:] = 0
-    bf[:] = 0
+    core[:] = 0
+    core[CELL_CODE::4] = EMPTY_CELL
     for k in range(n_warriors):
         at = positions[k]
-        src = w_off[k]
+        src = 4 * w_off[k]
         for i in range(w_len[k]):
-            dst = (at + i) % core_size
-            ins[dst] = w_ins[src + i]
-            af[dst] = w_af[src + i]
-            bf[dst] = w_bf[src + i]
+            dst = 4 * ((at + i) % core_size)
+            for f in range(4):
+                core[dst + f] = w_code[src + 4 * i + f]
         queue[k * cap] = (at + w_start[k]) % core_size
-        qhead[k] = 0
-        tasks[k] = 1
-        nextw[k] = (k + 1) % n_warriors
+        wst[4 * k + W_HEAD] = 0
+        wst[4 * k + W_TASKS] = 1
+        wst[4 * k + W_NEXT] = (k + 1) % n_warriors
     st[ST_CUR] = starter
     st[ST_PREV] = (starter - 1 + n_warriors) % n_warriors
     st[ST_COUNTER] = n_warriors * max_cycles
@@ -588,9 +778,7 @@ def queue_capacity(max_processes):
 
 @nb.njit(cache=True, nogil=True)
 def battle_kernel(  # noqa: PLR0913, PLR0915
-    w_ins,
-    w_af,
-    w_bf,
+    w_code,
     w_off,
     w_len,
     w_start,
@@ -623,17 +811,13 @@ def battle_kernel(  # noqa: PLR0913, PLR0915
     n = w_len.shape[0]
     m = core_size
     cap = queue_capacity(max_processes)
-    ins = np.empty(m, np.int32)
-    af = np.empty(m, np.int32)
-    bf = np.empty(m, np.int32)
+    core = np.empty(4 * m, np.uint16)
     queue = np.zeros(n * cap, np.int32)
-    qhead = np.zeros(n, np.int64)
-    tasks = np.zeros(n, np.int64)
-    nextw = np.zeros(n, np.int64)
+    wst = np.zeros(4 * n, np.int64)
     pspace = np.zeros(n_pspaces * pspace_size, np.int32)
     ps_base = ps_index * pspace_size
     last_result = np.full(n, m - 1, np.int64)  # pMARS's "unlikely number"
-    st = np.zeros(5, np.int64)
+    st = np.zeros(ST_SIZE, np.int64)
     death_cycle = np.zeros(n, np.int64)
     death_left = np.zeros(n, np.int64)
     positions = np.zeros(n, np.int64)
@@ -642,6 +826,13 @@ def battle_kernel(  # noqa: PLR0913, PLR0915
     perm = np.zeros(2 * span if permutate else 0, np.int64)
     perm_left = 0
     total_steps = 0
+    # Skipping certain ties is exact unless the skipped steps could write P-space; STP
+    # can only be in the core if some warrior brought one (opcodes are only copied).
+    tie_shortcut = True
+    for k in range(n):
+        for i in range(w_off[k], w_off[k] + w_len[k]):
+            if C_STP_A <= w_code[4 * i + CELL_CASE] <= C_STP_BA:
+                tie_shortcut = False
     for r in range(rounds):
         starter = r % n
         if n == 2:
@@ -663,20 +854,22 @@ def battle_kernel(  # noqa: PLR0913, PLR0915
             if failed:
                 seed = npos(positions, seed, n, m, min_distance)
         load_round(
-            ins, af, bf, queue, qhead, tasks, nextw, st, w_ins, w_af, w_bf,
-            w_off, w_len, w_start, positions, starter, m, max_cycles, cap,
+            core, queue, wst, st, w_code, w_off, w_len, w_start, positions,
+            starter, m, max_cycles, cap,
         )  # fmt: skip
         death_cycle[:] = -1
+        st[ST_BUDGET] = NO_STEP_LIMIT
+        st[ST_SHORTCUT] = tie_shortcut
         run_steps(
-            ins, af, bf, queue, qhead, tasks, nextw, pspace, ps_base, last_result,
-            st, death_cycle, death_left, m, read_limit, write_limit, max_processes,
-            cap, pspace_size, max_cycles, NO_STEP_LIMIT,
+            core, queue, wst, pspace, ps_base, last_result, st, death_cycle,
+            death_left, m, read_limit, write_limit, max_processes, cap, pspace_size,
+            max_cycles,
         )  # fmt: skip
         total_steps += st[ST_STEPS]
         left = st[ST_LEFT]
         last_death = -1
         for w in range(n):
-            if tasks[w] > 0:
+            if wst[4 * w + W_TASKS] > 0:
                 scores[w * n_slots + left - 1] += 1
                 last_result[w] = left
                 out_death[r * n + w] = -1
@@ -695,9 +888,7 @@ def battle_kernel(  # noqa: PLR0913, PLR0915
 @nb.njit(cache=True, parallel=True)
 def battle_many_kernel(
     params,
-    w_ins,
-    w_af,
-    w_bf,
+    w_code,
     w_off,
     w_len,
     w_start,
@@ -705,6 +896,7 @@ def battle_many_kernel(
     warrior_base,
     score_base,
     round_base,
+    cell_base,
     scores,
     out_death,
     out_cycles,
@@ -718,20 +910,22 @@ def battle_many_kernel(
     n_pspaces, core_size, max_cycles, max_processes, min_distance, read_limit,
     write_limit, pspace_size, rounds, seed, permutate. Job ``j`` owns warriors
     ``warrior_base[j]:warrior_base[j+1]``, ``scores[score_base[j]:...]`` and the per-round
-    slices starting at ``round_base[j]`` (times W for the per-warrior ones).
+    slices ``round_base[j]:round_base[j+1]`` (per round) and ``cell_base[j]:...``
+    (per round and warrior).
     """
     for j in nb.prange(params.shape[0]):
         w0 = warrior_base[j]
         w1 = warrior_base[j + 1]
-        n = w1 - w0
         r0 = round_base[j]
         r1 = round_base[j + 1]
+        c0 = cell_base[j]
+        c1 = cell_base[j + 1]
         p = params[j]
         steps[j] = battle_kernel(
-            w_ins, w_af, w_bf, w_off[w0:w1], w_len[w0:w1], w_start[w0:w1],
+            w_code, w_off[w0:w1], w_len[w0:w1], w_start[w0:w1],
             ps_index[w0:w1], p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8],
             p[9], p[10] != 0, scores[score_base[j]:score_base[j + 1]],
-            out_death[r0 * n:r1 * n], out_cycles[r0:r1], out_pos[r0 * n:r1 * n],
+            out_death[c0:c1], out_cycles[r0:r1], out_pos[c0:c1],
             out_first[r0:r1],
         )  # fmt: skip
 
