@@ -10,6 +10,11 @@ damp noise from other processes on the machine. Speeds and ratios use the proces
 time (``time.process_time``), which is the per-core cost and stays meaningful on a
 shared machine; wall-clock time is recorded beside it.
 
+The batched numeric env is timed on both paths: the generic one (a loop over scalar
+episodes, ``fast=False``) and the vector one (``Game.vector_rules``, the default) at
+several batch sizes; every game of the batch counts its move. The vector runners play
+at least ``--fast-steps`` moves, as they are too fast to time over ``--steps``.
+
 Peers: PettingZoo classic ``tictactoe_v3``; TextArena ``TicTacToe-v0`` and
 ``KuhnPoker-v0`` (with ``ta.make``'s default wrappers, as its users get them); OpenSpiel
 (``pyspiel``), both the bare rules and with the acting player's observation tensor.
@@ -92,10 +97,14 @@ def _ours_aec(env_id: str, view: str, **config: Any) -> Runner:
     return run
 
 
-def _ours_batched(env_id: str, view: str, num_envs: int, **config: Any) -> Runner:
+def _ours_batched(
+    env_id: str, view: str, num_envs: int, fast: bool = True, **config: Any
+) -> Runner:
     def run(steps: int, seed: int) -> int:
         rng = np.random.default_rng(seed)
-        env = BatchedEnv(env_id, num_envs, view=view, **config)
+        env = BatchedEnv(env_id, num_envs, view=view, fast=fast, **config)
+        if view == "numeric" and env.fast != fast:
+            raise RuntimeError(f"expected fast={fast} for {env_id}, got {env.fast}")
         observations, infos = env.reset(seed=seed)
         moves = 0
         while moves < steps:
@@ -111,6 +120,15 @@ def _ours_batched(env_id: str, view: str, num_envs: int, **config: Any) -> Runne
             observations, infos = batch.observations, batch.infos
             moves += num_envs
         return moves
+
+    return run
+
+
+def _at_least(moves: int, runner: Runner) -> Runner:
+    """Play at least ``moves`` moves: fast runners need many to time reliably."""
+
+    def run(steps: int, seed: int) -> int:
+        return runner(max(steps, moves), seed)
 
     return run
 
@@ -214,17 +232,34 @@ def _pyspiel(game_name: str, observe: bool) -> Runner:
 # ---- the run -------------------------------------------------------------------------
 
 
-def _runners(num_envs: int) -> list[tuple[str, str, Callable[[], Runner]]]:
+def _fast_runners(
+    game: str, env_id: str, sizes: list[int], moves: int
+) -> list[tuple[str, str, Callable[[], Runner]]]:
+    """The vector path of the numeric ``BatchedEnv`` at each batch size."""
+    return [
+        (
+            f"ours batched numeric fast (N={n})",
+            game,
+            lambda n=n: _at_least(moves, _ours_batched(env_id, "numeric", n)),
+        )
+        for n in sizes
+    ]
+
+
+def _runners(
+    num_envs: int, fast_sizes: list[int], fast_moves: int
+) -> list[tuple[str, str, Callable[[], Runner]]]:
     """(name, game, factory); a factory that raises marks the peer unavailable."""
     ttt, kuhn = "tic_tac_toe_v0", "kuhn_poker_v0"
     return [
         ("ours aec numeric", "tic-tac-toe", lambda: _ours_aec(ttt, "numeric")),
         ("ours aec text", "tic-tac-toe", lambda: _ours_aec(ttt, "text")),
         (
-            f"ours batched numeric (N={num_envs})",
+            f"ours batched numeric generic (N={num_envs})",
             "tic-tac-toe",
-            lambda: _ours_batched(ttt, "numeric", num_envs),
+            lambda: _ours_batched(ttt, "numeric", num_envs, fast=False),
         ),
+        *_fast_runners("tic-tac-toe", ttt, fast_sizes, fast_moves),
         (
             f"ours batched text (N={num_envs})",
             "tic-tac-toe",
@@ -245,15 +280,16 @@ def _runners(num_envs: int) -> list[tuple[str, str, Callable[[], Runner]]]:
             lambda: _ours_aec(kuhn, "text", num_hands=3),
         ),
         (
-            f"ours batched numeric (N={num_envs})",
+            f"ours batched numeric generic (N={num_envs})",
             "kuhn (3 hands)",
-            lambda: _ours_batched(kuhn, "numeric", num_envs, num_hands=3),
+            lambda: _ours_batched(kuhn, "numeric", num_envs, fast=False, num_hands=3),
         ),
         (
             "textarena KuhnPoker-v0",
             "kuhn (3 hands)",
             lambda: _textarena("KuhnPoker-v0"),
         ),
+        *_fast_runners("kuhn (1 hand)", kuhn, fast_sizes, fast_moves),
         ("pyspiel rules", "kuhn (1 hand)", lambda: _pyspiel("kuhn_poker", False)),
         (
             "pyspiel + observation",
@@ -263,10 +299,17 @@ def _runners(num_envs: int) -> list[tuple[str, str, Callable[[], Runner]]]:
     ]
 
 
-def measure(steps: int, repeats: int, num_envs: int, seed: int) -> list[Result]:
+def measure(
+    steps: int,
+    repeats: int,
+    num_envs: int,
+    seed: int,
+    fast_sizes: tuple[int, ...] = (64, 256, 1024),
+    fast_moves: int = 1_000_000,
+) -> list[Result]:
     """Time every runner ``repeats`` times, interleaved; keep each one's best."""
     prepared: list[tuple[str, str, Runner | None, str]] = []
-    for name, game, factory in _runners(num_envs):
+    for name, game, factory in _runners(num_envs, list(fast_sizes), fast_moves):
         try:
             prepared.append((name, game, factory(), ""))
         except Exception as e:  # noqa: BLE001 - any import failure makes a peer unavailable
@@ -305,16 +348,25 @@ def measure(steps: int, repeats: int, num_envs: int, seed: int) -> list[Result]:
     return results
 
 
-# (ours, peer, target): the issue's targets, plus ratios reported for reference.
+# (game, ours, peer, target): the issue's targets, plus ratios reported for reference.
+# Names match by prefix.
+PZ = "pettingzoo classic tictactoe_v3"
+FAST = "ours batched numeric fast"
 RATIOS = [
-    ("tic-tac-toe", "ours aec numeric", "pettingzoo classic tictactoe_v3", 3.0),
+    ("tic-tac-toe", "ours aec numeric", PZ, 3.0),
     ("tic-tac-toe", "ours aec text", "textarena TicTacToe-v0", 2.0),
-    ("tic-tac-toe", "ours batched numeric", "pettingzoo classic tictactoe_v3", 20.0),
+    ("tic-tac-toe", "ours batched numeric generic", PZ, None),
     ("tic-tac-toe", "ours batched text", "textarena TicTacToe-v0", None),
     ("tic-tac-toe", "ours aec numeric", "pyspiel + observation", None),
     ("kuhn", "ours aec text", "textarena KuhnPoker-v0", 2.0),
     ("kuhn", "ours aec numeric", "pyspiel + observation", None),
 ]
+# One row per batch size of the vector path: the issue's ">= 20x PettingZoo" target
+# is for the default (fast) numeric BatchedEnv.
+FAST_RATIOS = {
+    "tic-tac-toe": (PZ, 20.0),
+    "kuhn (1 hand)": ("pyspiel + observation", None),
+}
 
 
 def ratios(results: list[Result]) -> list[dict[str, Any]]:
@@ -326,8 +378,12 @@ def ratios(results: list[Result]) -> list[dict[str, Any]]:
                 return r
         return None
 
+    pairs = list(RATIOS)
+    for r in results:
+        if r.name.startswith(FAST) and r.game in FAST_RATIOS:
+            pairs.append((r.game, r.name, *FAST_RATIOS[r.game]))
     rows = []
-    for game, ours_name, peer_name, target in RATIOS:
+    for game, ours_name, peer_name, target in pairs:
         ours, peer = find(game, ours_name), find(game, peer_name)
         if ours is None or peer is None or not (ours.available and peer.available):
             ratio = None
@@ -380,12 +436,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=20_000, help="moves per runner")
     parser.add_argument("--repeats", type=int, default=3, help="timings per runner")
     parser.add_argument(
-        "--num-envs", type=int, default=64, help="games in the batched env"
+        "--num-envs",
+        type=int,
+        default=64,
+        help="games in the generic-path and text batched envs",
+    )
+    parser.add_argument(
+        "--fast-num-envs",
+        default="64,256,1024",
+        help="comma-separated batch sizes of the numeric vector path",
+    )
+    parser.add_argument(
+        "--fast-steps",
+        type=int,
+        default=1_000_000,
+        help="moves per vector-path runner (at least --steps)",
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default=None, help="write the results as JSON here")
     args = parser.parse_args(argv)
-    results = measure(args.steps, args.repeats, args.num_envs, args.seed)
+    fast_sizes = tuple(int(n) for n in args.fast_num_envs.split(","))
+    results = measure(
+        args.steps, args.repeats, args.num_envs, args.seed, fast_sizes, args.fast_steps
+    )
     ratio_rows = ratios(results)
     table = to_markdown(results, ratio_rows)
     sys.stdout.write(table + "\n")

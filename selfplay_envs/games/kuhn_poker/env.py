@@ -86,6 +86,7 @@ from selfplay_envs.games.kuhn_poker.rules import (
     Reward,
     tensor_size,
 )
+from selfplay_envs.games.kuhn_poker.vector import KuhnPokerVectorRules
 
 __all__ = ["KuhnPokerGame"]
 
@@ -128,3 +129,9 @@ class KuhnPokerGame(Game):
     def new_initial_state(self, rng: np.random.Generator) -> KuhnPokerState:
         """Deal every hand of the match from ``rng``."""
         return KuhnPokerState.from_rng(rng, self.num_hands, self.reward)
+
+    def vector_rules(self, num_envs: int) -> KuhnPokerVectorRules | None:
+        """Vectorised rules for the numeric ``BatchedEnv``: single hands only."""
+        if self.num_hands != 1:
+            return None
+        return KuhnPokerVectorRules(num_envs, self.reward)

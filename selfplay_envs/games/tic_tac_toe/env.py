@@ -48,6 +48,7 @@ import numpy as np
 
 from selfplay_envs.core.game import Game, GameInfo
 from selfplay_envs.games.tic_tac_toe.rules import NUM_CELLS, TicTacToeState
+from selfplay_envs.games.tic_tac_toe.vector import TicTacToeVectorRules
 
 __all__ = ["TicTacToeGame"]
 
@@ -69,3 +70,7 @@ class TicTacToeGame(Game):
         """The empty board; tic-tac-toe has no chance."""
         del rng  # Deterministic game.
         return TicTacToeState()
+
+    def vector_rules(self, num_envs: int) -> TicTacToeVectorRules:
+        """Vectorised rules for the numeric ``BatchedEnv``."""
+        return TicTacToeVectorRules(num_envs)

@@ -1,0 +1,98 @@
+"""Vectorised Kuhn poker (single hands) against the scalar ``KuhnPokerState``."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from selfplay_envs.games.kuhn_poker.env import KuhnPokerGame
+from selfplay_envs.games.kuhn_poker.rules import DEALS, KuhnPokerState, Reward
+from selfplay_envs.games.kuhn_poker.vector import DEALS_AHEAD, KuhnPokerVectorRules
+
+# Every way to act at each of the (at most three) decisions, invalid ids included.
+CHOICES = (0, 1, 2, -1)
+
+
+def _fixed_deals(rules: KuhnPokerVectorRules, deals: list[int]) -> None:
+    """Deal ``DEALS[deals[i]]`` to game i (bypasses the Generators, for exhaustion)."""
+    rules.deals[:] = deals
+    rules.cards[:] = np.array(DEALS)[deals]
+
+
+@pytest.mark.parametrize("reward", ["chips", "match"])
+def test_every_deal_and_action_sequence_matches_the_scalar_rules(reward: str) -> None:
+    sequences = list(itertools.product(range(len(DEALS)), *[CHOICES] * 3))
+    n = len(sequences)
+    rules = KuhnPokerVectorRules(n, reward)
+    _fixed_deals(rules, [deal for deal, *_ in sequences])
+    states = [KuhnPokerState([DEALS[deal]], reward) for deal, *_ in sequences]
+    live = np.ones(n, dtype=bool)
+    for move in range(3):
+        acting, observations = rules.acting(), rules.observations()
+        np.testing.assert_array_equal(rules.legal_mask(), np.ones((n, 2), np.int8))
+        for i in np.flatnonzero(live):
+            player = states[i].current_players()[0]
+            assert acting[i] == player
+            np.testing.assert_array_equal(
+                observations[i], states[i].observation_tensor(player)
+            )
+        actions = np.array([seq[1 + move] for seq in sequences])
+        # Ended hands are stepped too but no longer compared (BatchedEnv would
+        # have reset them).
+        rewards, terminated, invalid = rules.step(np.where(live, actions, 0))
+        for i in np.flatnonzero(live):
+            state, action = states[i], int(actions[i])
+            ok = state.check_numeric(state.current_players()[0], action).ok
+            assert invalid[i] == (not ok)
+            if ok:
+                state.apply_action(state.current_players()[0], action)
+            assert terminated[i] == state.is_terminal()
+            np.testing.assert_array_equal(rewards[i], state.returns())
+        live &= ~terminated
+    ended = {s.history_string() for s in states if s.is_terminal()}
+    assert ended == {"pp", "pbp", "pbb", "bp", "bb"}
+
+
+def test_forfeit_returns_are_the_scalar_worst_case() -> None:
+    for reward in Reward:
+        rules = KuhnPokerVectorRules(2, reward)
+        state = KuhnPokerState([DEALS[0]], reward)
+        returns = rules.forfeit_returns(np.array([0, 1]))
+        np.testing.assert_array_equal(returns[0], state.forfeit_returns(0))
+        np.testing.assert_array_equal(returns[1], state.forfeit_returns(1))
+
+
+def test_deals_follow_each_games_generator_like_the_scalar_game() -> None:
+    # More episodes than DEALS_AHEAD, so the deals drawn ahead are refilled.
+    n, episodes = 3, 2 * DEALS_AHEAD + 5
+    game = KuhnPokerGame()
+    rules = game.vector_rules(n)
+    assert rules is not None
+    rules.seed([np.random.default_rng(100 + i) for i in range(n)])
+    scalar_rngs = [np.random.default_rng(100 + i) for i in range(n)]
+    rules.reset(np.ones(n, dtype=bool))
+    for episode in range(episodes):
+        # Games restart at different times: game i restarts every (i + 1)-th round.
+        for i in range(n):
+            if episode % (i + 1) == 0:
+                expected = game.new_initial_state(scalar_rngs[i]).deals[0]
+                assert DEALS[int(rules.episode_keys()[i, 0])] == expected
+                assert tuple(rules.cards[i]) == expected
+        rules.reset(np.array([(episode + 1) % (i + 1) == 0 for i in range(n)]))
+
+
+def test_reseeding_drops_the_deals_drawn_ahead() -> None:
+    rules = KuhnPokerVectorRules(1)
+    rules.seed([np.random.default_rng(7)])
+    rules.reset(np.ones(1, dtype=bool))
+    rules.seed([np.random.default_rng(8)])
+    rules.reset(np.ones(1, dtype=bool))
+    expected = KuhnPokerState.from_rng(np.random.default_rng(8), 1, "chips")
+    assert tuple(rules.cards[0]) == expected.deals[0]
+
+
+def test_only_single_hands_are_vectorised() -> None:
+    assert isinstance(KuhnPokerGame().vector_rules(4), KuhnPokerVectorRules)
+    assert KuhnPokerGame(num_hands=3).vector_rules(4) is None
