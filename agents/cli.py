@@ -15,15 +15,18 @@ __all__ = ["main"]
 # Games per pairing and seat order on the embedded defaults: enough for intervals that
 # separate the fixed opponents, small enough to finish in minutes on two cores.
 DEFAULT_GAMES = {
-    "tic_tac_toe_v0": 40,
-    "kuhn_poker_v0": 200,
-    "negotiation_v0": 20,
-    "who_is_the_spy_v0": 20,
-    "core_war_v0": 4,
+    "tic_tac_toe_v0": 100,
+    "kuhn_poker_v0": 150,
+    "negotiation_v0": 40,
+    "who_is_the_spy_v0": 60,
+    "core_war_v0": 8,
     "bug_repair_v0": 1,
-    "search_qa_v0": 10,
+    "search_qa_v0": 20,
 }
 FALLBACK_GAMES = 10
+# Game settings of the default run. Kuhn poker is scored by chips over a 10-hand match:
+# a single hand's winner says little (the Nash player folds weak hands on purpose).
+DEFAULT_GAME_CONFIG = {"kuhn_poker_v0": {"num_hands": 10, "reward": "match"}}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -121,7 +124,7 @@ def _bench(args: argparse.Namespace) -> int:
     config = _load_config(args.config)
     env_ids = args.env or config.get("env") or selfplay_envs.list_envs()
     agent_specs = args.agents or config.get("agents")
-    game_config = config.get("game_config", {})
+    game_config = {**DEFAULT_GAME_CONFIG, **config.get("game_config", {})}
     jobs = []
     for env_id in env_ids:
         pool = (

@@ -13,6 +13,8 @@ from typing import Any
 
 __all__ = ["gold_standards"]
 
+KUHN_SAMPLES = 400
+
 
 def gold_standards(
     summary: dict[str, Any], records: Sequence[dict[str, Any]]
@@ -47,7 +49,12 @@ def _loss_rate_vs(records, env_id: str, reference: str) -> dict[str, Any]:
 
 
 def _kuhn_exploitability(agents: Sequence[str]) -> dict[str, Any]:
-    """Exact exploitability (NashConv / 2) of each agent's Kuhn strategy."""
+    """Exploitability (NashConv / 2) of each agent's Kuhn strategy.
+
+    Exact for policies that expose ``action_probabilities`` (Nash, CFR); others are
+    asked ``KUHN_SAMPLES`` times per information state, so their figure is an estimate
+    of their mixed strategy.
+    """
     from agents.analysis.kuhn import exploitability
     from agents.arena.specs import build_policy
 
@@ -56,5 +63,7 @@ def _kuhn_exploitability(agents: Sequence[str]) -> dict[str, Any]:
         if spec.startswith("llm:"):
             continue  # querying an LLM on 12 states is possible but not free: opt-in
         policy = build_policy(spec, "kuhn_poker_v0", seed=0, config={})
-        out[f"exploitability ({spec})"] = round(float(exploitability(policy)), 6)
+        exact = hasattr(policy, "action_probabilities")
+        value = exploitability(policy, samples=1 if exact else KUHN_SAMPLES)
+        out[f"exploitability ({spec})"] = round(float(value), 4 if not exact else 6)
     return out

@@ -54,6 +54,12 @@ def summarize(
                     "score_high": high,
                 }
             )
+        returns: dict[tuple[str, str], list[float]] = {}
+        for r in records:
+            if r["env_id"] == env_id:
+                returns.setdefault((r["a"], r["b"]), []).append(r["return_a"])
+        for p in pairings:
+            p["mean_return"] = float(np.mean(returns[(p["a"], p["b"])]))
         games = [
             (agents.index(r["a"]), agents.index(r["b"]), r["score_a"])
             for r in records
@@ -135,6 +141,7 @@ def write_report(
                 "score",
                 "score_low",
                 "score_high",
+                "mean_return",
             ]
         )
         for env_id, game in summary.items():
@@ -151,6 +158,7 @@ def write_report(
                         f"{p['score']:.4f}",
                         f"{p['score_low']:.4f}",
                         f"{p['score_high']:.4f}",
+                        f"{p['mean_return']:.4f}",
                     ]
                 )
     paths += _plots(run_dir, summary)
@@ -238,14 +246,14 @@ def _markdown(run_dir: Path, summary: dict[str, Any], gold: dict[str, Any]) -> P
             )
         lines += [
             "",
-            "| a | b | games | W-D-L of a | score of a (95% Wilson) |",
-            "|---|---|---|---|---|",
+            "| a | b | games | W-D-L of a | score of a (95% Wilson) | mean return of a |",
+            "|---|---|---|---|---|---|",
         ]
         for p in game["pairings"]:
             lines.append(
                 f"| {p['a']} | {p['b']} | {p['games']} | {p['wins']}-{p['draws']}-"
                 f"{p['losses']} | {p['score']:.2f} [{p['score_low']:.2f}, "
-                f"{p['score_high']:.2f}] |"
+                f"{p['score_high']:.2f}] | {p['mean_return']:+.3f} |"
             )
         if game["metrics"]:
             lines += ["", "Game metrics (mean per agent):", ""]
