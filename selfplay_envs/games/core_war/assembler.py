@@ -992,6 +992,8 @@ def parse_load_file(text: str, core_size: int = 8000) -> Warrior:
         RedcodeError: On a malformed line, an unknown opcode/modifier, or no
             instruction.
     """
+    if not isinstance(core_size, int) or core_size < 1:
+        raise ValueError(f"expected a positive integer core_size, got {core_size!r}")
     instructions: list[Instruction] = []
     start, pin, issues = 0, None, []
     for lineno, raw in enumerate(text.splitlines(), start=1):

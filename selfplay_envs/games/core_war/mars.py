@@ -1,27 +1,38 @@
 """An exact, fast ICWS'94 MARS that reproduces pMARS 0.9.4 battle for battle.
 
-The interpreter is a numba kernel (``mars_kernel.py``); a whole battle, every round, runs
-in one jitted call. This module validates inputs, packs warriors into flat arrays and
-unpacks the results.
+The interpreter is a numba kernel (``mars_kernel.py``); a whole battle, every round,
+runs in one jitted call. This module validates inputs, packs warriors into flat arrays
+and unpacks the results.
 
 What "exact" covers, all as in pMARS ``sim.c`` / ``pos.c`` (built with ``-DEXT94
 -DPERMUTATE -DRWLIMIT``):
 
 * the in-register evaluation order: the A operand, increments included, is evaluated
-  before the B operand; an immediate B operand reads the core cell at the program counter
-  (so it sees the A operand's increments) while an immediate A operand is the fetched copy;
+  before the B operand; an immediate B operand reads the core cell at the program
+  counter (so it sees the A operand's increments) while an immediate A operand is the
+  fetched copy;
 * DIV/MOD by zero kill the process, with ``.F``/``.X``/``.I`` still writing the other
   half; DJN tests the B register (the value before the decrement);
-* the step counter: a round lasts ``W * max_cycles`` steps, and each death shrinks the
-  remaining count as pMARS does (``c = c - 1 - (c - 1) / alive``, then once more);
-* placement (Park-Miller RNG, ``posit()``/``npos()`` for 3+ warriors, ``-P`` permutation),
-  the start order rotating each round, P-space (cell 0 = last round's result, starting at
-  ``core_size - 1``), read/write limit folding, and the ``(W*W-1)/S`` score.
+* the step counter: a round lasts ``W * max_cycles`` steps, and each death shrinks
+  the remaining count as pMARS does (``c = c - 1 - (c - 1) / alive``, then once more);
+* placement (Park-Miller RNG, ``posit()``/``npos()`` for 3+ warriors, ``-P``
+  permutation), the start order rotating each round, P-space (cell 0 = last round's
+  result, starting at ``core_size - 1``), read/write limit folding, and the
+  ``(W*W-1)/S`` score.
 
 Cycles and steps: a *step* is one warrior executing one instruction. A *cycle* is one
 step of every living warrior; the cycle of a step is ``max_cycles - ceil(c / alive)``,
 where ``c`` is pMARS's remaining step counter at that step (0 for the first step of a
 round, ``max_cycles - 1`` for the last one of a round that times out).
+
+Where this differs from pMARS, on purpose:
+
+* ``core_size`` is at most 65536 (cells are 16-bit, as in exhaust-ma).
+* If, with 3+ warriors, one dies on the very last step of a round, pMARS's step counter
+  goes negative and its round runs on (practically forever); here the round ends there.
+* :func:`battle` stops a round early once a tie is certain (every living warrior has
+  more processes than steps left to it) unless some warrior has STP; results are the
+  same, and ``steps`` still counts the skipped steps. :class:`Mars` never does this.
 """
 
 from __future__ import annotations
@@ -181,7 +192,7 @@ class BattleResult:
             1 other, ..., with W-1 others, then losses (W+1 numbers summing to rounds).
         survival: DRQ survival-share fitness per warrior when ``track_survival``, else
             None; see :func:`battle`.
-        steps: Instructions executed over all rounds (warrior-steps).
+        steps: Steps (warrior-instructions) pMARS executes over all rounds.
         positions: ``(rounds, W)`` load address of each warrior in each round.
         first: ``(rounds,)`` warrior that moved first in each round.
         death_cycles: ``(rounds, W)`` cycle of death, -1 for survivors.
@@ -291,9 +302,9 @@ def battle(
     packed = _Packed.from_jobs([job])
     p = packed.params[0]
     steps = _k.battle_kernel(
-        packed.w_code, packed.w_off, packed.w_len, packed.w_start, packed.ps_index, p[0], p[1], p[2], p[3], p[4], p[5], p[6],
-        p[7], p[8], p[9], bool(p[10]), packed.scores, packed.death, packed.cycles,
-        packed.pos, packed.first,
+        packed.w_code, packed.w_off, packed.w_len, packed.w_start, packed.ps_index,
+        p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], bool(p[10]),
+        packed.scores, packed.death, packed.cycles, packed.pos, packed.first,
     )  # fmt: skip
     packed.steps[0] = steps
     return packed.result(0, job)
@@ -308,6 +319,9 @@ def battle_many(
     battle at a time (battles differ a lot in length). Threads beat a process pool here:
     no pickling, no per-process start-up or cache loading, and the kernel releases the
     GIL for its whole run.
+
+    Numba's threading layer runs the threads; with GNU OpenMP as that layer, a process
+    that used this should not ``fork`` (use the ``spawn`` start method).
 
     Args:
         jobs: The battles to fight.
@@ -330,10 +344,10 @@ def battle_many(
     old_chunk = numba.set_parallel_chunksize(1)
     try:
         _k.battle_many_kernel(
-            packed.params, packed.w_code, packed.w_off, packed.w_len, packed.w_start, packed.ps_index, packed.warrior_base,
-            packed.score_base, packed.round_base, packed.cell_base, packed.scores,
-            packed.death,
-            packed.cycles, packed.pos, packed.first, packed.steps,
+            packed.params, packed.w_code, packed.w_off, packed.w_len, packed.w_start,
+            packed.ps_index, packed.warrior_base, packed.score_base, packed.round_base,
+            packed.cell_base, packed.scores, packed.death, packed.cycles, packed.pos,
+            packed.first, packed.steps,
         )  # fmt: skip
     finally:
         numba.set_parallel_chunksize(old_chunk)
@@ -554,7 +568,7 @@ def _encode(ins: Instruction, core_size: int) -> tuple[int, int, int, int]:
         if isinstance(number, bool) or not isinstance(number, (int, np.integer)):
             raise ValueError(f"expected integer numbers, got {ins!r}")
     return (
-        ((op * 8 + mod) << 6) | (a_mode << 3) | b_mode,
+        _k.encode(op, mod, a_mode, b_mode),
         ins.a_number % core_size,
         ins.b_number % core_size,
         _k.CASES[op * 8 + mod],

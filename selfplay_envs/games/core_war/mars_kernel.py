@@ -1,17 +1,19 @@
 """Numba kernels of the MARS: one executed instruction at a time, pMARS 0.9.4 exact.
 
 Everything here works on flat integer arrays so that a whole battle (all rounds) runs
-inside one jitted call. ``mars.py`` validates inputs and packs them; nothing in this module
-checks its arguments.
+inside one jitted call. ``mars.py`` validates inputs and packs them; nothing in this
+module checks its arguments.
 
-Core layout: one ``uint16`` array of ``4 * core_size``; cell ``i`` is
+Core layout: one ``uint16`` array of ``4 * core_size``. Cell ``i`` is
 ``core[4*i : 4*i + 4]``: the encoded opcode, modifier and modes (:func:`encode`), the
 A-number, the B-number (numbers always in ``[0, core_size)``), and the behaviour case
-(``CASES[opcode * 8 + modifier]``) that the interpreter dispatches on. 16-bit cells (like
-exhaust's) halve the cache footprint of 32-bit ones, which is worth ~10% speed; they cap
-the core size at 65536. Process queues: one ring buffer of ``cap`` entries per warrior
-(``cap`` a power of two >= max_processes) in a flat ``int32`` array. Per-warrior state
-``wst[4*w + W_HEAD / W_TASKS / W_NEXT]``: queue head index, process count (pMARS's
+(``CASES[opcode * 8 + modifier]``) that the interpreter dispatches on. 16-bit cells
+(like exhaust's) halve the cache footprint of 32-bit ones, which measured faster; they
+cap the core size at 65536.
+
+Process queues: one ring buffer of ``cap`` entries per warrior (``cap`` a power of two
+>= max_processes) in a flat ``int32`` array. Per-warrior state ``wst[4*w + W_HEAD]``,
+``wst[4*w + W_TASKS]``, ``wst[4*w + W_NEXT]``: queue head index, process count (pMARS's
 ``W->tasks``) and the next living warrior.
 
 Round state ``st`` (``int64[ST_SIZE]``): the warrior to run next, the previous living
@@ -96,13 +98,12 @@ def _case_table():
 CASES = _case_table()
 
 
-@nb.njit(cache=True)
-def encode(opcode, modifier, a_mode, b_mode):
+def encode(opcode: int, modifier: int, a_mode: int, b_mode: int) -> int:
     """Pack an instruction's opcode, modifier and modes into one code word."""
     return ((opcode * 8 + modifier) << 6) | (a_mode << 3) | b_mode
 
 
-EMPTY_CELL = ((DAT * 8 + MF) << 6) | (DIRECT << 3) | DIRECT  # DAT.F $0, $0
+EMPTY_CELL = encode(DAT, MF, DIRECT, DIRECT)  # DAT.F $0, $0
 
 
 @nb.njit(cache=True)
@@ -596,7 +597,7 @@ def _mul(x, y, m):
 
 @nb.njit(cache=True)
 def _divide(core, index, dividend, divisor, modulo):
-    """Write ``dividend / divisor`` (or ``%``) to ``core[index]``; True if divisor is 0."""
+    """Write ``dividend / divisor`` (or ``%``) to ``core[index]``; True if it is 0."""
     if divisor == 0:
         return True
     core[_U(index)] = dividend % divisor if modulo else dividend // divisor
@@ -909,9 +910,9 @@ def battle_many_kernel(
     ``params[j]`` holds job ``j``'s settings in :func:`battle_kernel` order:
     n_pspaces, core_size, max_cycles, max_processes, min_distance, read_limit,
     write_limit, pspace_size, rounds, seed, permutate. Job ``j`` owns warriors
-    ``warrior_base[j]:warrior_base[j+1]``, ``scores[score_base[j]:...]`` and the per-round
-    slices ``round_base[j]:round_base[j+1]`` (per round) and ``cell_base[j]:...``
-    (per round and warrior).
+    ``warrior_base[j]:warrior_base[j+1]``, ``scores[score_base[j]:...]`` and the
+    slices ``round_base[j]:round_base[j+1]`` (per round) and ``cell_base[j]:...`` (per
+    round and warrior).
     """
     for j in nb.prange(params.shape[0]):
         w0 = warrior_base[j]
