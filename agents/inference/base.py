@@ -20,6 +20,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 __all__ = [
+    "prompt_too_long",
     "FinishReason",
     "InferenceBackend",
     "AsyncInferenceBackend",
@@ -193,6 +194,21 @@ class Result:
             finish_reason=FinishReason.ERROR,
             prompt_token_ids=tuple(prompt_token_ids),
         )
+
+
+def prompt_too_long(ids: Sequence[int], max_model_len: int) -> Result | None:
+    """The error result for a prompt that leaves no room to generate, else None.
+
+    Over-long prompts are reported, never truncated: a silently cut prompt would train
+    on an observation the model never saw.
+    """
+    if max_model_len - len(ids) >= 1:
+        return None
+    return Result.failure(
+        f"prompt too long: expected at most {max_model_len - 1} prompt tokens, "
+        f"got {len(ids)}",
+        ids,
+    )
 
 
 @runtime_checkable

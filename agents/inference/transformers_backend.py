@@ -25,7 +25,13 @@ from typing import Any
 
 import numpy as np
 
-from agents.inference.base import FinishReason, Request, Result, SamplingParams
+from agents.inference.base import (
+    FinishReason,
+    Request,
+    Result,
+    SamplingParams,
+    prompt_too_long,
+)
 from selfplay_envs.core.errors import DependencyNotInstalled
 
 __all__ = ["TransformersBackend", "import_torch_transformers"]
@@ -144,12 +150,8 @@ class TransformersBackend:
                 continue
             ids = self.encode(request)
             room = self.max_model_len - len(ids)
-            if room < 1:
-                results[i] = Result.failure(
-                    f"prompt too long: expected at most {self.max_model_len - 1} "
-                    f"prompt tokens, got {len(ids)}",
-                    ids,
-                )
+            if (error := prompt_too_long(ids, self.max_model_len)) is not None:
+                results[i] = error
                 continue
             new_tokens = min(request.sampling.max_tokens, room)
             key = (request.sampling, request.choices is not None, new_tokens)

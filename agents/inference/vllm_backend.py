@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from agents.inference.base import FinishReason, Request, Result
+from agents.inference.base import FinishReason, Request, Result, prompt_too_long
 from selfplay_envs.core.errors import DependencyNotInstalled
 
 __all__ = ["VLLMBackend"]
@@ -70,12 +70,8 @@ class VLLMBackend:
                 continue
             ids = self._encode(request)
             room = self.max_model_len - len(ids)
-            if room < 1:
-                results[i] = Result.failure(
-                    f"prompt too long: expected at most {self.max_model_len - 1} "
-                    f"prompt tokens, got {len(ids)}",
-                    ids,
-                )
+            if (error := prompt_too_long(ids, self.max_model_len)) is not None:
+                results[i] = error
                 continue
             text_rows.append((i, ids, self._sampling(request, room)))
         if text_rows:
