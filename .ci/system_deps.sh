@@ -4,6 +4,8 @@ set -u
 need=()
 command -v bwrap >/dev/null || need+=(bubblewrap)
 command -v dockerd >/dev/null || need+=(docker.io)
+# FOLDOC source, for the test that rebuilds the shipped corpus byte for byte.
+[ -e /usr/share/dictd/foldoc.index ] || need+=(dict-foldoc)
 if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"
 fi

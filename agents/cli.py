@@ -26,7 +26,11 @@ DEFAULT_GAMES = {
 FALLBACK_GAMES = 10
 # Game settings of the default run. Kuhn poker is scored by chips over a 10-hand match:
 # a single hand's winner says little (the Nash player folds weak hands on purpose).
-DEFAULT_GAME_CONFIG = {"kuhn_poker_v0": {"num_hands": 10, "reward": "match"}}
+DEFAULT_GAME_CONFIG = {
+    "kuhn_poker_v0": {"num_hands": 10, "reward": "match"},
+    # One repair attempt per injected bug keeps a sandboxed game under a minute.
+    "bug_repair_v0": {"solver_attempts": 1},
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -127,6 +131,10 @@ def _bench(args: argparse.Namespace) -> int:
     game_config = {**DEFAULT_GAME_CONFIG, **config.get("game_config", {})}
     jobs = []
     for env_id in env_ids:
+        reason = _unavailable(env_id, game_config.get(env_id, {}))
+        if reason:
+            print(f"skipping {env_id}: {reason}")
+            continue
         pool = (
             [s for s in agent_specs if supports(s, env_id)]
             if agent_specs
@@ -152,6 +160,18 @@ def _bench(args: argparse.Namespace) -> int:
     _print_summary(summary)
     print("\nwrote " + ", ".join(str(p) for p in [results_path, *paths]))
     return 0
+
+
+def _unavailable(env_id: str, config: dict[str, Any]) -> str | None:
+    """Why ``env_id`` cannot be built here (a missing sandbox, say), or None."""
+    import selfplay_envs
+    from selfplay_envs.core.errors import Error
+
+    try:
+        selfplay_envs.make_game(env_id, **config)
+    except Error as e:
+        return str(e)
+    return None
 
 
 def _run_with_progress(jobs, results_path: Path, workers: int) -> list[dict[str, Any]]:

@@ -9,6 +9,7 @@ stay inside the observation space.
 from __future__ import annotations
 
 import pytest
+from conftest import env_params
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -25,7 +26,7 @@ _REPLY = st.one_of(
 _MODES = st.sampled_from(["retry", "loss", "penalty"])
 
 
-@pytest.mark.parametrize("env_id", selfplay_envs.list_envs())
+@pytest.mark.parametrize("env_id", env_params())
 @settings(
     max_examples=50,
     deadline=None,

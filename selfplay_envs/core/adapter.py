@@ -108,6 +108,8 @@ class AdapterBase:
         # Reseed only when given a seed, as Gymnasium does; the first reset always seeds.
         if seed is not None or self._rng is None:
             self._rng = np_random(seed)
+        if self.episode is not None:
+            self.episode.state.close()
         state = self.game.new_initial_state(self._rng)
         self.episode = Episode(
             self.game, state, self._rng, self.view, self.invalid_move, self.max_attempts
@@ -134,4 +136,6 @@ class AdapterBase:
         return text
 
     def close(self) -> None:
-        """Nothing to release; present for the PettingZoo API."""
+        """Release what the current episode holds (sandboxes, temp dirs)."""
+        if self.episode is not None:
+            self.episode.state.close()

@@ -205,6 +205,11 @@ class State(abc.ABC):
         """A human-readable picture of the whole state (all hidden information shown)."""
         return self.observation_text(0)
 
+    def close(self) -> None:
+        """Release what the episode holds (sandboxes, temp dirs); called by the env
+        when the next episode starts or the env closes. Must be idempotent."""
+        return  # Most games hold nothing.
+
 
 def forfeit_returns(num_players: int, loser: int) -> list[float]:
     """Zero-sum returns for a forfeit: the loser gets -1, the rest share +1."""

@@ -162,6 +162,8 @@ class BatchedEnv:
         ]
         if self._vector is not None:
             return self._reset_vector()
+        for episode in self.episodes:
+            episode.state.close()
         self.episodes = [self._new_episode(i) for i in range(self.num_envs)]
         acting = self.acting
         infos = [ep.info(int(p)) for ep, p in zip(self.episodes, acting, strict=True)]
@@ -203,6 +205,7 @@ class BatchedEnv:
                 truncated[i] = not episode.terminal
                 final_infos[i] = [episode.info(p) for p in range(self.num_players)]
                 self.episode_counts[i] += 1
+                episode.state.close()  # final infos are built: free what it holds
                 self.episodes[i] = self._new_episode(i)
         acting = self.acting
         infos = [ep.info(int(p)) for ep, p in zip(self.episodes, acting, strict=True)]

@@ -9,7 +9,7 @@ record itself.
 from __future__ import annotations
 
 import types
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import gymnasium
@@ -51,14 +51,18 @@ class SingleAgentEnv(gymnasium.Env):
             else make(env_id, view=view, render_mode=render_mode, **config)
         )
         if agent not in self.env.possible_agents:
-            raise ValueError(f"expected agent in {self.env.possible_agents}, got {agent!r}")
+            raise ValueError(
+                f"expected agent in {self.env.possible_agents}, got {agent!r}"
+            )
         self.agent = agent
         self.render_mode = self.env.render_mode
         others = [a for a in self.env.possible_agents if a != agent]
         if isinstance(opponents, Mapping):
             missing = set(others) - set(opponents)
             if missing:
-                raise ValueError(f"expected an opponent for {sorted(missing)}, got none")
+                raise ValueError(
+                    f"expected an opponent for {sorted(missing)}, got none"
+                )
             self.opponents = dict(opponents)
         else:
             self.opponents = dict.fromkeys(others, opponents)

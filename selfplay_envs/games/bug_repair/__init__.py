@@ -1,0 +1,1 @@
+"""Bug injection vs bug repair in real repositories (Self-play SWE-RL)."""

@@ -1,0 +1,150 @@
+"""Test results from pytest's JUnit XML report, never from the model's own parsing.
+
+The report is written by code under test, so it is untrusted input: it is size-capped,
+documents with a DTD or entities are refused, and anything unreadable yields a report
+with no passing test.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import xml.etree.ElementTree as ElementTree
+from collections.abc import Iterable, Mapping
+
+__all__ = ["Outcome", "TestReport", "parse_junit", "MAX_REPORT_BYTES"]
+
+MAX_REPORT_BYTES = 8 * 1024 * 1024
+_MAX_MESSAGE = 2000
+
+
+class Outcome(str, enum.Enum):
+    """The result of one test case."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    ERROR = "error"
+    SKIPPED = "skipped"
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class TestReport:
+    """Outcomes of one test run, by test id (``classname::name``).
+
+    Attributes:
+        outcomes: Test id -> outcome.
+        messages: Test id -> failure or error text (truncated), for failing tests.
+        exit_code: The test command's exit code (``None`` if it never finished).
+        timed_out: The run hit its time limit.
+        error: Why there is no usable report ("" when there is one).
+    """
+
+    __test__ = False  # not a pytest test class, despite the name
+
+    outcomes: Mapping[str, Outcome]
+    messages: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    exit_code: int | None = None
+    timed_out: bool = False
+    error: str = ""
+
+    def ids(self, outcome: Outcome) -> set[str]:
+        """Ids of the tests with ``outcome``."""
+        return {t for t, o in self.outcomes.items() if o is outcome}
+
+    @property
+    def passed(self) -> set[str]:
+        """Ids of the passing tests."""
+        return self.ids(Outcome.PASSED)
+
+    @property
+    def failing(self) -> set[str]:
+        """Ids of the tests that failed or errored."""
+        return self.ids(Outcome.FAILED) | self.ids(Outcome.ERROR)
+
+    def not_passing(self, tests: Iterable[str]) -> set[str]:
+        """Those of ``tests`` that did not pass here (missing ones included)."""
+        return {t for t in tests if self.outcomes.get(t) is not Outcome.PASSED}
+
+    def summary(self) -> str:
+        """One line: counts per outcome, and the error if any."""
+        counts = {o.value: len(self.ids(o)) for o in Outcome if self.ids(o)}
+        text = ", ".join(f"{n} {k}" for k, n in counts.items()) or "no tests ran"
+        if self.timed_out:
+            text += " (timed out)"
+        if self.error:
+            text += f" [{self.error}]"
+        return text
+
+    def to_dict(self, *, max_ids: int = 200) -> dict[str, object]:
+        """JSON-friendly evidence: counts, failing ids and their messages."""
+        failing = sorted(self.failing)[:max_ids]
+        return {
+            "summary": self.summary(),
+            "passed": len(self.passed),
+            "failing": failing,
+            "messages": {t: self.messages.get(t, "") for t in failing[:20]},
+            "exit_code": self.exit_code,
+            "timed_out": self.timed_out,
+            "error": self.error,
+        }
+
+
+def parse_junit(
+    data: bytes | None, *, exit_code: int | None = None, timed_out: bool = False
+) -> TestReport:
+    """Parse a pytest JUnit XML report; ``None`` or bad XML gives an empty report."""
+    if data is None:
+        return TestReport(
+            outcomes={},
+            exit_code=exit_code,
+            timed_out=timed_out,
+            error="no JUnit report was written",
+        )
+    if len(data) > MAX_REPORT_BYTES:
+        return TestReport(
+            outcomes={},
+            exit_code=exit_code,
+            timed_out=timed_out,
+            error="report too large",
+        )
+    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
+        return TestReport(
+            outcomes={},
+            exit_code=exit_code,
+            timed_out=timed_out,
+            error="report has a DTD",
+        )
+    try:
+        root = ElementTree.fromstring(data)
+    except ElementTree.ParseError as err:
+        return TestReport(
+            outcomes={},
+            exit_code=exit_code,
+            timed_out=timed_out,
+            error=f"unreadable report: {err}",
+        )
+    outcomes: dict[str, Outcome] = {}
+    messages: dict[str, str] = {}
+    for case in root.iter("testcase"):
+        test_id = f"{case.get('classname', '')}::{case.get('name', '')}"
+        outcome, message = _case_outcome(case)
+        # A test id seen twice (a setup error after a pass) keeps its worst outcome.
+        if outcomes.get(test_id) in (Outcome.FAILED, Outcome.ERROR):
+            continue
+        outcomes[test_id] = outcome
+        if message:
+            messages[test_id] = message
+    return TestReport(
+        outcomes=outcomes, messages=messages, exit_code=exit_code, timed_out=timed_out
+    )
+
+
+def _case_outcome(case: ElementTree.Element) -> tuple[Outcome, str]:
+    for tag, outcome in (("error", Outcome.ERROR), ("failure", Outcome.FAILED)):
+        element = case.find(tag)
+        if element is not None:
+            text = (element.get("message") or "") + "\n" + (element.text or "")
+            return outcome, text.strip()[:_MAX_MESSAGE]
+    if case.find("skipped") is not None:
+        return Outcome.SKIPPED, ""
+    return Outcome.PASSED, ""
