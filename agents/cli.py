@@ -20,7 +20,7 @@ DEFAULT_GAMES = {
     "negotiation_v0": 40,
     "who_is_the_spy_v0": 60,
     "core_war_v0": 8,
-    "bug_repair_v0": 1,
+    "bug_repair_v0": 3,
     "search_qa_v0": 20,
 }
 FALLBACK_GAMES = 10

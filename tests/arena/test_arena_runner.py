@@ -100,3 +100,13 @@ def test_cli_play_validates_input_and_records(
     assert "invalid move: unparseable" in out
     assert "result:" in out
     assert json.loads(record.read_text())["actions"][0] == "banana"
+
+
+def test_game_metrics_reach_the_record() -> None:
+    # search QA reports the solver's exact match; the arena keeps it per side.
+    job = make_jobs("search_qa_v0", ["scripted", "random"], 1)[0]
+    record = play_game(job)
+    assert set(record["metrics"]["a"]) == {"question_valid"}
+    assert record["metrics"]["a"]["question_valid"] == 1.0  # scripted proposer
+    assert set(record["metrics"]["b"]) == {"exact_match", "f1"}
+    assert 0.0 <= record["metrics"]["b"]["exact_match"] <= 1.0

@@ -601,6 +601,14 @@ Turn {self.turn + 1} of {self._budget()}."""
             )
         if self.phase is Phase.DONE:
             info.update(self._evidence())
+            # What the arena averages per agent: the solver's solve rate on valid
+            # bugs, and how often the injector's artifact was valid.
+            valid = not self.invalid_artifact
+            info["metrics"] = (
+                {"valid_artifact": float(valid)}
+                if player == INJECTOR
+                else ({"solve_rate": self.solve_rate} if valid else {})
+            )
         return info
 
     def _evidence(self) -> dict[str, Any]:

@@ -625,4 +625,11 @@ class SearchQAState(State):
                 else 0.0,
                 "ssp_reward": self.ssp_rewards(),
             }
+            # What the arena averages per agent: the solver's exact match, and
+            # whether the proposer's question was valid.
+            info["metrics"] = (
+                {"question_valid": float(self.validity.valid)}
+                if player == PROPOSER
+                else {"exact_match": self.success_rate(), "f1": info["mean_f1"]}
+            )
         return info
