@@ -124,6 +124,7 @@ def _bench(args: argparse.Namespace) -> int:
     from agents.arena.runner import make_jobs
     from agents.arena.specs import supports
     from agents.opponents import list_opponents
+    from selfplay_envs.test import unavailable_reason
 
     config = _load_config(args.config)
     env_ids = args.env or config.get("env") or selfplay_envs.list_envs()
@@ -131,7 +132,7 @@ def _bench(args: argparse.Namespace) -> int:
     game_config = {**DEFAULT_GAME_CONFIG, **config.get("game_config", {})}
     jobs = []
     for env_id in env_ids:
-        reason = _unavailable(env_id, game_config.get(env_id, {}))
+        reason = unavailable_reason(env_id, **game_config.get(env_id, {}))
         if reason:
             print(f"skipping {env_id}: {reason}")
             continue
@@ -160,18 +161,6 @@ def _bench(args: argparse.Namespace) -> int:
     _print_summary(summary)
     print("\nwrote " + ", ".join(str(p) for p in [results_path, *paths]))
     return 0
-
-
-def _unavailable(env_id: str, config: dict[str, Any]) -> str | None:
-    """Why ``env_id`` cannot be built here (a missing sandbox, say), or None."""
-    import selfplay_envs
-    from selfplay_envs.core.errors import Error
-
-    try:
-        selfplay_envs.make_game(env_id, **config)
-    except Error as e:
-        return str(e)
-    return None
 
 
 def _run_with_progress(jobs, results_path: Path, workers: int) -> list[dict[str, Any]]:

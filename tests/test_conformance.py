@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import env_params
+from envs import env_params
 
 import selfplay_envs
 from selfplay_envs.test import check_env

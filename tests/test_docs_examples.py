@@ -25,4 +25,9 @@ def _examples():
 @pytest.mark.parametrize("code", list(_examples()))
 def test_docs_example_runs(code: str, tmp_path: Path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)  # examples may write files
-    exec(compile(code, "<docs example>", "exec"), {"__name__": "__docs__"})
+    try:
+        exec(compile(code, "<docs example>", "exec"), {"__name__": "__docs__"})
+    except ModuleNotFoundError as e:
+        if (e.name or "").split(".")[0] in ("selfplay_envs", "agents"):
+            raise  # our own module missing is a bug, never a skip
+        pytest.skip(f"this example needs {e.name}: install the extra its page names")

@@ -9,7 +9,7 @@ stay inside the observation space.
 from __future__ import annotations
 
 import pytest
-from conftest import env_params
+from envs import env_params
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

@@ -5,6 +5,7 @@ from selfplay_envs.test.conformance import (
     check_pickle_replay,
     check_random_play,
     check_rng_determinism,
+    unavailable_reason,
 )
 
 __all__ = [
@@ -12,4 +13,5 @@ __all__ = [
     "check_pickle_replay",
     "check_random_play",
     "check_rng_determinism",
+    "unavailable_reason",
 ]

@@ -118,6 +118,18 @@ def _equal(a: Any, b: Any) -> bool:
     return a == b
 
 
+def unavailable_reason(env_id: str, **config: Any) -> str | None:
+    """Why ``env_id`` cannot be built on this machine (e.g. no sandbox), or None."""
+    from selfplay_envs.core.errors import Error
+    from selfplay_envs.core.registry import make_game
+
+    try:
+        make_game(env_id, **config)
+    except Error as e:
+        return f"{env_id} cannot run on this machine: {e}"
+    return None
+
+
 def check_env(
     env_id: str, view: str = "text", num_cycles: int = 200, **config: Any
 ) -> None:

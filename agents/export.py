@@ -1,0 +1,358 @@
+"""Trajectories as trainer-ready rows: JSONL, Parquet, and a Hugging Face dataset.
+
+``BatchInferenceAdapter`` records every attempted move with its prompt and completion
+token ids and the sampling logprobs (``agents.adapter.TurnSample``). This module turns
+those records into one flat row per model turn, the shape that LLM RL trainers (verl,
+OpenRLHF, TRL) consume:
+
+=================  ===========================================================
+``game_id``        ``"<env_id>/<run_id>/<episode_id>"``: unique per episode
+``env_id``         the env
+``episode_id``     the episode (start order within its run)
+``step``/``turn``  attempt index in the episode / game move it belongs to
+``agent``/``seat`` who acted; ``role`` the game role (``x``, ``opener``...)
+``policy``         name of the policy that acted
+``prompt_ids``     prompt token ids (chat template applied)
+``completion_ids`` generated token ids
+``logprobs``       sampling logprob of each completion token
+``prompt``         the observation text (not the chat-templated prompt)
+``completion``     the completion text
+``valid``          whether the env accepted the move; ``invalid_reason`` if not
+``reward``         reward of this step (the outcome on the last step, else 0)
+``episode_return`` the seat's final return: the usual REINFORCE/GRPO target
+``outcome``        ``win``/``loss``/``draw``/``truncated`` for this seat
+``advantage``      filled by ``role_advantages`` or ``group_advantages``, else null
+=================  ===========================================================
+
+Turns without tokens (scripted opponents) are left out unless asked for: a trainer
+cannot score them. Parquet needs ``pyarrow``; ``load_dataset`` needs ``datasets``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from agents.adapter import Trajectory, read_turns
+from selfplay_envs.core.errors import DependencyNotInstalled
+
+__all__ = [
+    "TrainerRow",
+    "RoleBaseline",
+    "trainer_rows",
+    "rows_from_turn_log",
+    "role_advantages",
+    "group_advantages",
+    "write_jsonl",
+    "read_jsonl",
+    "write_parquet",
+    "read_parquet",
+    "load_dataset",
+]
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class TrainerRow:
+    """One model turn, as a trainer consumes it (see the module docstring)."""
+
+    game_id: str
+    env_id: str
+    episode_id: int
+    step: int
+    turn: int
+    agent: str
+    seat: int
+    role: str
+    policy: str
+    prompt_ids: list[int]
+    completion_ids: list[int]
+    logprobs: list[float] | None
+    prompt: str
+    completion: str
+    valid: bool
+    invalid_reason: str
+    reward: float
+    episode_return: float
+    outcome: str
+    advantage: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-friendly form."""
+        return dataclasses.asdict(self)
+
+
+def trainer_rows(
+    trajectories: Iterable[Trajectory],
+    *,
+    run_id: str = "run",
+    policies: Sequence[str] | None = None,
+    keep_untokenized: bool = False,
+) -> list[TrainerRow]:
+    """Flatten trajectories into one row per turn.
+
+    Args:
+        trajectories: ``Trajectory`` objects from ``BatchInferenceAdapter``.
+        run_id: Goes into ``game_id``, so that episodes of several runs stay distinct.
+        policies: Keep only turns played by these policy names (e.g. the learner).
+        keep_untokenized: Keep turns without token ids (scripted policies).
+    """
+    rows = []
+    for trajectory in trajectories:
+        for turn in trajectory.turns:
+            if policies is not None and turn.policy not in policies:
+                continue
+            if turn.prompt_token_ids is None and not keep_untokenized:
+                continue
+            rows.append(
+                TrainerRow(
+                    game_id=f"{trajectory.env_id}/{run_id}/{trajectory.episode_id}",
+                    env_id=trajectory.env_id,
+                    episode_id=trajectory.episode_id,
+                    step=turn.step,
+                    turn=turn.turn,
+                    agent=turn.agent,
+                    seat=turn.seat,
+                    role=turn.role,
+                    policy=turn.policy,
+                    prompt_ids=list(turn.prompt_token_ids or []),
+                    completion_ids=list(turn.completion_token_ids or []),
+                    logprobs=None if turn.logprobs is None else list(turn.logprobs),
+                    prompt=turn.observation,
+                    completion=turn.completion,
+                    valid=turn.valid,
+                    invalid_reason=turn.invalid_reason,
+                    reward=turn.reward,
+                    episode_return=turn.episode_return,
+                    outcome=trajectory.outcomes.get(turn.agent, ""),
+                )
+            )
+    return rows
+
+
+def rows_from_turn_log(
+    path: str | Path, *, run_id: str = "run", keep_untokenized: bool = False
+) -> list[TrainerRow]:
+    """Trainer rows from the JSONL turn log a ``BatchInferenceAdapter`` wrote."""
+    rows = []
+    for turn in read_turns(path):
+        if turn["prompt_token_ids"] is None and not keep_untokenized:
+            continue
+        rows.append(
+            TrainerRow(
+                game_id=f"{turn['env_id']}/{run_id}/{turn['episode_id']}",
+                env_id=turn["env_id"],
+                episode_id=turn["episode_id"],
+                step=turn["step"],
+                turn=turn["turn"],
+                agent=turn["agent"],
+                seat=turn["seat"],
+                role=turn["role"],
+                policy=turn["policy"],
+                prompt_ids=list(turn["prompt_token_ids"] or []),
+                completion_ids=list(turn["completion_token_ids"] or []),
+                logprobs=turn["logprobs"],
+                prompt=turn["observation"],
+                completion=turn["completion"],
+                valid=turn["valid"],
+                invalid_reason=turn["invalid_reason"],
+                reward=turn["reward"],
+                episode_return=turn["episode_return"],
+                outcome=turn["outcome"],
+            )
+        )
+    return rows
+
+
+# ---- advantage estimates ------------------------------------------------------------
+
+
+class RoleBaseline:
+    """SPIRAL's role-conditioned baseline: a moving average of the return per role.
+
+    Args:
+        decay: Weight of the old value in each update (SPIRAL uses 0.95).
+    """
+
+    def __init__(self, decay: float = 0.95):
+        if not 0.0 <= decay < 1.0:
+            raise ValueError(f"expected 0 <= decay < 1, got {decay}")
+        self.decay = decay
+        self.values: dict[tuple[str, str], float] = {}
+
+    def value(self, env_id: str, role: str) -> float:
+        """The current baseline of ``role`` in ``env_id`` (0 before any update)."""
+        return self.values.get((env_id, role), 0.0)
+
+    def update(self, env_id: str, role: str, episode_return: float) -> None:
+        """Fold one episode's return of ``role`` into its average."""
+        old = self.values.get((env_id, role), 0.0)
+        self.values[(env_id, role)] = (
+            self.decay * old + (1 - self.decay) * episode_return
+        )
+
+
+def role_advantages(
+    rows: Sequence[TrainerRow], baseline: RoleBaseline | None = None
+) -> list[TrainerRow]:
+    """Advantage = episode return - the baseline of the acting role (RAE).
+
+    With a ``RoleBaseline`` the advantages use its values before this batch, then the
+    batch's episodes update it, once per episode and role (not once per turn: a role
+    that moves more often must not weigh more). Without one, the baseline is the
+    batch's mean return of each role, over episodes.
+    """
+    episodes = _episode_returns(rows)
+    if baseline is None:
+        by_role: dict[tuple[str, str], list[float]] = defaultdict(list)
+        for (env_id, _, role), value in episodes.items():
+            by_role[(env_id, role)].append(value)
+        means = {key: sum(v) / len(v) for key, v in by_role.items()}
+        return [
+            _with(row, row.episode_return - means[(row.env_id, row.role)])
+            for row in rows
+        ]
+    result = [
+        _with(row, row.episode_return - baseline.value(row.env_id, row.role))
+        for row in rows
+    ]
+    for (env_id, _, role), value in episodes.items():
+        baseline.update(env_id, role, value)
+    return result
+
+
+def group_advantages(
+    rows: Sequence[TrainerRow],
+    key: Callable[[TrainerRow], Any] = lambda row: (row.env_id, row.role),
+    *,
+    normalize: bool = True,
+    epsilon: float = 1e-6,
+) -> list[TrainerRow]:
+    """GRPO-style advantages: (return - group mean) / group std, over episodes.
+
+    Groups default to (env, role), which makes this RAE with a batch baseline and a
+    per-role scale. Statistics are over episodes, one return per episode and seat.
+    """
+    returns: dict[Any, dict[tuple[str, str], float]] = defaultdict(dict)
+    for row in rows:
+        returns[key(row)][(row.game_id, row.agent)] = row.episode_return
+    stats = {}
+    for group, values in returns.items():
+        mean = sum(values.values()) / len(values)
+        var = sum((v - mean) ** 2 for v in values.values()) / len(values)
+        stats[group] = (mean, math.sqrt(var) + epsilon if normalize else 1.0)
+    return [
+        _with(row, (row.episode_return - stats[key(row)][0]) / stats[key(row)][1])
+        for row in rows
+    ]
+
+
+def _episode_returns(rows: Sequence[TrainerRow]) -> dict[tuple[str, str, str], float]:
+    """One return per (episode, seat), keyed by (env, game and agent, role)."""
+    returns: dict[tuple[str, str, str], float] = {}
+    for row in rows:
+        returns[(row.env_id, f"{row.game_id}#{row.agent}", row.role)] = (
+            row.episode_return
+        )
+    return returns
+
+
+def _with(row: TrainerRow, advantage: float) -> TrainerRow:
+    return dataclasses.replace(row, advantage=float(advantage))
+
+
+# ---- files ----------------------------------------------------------------------------
+
+
+def write_jsonl(rows: Iterable[TrainerRow], path: str | Path) -> Path:
+    """Write one JSON object per row."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as file:
+        for row in rows:
+            file.write(json.dumps(row.to_dict()) + "\n")
+    return path
+
+
+def read_jsonl(path: str | Path) -> Iterator[TrainerRow]:
+    """Read rows written by ``write_jsonl``."""
+    with Path(path).open(encoding="utf-8") as file:
+        for line in file:
+            if line.strip():
+                yield TrainerRow(**json.loads(line))
+
+
+def _arrow_schema() -> Any:
+    pa = _pyarrow()
+    return pa.schema(
+        [
+            ("game_id", pa.string()),
+            ("env_id", pa.string()),
+            ("episode_id", pa.int64()),
+            ("step", pa.int32()),
+            ("turn", pa.int32()),
+            ("agent", pa.string()),
+            ("seat", pa.int32()),
+            ("role", pa.string()),
+            ("policy", pa.string()),
+            ("prompt_ids", pa.list_(pa.int32())),
+            ("completion_ids", pa.list_(pa.int32())),
+            ("logprobs", pa.list_(pa.float32())),
+            ("prompt", pa.string()),
+            ("completion", pa.string()),
+            ("valid", pa.bool_()),
+            ("invalid_reason", pa.string()),
+            ("reward", pa.float32()),
+            ("episode_return", pa.float32()),
+            ("outcome", pa.string()),
+            ("advantage", pa.float32()),
+        ]
+    )
+
+
+def write_parquet(rows: Sequence[TrainerRow], path: str | Path) -> Path:
+    """Write rows to one Parquet file with a fixed schema (token ids as int32 lists)."""
+    pa = _pyarrow()
+    import pyarrow.parquet as pq
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    schema = _arrow_schema()
+    columns = {name: [getattr(row, name) for row in rows] for name in schema.names}
+    pq.write_table(pa.table(columns, schema=schema), path)
+    return path
+
+
+def read_parquet(path: str | Path) -> list[TrainerRow]:
+    """Read rows written by ``write_parquet``."""
+    _pyarrow()
+    import pyarrow.parquet as pq
+
+    # float32 columns (logprobs, rewards) come back as the nearest double.
+    return [TrainerRow(**record) for record in pq.read_table(path).to_pylist()]
+
+
+def load_dataset(path: str | Path) -> Any:
+    """A Hugging Face ``datasets.Dataset`` over a ``.parquet`` or ``.jsonl`` export."""
+    try:
+        import datasets
+    except ImportError as e:
+        raise DependencyNotInstalled.for_extra("datasets", "trainers") from e
+    path = Path(path)
+    if path.suffix == ".parquet":
+        return datasets.Dataset.from_parquet(str(path))
+    if path.suffix in (".jsonl", ".json"):
+        return datasets.Dataset.from_json(str(path))
+    raise ValueError(f"expected a .parquet or .jsonl file, got {path.name!r}")
+
+
+def _pyarrow() -> Any:
+    try:
+        import pyarrow
+    except ImportError as e:
+        raise DependencyNotInstalled.for_extra("pyarrow", "trainers") from e
+    return pyarrow
