@@ -25,24 +25,6 @@ from agents.distributed import (  # noqa: E402
 ENV = "tic_tac_toe_v0"
 
 
-@pytest.fixture(scope="module")
-def ray_cluster():
-    """The local Ray instance: 2 CPUs, started on first use and left to the process end.
-
-    (Not in a conftest.py: ``tests/test_conformance.py`` imports the top-level one by
-    name, and a second ``conftest`` module would shadow it.)
-    """
-    ray = pytest.importorskip("ray", reason="the ray extra is not installed")
-    if not ray.is_initialized():
-        ray.init(
-            num_cpus=2,
-            include_dashboard=False,
-            log_to_driver=False,
-            configure_logging=False,
-        )
-    return ray
-
-
 class SlowRandomPolicy(RandomPolicy):
     """Random legal moves that take ``delay`` seconds per batch, like a model call."""
 

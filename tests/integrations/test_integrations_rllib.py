@@ -28,24 +28,6 @@ from agents.integrations.rllib import MaskedPPOTorchRLModule, rllib_env  # noqa:
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
-@pytest.fixture(scope="module")
-def ray_cluster():
-    """The local Ray instance: 2 CPUs, started on first use and left to the process end.
-
-    (Not in a conftest.py: ``tests/test_conformance.py`` imports the top-level one by
-    name, and a second ``conftest`` module would shadow it.)
-    """
-    ray = pytest.importorskip("ray", reason="the ray extra is not installed")
-    if not ray.is_initialized():
-        ray.init(
-            num_cpus=2,
-            include_dashboard=False,
-            log_to_driver=False,
-            configure_logging=False,
-        )
-    return ray
-
-
 def test_rllib_pettingzoo_env_steps_our_aec_env():
     env = PettingZooEnv(selfplay_envs.make("kuhn_poker_v0", view="numeric"))
     observations, _ = env.reset(seed=0)
