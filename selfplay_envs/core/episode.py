@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -54,9 +54,12 @@ class InvalidMovePolicy:
             raise ValueError(f"expected max_retries >= 0, got {self.max_retries}")
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class TurnRecord:
-    """One attempted move, valid or not, as a trainer needs it."""
+class TurnRecord(NamedTuple):
+    """One attempted move, valid or not, as a trainer needs it.
+
+    Immutable; a ``NamedTuple`` because one is built per move and a frozen dataclass
+    costs several times more to construct.
+    """
 
     turn: int  # index of the game move this attempt belongs to
     agent: str
@@ -69,15 +72,17 @@ class TurnRecord:
     fallback: bool = False  # True when the env played a fallback move instead
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-friendly form (flat fields: cheaper than ``dataclasses.asdict``)."""
-        return {name: getattr(self, name) for name in _RECORD_FIELDS}
-
-
-_RECORD_FIELDS = tuple(f.name for f in dataclasses.fields(TurnRecord))
+        """A JSON-friendly dict of the fields."""
+        return self._asdict()
 
 
 class Episode:
-    """State, RNG and bookkeeping of one episode of any game."""
+    """State, RNG and bookkeeping of one episode of any game.
+
+    The state only changes through ``submit``, so everything derived from it (who
+    acts, the terminal flag, what every seat's infos share) is computed at most once
+    per submitted move. This class runs once per env step: keep it lean.
+    """
 
     def __init__(
         self,
@@ -92,9 +97,11 @@ class Episode:
         self.state = state
         self.rng = rng
         self.view = view
+        self.numeric = view is View.NUMERIC
         self.policy = policy
         self.max_attempts = max_attempts
         self.num_players = game.info.num_players
+        self.num_actions = game.info.num_actions
         self.names = [game.agent_name(p) for p in range(self.num_players)]
         self.records: list[TurnRecord] = []
         self.move_index = 0
@@ -105,42 +112,42 @@ class Episode:
         self.warnings: list[str | None] = [None] * self.num_players
         self.forfeit: list[float] | None = None
         self.truncated = False
-        # Derived views, recomputed only after a submitted move changed the state.
-        self._acting_at = -1
-        self._acting: list[int] = []
+        self._state_terminal = state.is_terminal()
         self._final_records: list[dict[str, Any]] | None = None
-        self._cache_at = -1
-        self._cache: dict[str, Any] = {}
+        self._refresh()
+
+    def _refresh(self) -> None:
+        """Recompute what derives from the state, after it changed."""
+        self.done = self._state_terminal or self.forfeit is not None or self.truncated
+        if self.done:
+            self._acting: list[int] = []
+        elif self.pending:
+            self._acting = [
+                p for p in self.state.current_players() if p not in self.pending
+            ]
+        else:
+            self._acting = list(self.state.current_players())
+        names = self.names
+        self._current_agents = [names[p] for p in self._acting]
+        self._masks: dict[int, np.ndarray] = {}
+        self._moves: tuple[dict[str, Any] | None, dict[str, Any] | None] | None = None
 
     # ---- status ---------------------------------------------------------------------
 
     @property
     def terminal(self) -> bool:
         """The game ended: by its rules or by a forfeit."""
-        return self.forfeit is not None or self.state.is_terminal()
-
-    @property
-    def done(self) -> bool:
-        """The episode ended, terminally or by truncation."""
-        return self.terminal or self.truncated
+        return self._state_terminal or self.forfeit is not None
 
     def acting(self) -> list[int]:
         """Seats that still owe a move now."""
-        if self._acting_at != self.attempts:
-            # The state only changes through submit(), which bumps attempts.
-            self._acting_at = self.attempts
-            self._acting = (
-                []
-                if self.done
-                else [p for p in self.state.current_players() if p not in self.pending]
-            )
         return self._acting
 
     def returns(self) -> list[float]:
         """Final zero-sum returns (zeros until terminal, and on truncation)."""
         if self.forfeit is not None:
             return list(self.forfeit)
-        if self.state.is_terminal():
+        if self._state_terminal:
             return [float(r) for r in self.state.returns()]
         return [0.0] * self.num_players
 
@@ -148,36 +155,39 @@ class Episode:
 
     def submit(self, player: int, action: Any) -> ParseResult:
         """Handle one attempted move of ``player``; never raises on model text."""
-        if player not in self.acting():
+        if player not in self._acting:
             # Reached only from the parallel form, where idle seats' actions are ignored.
             return ParseResult.invalid(InvalidReason.NOT_YOUR_TURN)
         self.attempts += 1
         result = self._parse(player, action)
-        if result.ok:
+        if result.reason is None:
             self.retries[player] = 0
             self.warnings[player] = None
             self._record(player, action, result, fallback=False)
             self._play(player, result.action)
         else:
             self._on_invalid(player, action, result)
+        self._state_terminal = self.state.is_terminal()
         if not self.terminal and self.attempts >= self.max_attempts:
             self.truncated = True
-        self._acting_at = -1  # the state may have changed: recompute acting() lazily
+        self._refresh()
         return result
 
     def _parse(self, player: int, action: Any) -> ParseResult:
-        if self.view is View.TEXT:
+        if not self.numeric:
             if not isinstance(action, str):
                 raise InvalidActionError(
                     f"expected a str action in the text view, got {type(action).__name__}"
                 )
             return self.state.parse_action(player, action)
-        if isinstance(action, (np.ndarray, np.generic)) and np.ndim(action) == 0:
-            action = action.item()
-        if not isinstance(action, (int, np.integer)) or isinstance(action, bool):
-            raise InvalidActionError(
-                f"expected an int action in the numeric view, got {type(action).__name__}"
-            )
+        if type(action) is not int:  # the common case skips the checks below
+            if isinstance(action, (np.ndarray, np.generic)) and np.ndim(action) == 0:
+                action = action.item()
+            if not isinstance(action, (int, np.integer)) or isinstance(action, bool):
+                raise InvalidActionError(
+                    "expected an int action in the numeric view, "
+                    f"got {type(action).__name__}"
+                )
         return self.state.check_numeric(player, int(action))
 
     def _play(self, player: int, action: Any) -> None:
@@ -219,20 +229,19 @@ class Episode:
         self.forfeit = self.state.forfeit_returns(player)
 
     def _record(self, player: int, action: Any, result: ParseResult, fallback: bool):
-        parsed = None
-        if result.ok:
-            parsed = self.state.action_to_string(player, result.action)
+        state = self.state
+        ok = result.reason is None
         self.records.append(
-            TurnRecord(
-                turn=self.move_index,
-                agent=self.names[player],
-                player=player,
-                role=self.state.role(player),
-                action=action if isinstance(action, str) else str(action),
-                parsed=parsed,
-                valid=result.ok,
-                reason=result.message,
-                fallback=fallback,
+            TurnRecord(  # positional: several times cheaper than keywords
+                self.move_index,
+                self.names[player],
+                player,
+                state.role(player),
+                action if isinstance(action, str) else str(action),
+                state.action_to_string(player, result.action) if ok else None,
+                ok,
+                "" if ok else result.message,
+                fallback,
             )
         )
 
@@ -240,7 +249,7 @@ class Episode:
 
     def observe(self, player: int) -> dict[str, Any]:
         """The observation dict of ``player`` in this episode's view."""
-        if self.view is View.NUMERIC:
+        if self.numeric:
             return {
                 "observation": self.state.observation_tensor(player),
                 "action_mask": self.action_mask(player),
@@ -248,65 +257,60 @@ class Episode:
         text = self.state.observation_text(player)
         if self.warnings[player]:
             text = f"{text}\n\n{self.warnings[player]}"
-        return {"text": text, **self.state.observation_extras(player)}
+        extras = self.state.observation_extras(player)
+        return {"text": text, **extras} if extras else {"text": text}
 
     def action_mask(self, player: int) -> np.ndarray:
         """int8 mask over the numeric actions; all zeros when ``player`` is idle."""
-        cache = self._step_cache()
-        mask = cache["masks"].get(player)
+        mask = self._masks.get(player)
         if mask is None:
-            mask = np.zeros(self.game.info.num_actions or 0, dtype=np.int8)
-            if player in self.acting():
-                mask[self.state.legal_actions(player)] = 1
-            cache["masks"][player] = mask
+            mask = np.zeros(self.num_actions or 0, dtype=np.int8)
+            if player in self._acting:
+                for action in self.state.legal_actions(player):
+                    mask[action] = 1  # item by item: faster than fancy indexing here
+            self._masks[player] = mask
         return mask
 
-    def _step_cache(self) -> dict[str, Any]:
-        """What every seat's infos share this step, computed once per submitted move."""
-        if self._cache_at != self.attempts:
-            self._cache_at = self.attempts
-            acting = self.acting()
-            last = self.records[-1] if self.records else None
-            public = None
-            if last is not None:
-                public = last.to_dict()
+    def _last_moves(self) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+        """The last record as its author sees it, and as everyone else does."""
+        if self._moves is None:
+            own = public = None
+            if self.records:
+                last = self.records[-1]
+                own = last._asdict()
+                public = own.copy()
                 del public["action"]  # the raw text may hold private reasoning
                 if last.player in self.pending:
                     # A buffered simultaneous move (a vote, a warrior) stays secret
                     # until every seat has moved.
                     public["parsed"] = None
-            self._cache = {
-                "acting": acting,
-                "current_agents": [self.names[p] for p in acting],
-                "last": last,
-                "public_move": public,
-                "masks": {},
-            }
-        return self._cache
+            self._moves = own, public
+        return self._moves
 
     def info(self, player: int) -> dict[str, Any]:
         """``infos[agent]``: what a trainer needs without re-parsing text."""
-        cache = self._step_cache()
-        acting, last = cache["acting"], cache["last"]
-        own_last = last is not None and last.player == player
+        own, public = self._last_moves()
+        own_last = own is not None and own["player"] == player
+        acting = player in self._acting
+        invalid = self.invalid_counts[player]
+        state = self.state
         info: dict[str, Any] = {
-            "role": self.state.role(player),
+            "role": state.role(player),
             "turn": self.move_index,
-            "acting": player in acting,
-            "current_agents": cache["current_agents"],
-            "last_move": last.to_dict() if own_last else cache["public_move"],
-            "invalid_reason": last.reason if own_last and not last.valid else "",
-            "invalid_moves": self.invalid_counts[player],
-            "format_penalty": self.invalid_counts[player] * self.policy.format_penalty,
+            "acting": acting,
+            "current_agents": self._current_agents,
+            "last_move": own if own_last else public,
+            "invalid_reason": own["reason"] if own_last else "",
+            "invalid_moves": invalid,
+            "format_penalty": invalid * self.policy.format_penalty,
         }
-        if player in acting and self.game.info.num_actions is not None:
+        if acting and self.num_actions is not None:
             info["legal_actions"] = [
-                self.state.action_to_string(player, a)
-                for a in self.state.legal_actions(player)
+                state.action_to_string(player, a) for a in state.legal_actions(player)
             ]
-        if self.view is View.NUMERIC:
+        if self.numeric:
             info["action_mask"] = self.action_mask(player)
-        info.update(self.state.info(player))
+        info.update(state.info(player))
         if self.done:
             info.update(self._final_info(player))
         return info

@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from selfplay_envs.core.parsing import AnswerFormat, extract_answer, match_legal
+from selfplay_envs.core.parsing import (
+    AnswerFormat,
+    extract_answer,
+    extract_answer_general,
+    match_legal,
+)
 
 REPLIES = {
     "spiral_boxed_after_reasoning": (
@@ -75,3 +82,31 @@ def test_match_legal_ignores_case_space_and_quotes() -> None:
     assert match_legal(" `bet`. ", legal) == 1
     assert match_legal("PASS", legal) == 0
     assert match_legal("fold", legal) is None
+
+
+# Texts made of the characters that drive the parser, so that tags, brackets, think
+# blocks and whitespace collide often.
+_PARSER_TEXT = st.lists(
+    st.sampled_from(
+        [*"[]<>{}\\ \n\t4xb/", "<think>", "</think>", "<answer>", "</answer>"]
+        + ["\\boxed{", "\\text{"]
+    ),
+    max_size=30,
+).map("".join) | st.text(max_size=30)
+_FORMAT_SETS = st.lists(st.sampled_from(list(AnswerFormat)), unique=True)
+
+
+@settings(max_examples=800, deadline=None)
+@given(text=_PARSER_TEXT, formats=_FORMAT_SETS)
+def test_fast_paths_agree_with_the_general_parser(
+    text: str, formats: list[AnswerFormat]
+) -> None:
+    assert extract_answer(text, formats) == extract_answer_general(text, formats)
+
+
+@pytest.mark.parametrize(
+    "text", [" [4] ", "[4]", "[ row 1 ]\n", "4", "  ", "", "[]", "[a][b]", "[\n4]"]
+)
+def test_fast_path_cases_agree(text: str) -> None:
+    for formats in ([*AnswerFormat], [AnswerFormat.BOXED], [AnswerFormat.BARE]):
+        assert extract_answer(text, formats) == extract_answer_general(text, formats)

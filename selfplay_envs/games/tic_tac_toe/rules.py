@@ -32,6 +32,12 @@ LINES = (
     (0, 4, 8),
     (2, 4, 6),
 )
+# The lines through each cell: only those can be completed by a move there.
+LINES_THROUGH = tuple(
+    tuple(line for line in LINES if cell in line) for cell in range(NUM_CELLS)
+)
+_BOARD_TEMPLATE = "\n---------\n".join(["{} | {} | {}"] * 3)
+_CELL_TEXT = tuple(str(c) for c in range(NUM_CELLS))
 _CELL = re.compile(r"^(?:cell\s*)?(\d+)$", re.IGNORECASE)
 # OpenSpiel prints moves as "x(1,2)": row and column, 0-based.
 _ROW_COL = re.compile(
@@ -74,14 +80,14 @@ class TicTacToeState(State):
 
     def legal_actions(self, player: int) -> list[int]:
         """Empty cells, ascending (none for the idle seat)."""
-        if player not in self.current_players():
+        if player != self.to_move or self.is_terminal():
             return []
-        return [c for c in range(NUM_CELLS) if self.board[c] == EMPTY]
+        return [c for c, mark in enumerate(self.board) if mark == EMPTY]
 
     def action_to_string(self, player: int, action: int) -> str:
         """The cell number; ``parse_answer`` also takes OpenSpiel's ``x(r,c)``."""
         del player  # Same text for both seats.
-        return str(action)
+        return _CELL_TEXT[action] if 0 <= action < NUM_CELLS else str(action)
 
     def parse_answer(self, player: int, answer: str) -> ParseResult:
         """A cell 0-8, or a row and column (0-based) as ``1,2`` / ``x(1,2)``."""
@@ -113,7 +119,7 @@ class TicTacToeState(State):
         """Mark ``action`` for ``player`` and pass the turn."""
         self.board[action] = player
         self.moves.append(action)
-        if _has_line(self.board, player):
+        if _completes_line(self.board, player, action):
             self.winner = player
         self.to_move = 1 - player
 
@@ -130,21 +136,15 @@ class TicTacToeState(State):
 
     def observation_text(self, player: int) -> str:
         """The board, whose turn it is and the legal moves."""
-        lines = [
-            f"You are playing tic-tac-toe as '{MARKS[player]}'.",
-            "Cells are numbered 0-8, row by row; a number marks an empty cell.",
-            "",
-            board_to_string(self.board, numbered=True),
-            "",
-        ]
+        board = board_to_string(self.board, numbered=True)
         if self.is_terminal():
-            lines.append(f"The game is over. {self._result_text()}")
+            status = f"The game is over. {self._result_text()}"
         elif self.to_move == player:
-            legal = ", ".join(str(c) for c in self.legal_actions(player))
-            lines.append(f"It is your turn ('{MARKS[player]}'). Legal moves: {legal}.")
+            legal = ", ".join([_CELL_TEXT[c] for c in self.legal_actions(player)])
+            status = f"It is your turn ('{MARKS[player]}'). Legal moves: {legal}."
         else:
-            lines.append(f"It is {MARKS[self.to_move]}'s turn.")
-        return "\n".join(lines)
+            status = f"It is {MARKS[self.to_move]}'s turn."
+        return f"{_HEADERS[player]}\n\n{board}\n\n{status}"
 
     def info(self, player: int) -> dict[str, object]:
         """The public board for scripted players: ``board[c]`` is 0 (x), 1 (o) or -1."""
@@ -179,14 +179,25 @@ def _parse_cell(text: str) -> int | None:
     return None
 
 
-def _has_line(board: list[int], player: int) -> bool:
-    return any(all(board[c] == player for c in line) for line in LINES)
+def _completes_line(board: list[int], player: int, cell: int) -> bool:
+    return any(
+        board[a] == player and board[b] == player and board[c] == player
+        for a, b, c in LINES_THROUGH[cell]
+    )
+
+
+_HEADERS = tuple(
+    f"You are playing tic-tac-toe as '{mark}'.\n"
+    "Cells are numbered 0-8, row by row; a number marks an empty cell."
+    for mark in MARKS
+)
 
 
 def board_to_string(board: list[int], *, numbered: bool) -> str:
     """Three rows of marks; empty cells show their number or ``.``."""
-    cells = [
-        MARKS[v] if v != EMPTY else (str(c) if numbered else ".")
-        for c, v in enumerate(board)
-    ]
-    return "\n---------\n".join(" | ".join(cells[r * 3 : r * 3 + 3]) for r in range(3))
+    return _BOARD_TEMPLATE.format(
+        *[
+            MARKS[v] if v != EMPTY else (_CELL_TEXT[c] if numbered else ".")
+            for c, v in enumerate(board)
+        ]
+    )
