@@ -20,6 +20,9 @@ Peers: PettingZoo classic ``tictactoe_v3``; TextArena ``TicTacToe-v0`` and
 (``pyspiel``), both the bare rules and with the acting player's observation tensor.
 A peer that cannot be imported is reported as unavailable, with the reason.
 
+The harness floor runs the same loop over an AEC env with no rules (fixed observations,
+seven moves an episode): what the loop alone costs per move, under every AEC runner.
+
 Usage::
 
     python benchmarks/bench_env_speed.py --steps 20000 --out bench_env_speed.json
@@ -129,6 +132,80 @@ def _at_least(moves: int, runner: Runner) -> Runner:
 
     def run(steps: int, seed: int) -> int:
         return runner(max(steps, moves), seed)
+
+    return run
+
+
+class _NullAEC:
+    """An AEC env with no rules: ``length`` moves per episode, fixed observations.
+
+    Driven by the same loop as our envs, it measures what the loop itself costs per
+    move (PettingZoo's ``agent_iter``, ``last``, the random choice, dead steps): the
+    floor under any AEC env in this benchmark.
+    """
+
+    def __init__(self, view: str, length: int = 7):
+        from pettingzoo import AECEnv
+
+        class Env(AECEnv):
+            metadata: dict[str, Any] = {}
+            possible_agents = ["player_0", "player_1"]
+
+            def reset(self, seed: int | None = None, options: Any = None) -> None:
+                self.agents = self.possible_agents[:]
+                self.rewards = dict.fromkeys(self.agents, 0.0)
+                self._cumulative_rewards = dict.fromkeys(self.agents, 0.0)
+                self.terminations = dict.fromkeys(self.agents, False)
+                self.truncations = dict.fromkeys(self.agents, False)
+                self.infos = {a: info for a in self.agents}
+                self.agent_selection = "player_0"
+                self.moves = 0
+
+            def observe(self, agent: str) -> dict[str, Any]:
+                return observation
+
+            def step(self, action: Any) -> None:
+                if self.terminations[self.agent_selection]:
+                    self._was_dead_step(action)
+                    return
+                self.moves += 1
+                if self.moves == length:
+                    self.terminations = dict.fromkeys(self.agents, True)
+                other = {"player_0": "player_1", "player_1": "player_0"}
+                self.agent_selection = other[self.agent_selection]
+
+        if view == "numeric":
+            observation = {
+                "observation": np.zeros((3, 3, 2), np.float32),
+                "action_mask": np.ones(9, np.int8),
+            }
+        else:
+            observation = {"text": "board"}
+        info = {"legal_actions": [str(c) for c in range(9)]}
+        self.env = Env()
+
+
+def _harness_floor(view: str) -> Runner:
+    def run(steps: int, seed: int) -> int:
+        rng = np.random.default_rng(seed)
+        env = _NullAEC(view).env
+        env.reset(seed=seed)
+        moves = 0
+        while moves < steps:
+            for _ in env.agent_iter():
+                observation, _, termination, truncation, info = env.last()
+                if termination or truncation:
+                    env.step(None)
+                    continue
+                if view == "numeric":  # the same choice code as _ours_aec
+                    legal = np.flatnonzero(observation["action_mask"])
+                    env.step(int(legal[rng.integers(len(legal))]))
+                else:
+                    legal_text = info["legal_actions"]
+                    env.step(f"[{legal_text[rng.integers(len(legal_text))]}]")
+                moves += 1
+            env.reset()
+        return moves
 
     return run
 
@@ -266,6 +343,12 @@ def _runners(
             lambda: _ours_batched(ttt, "text", num_envs),
         ),
         ("pettingzoo classic tictactoe_v3", "tic-tac-toe", _pettingzoo_tictactoe),
+        (
+            "harness floor, null AEC env, numeric",
+            "-",
+            lambda: _harness_floor("numeric"),
+        ),
+        ("harness floor, null AEC env, text", "-", lambda: _harness_floor("text")),
         ("textarena TicTacToe-v0", "tic-tac-toe", lambda: _textarena("TicTacToe-v0")),
         ("pyspiel rules", "tic-tac-toe", lambda: _pyspiel("tic_tac_toe", False)),
         ("pyspiel + observation", "tic-tac-toe", lambda: _pyspiel("tic_tac_toe", True)),

@@ -278,11 +278,12 @@ class Episode:
             if self.records:
                 last = self.records[-1]
                 own = last._asdict()
+                # Everyone else sees it without the raw text, which may hold private
+                # reasoning; a buffered simultaneous move (a vote, a warrior) stays
+                # secret until every seat has moved.
                 public = own.copy()
-                del public["action"]  # the raw text may hold private reasoning
+                del public["action"]
                 if last.player in self.pending:
-                    # A buffered simultaneous move (a vote, a warrior) stays secret
-                    # until every seat has moved.
                     public["parsed"] = None
             self._moves = own, public
         return self._moves
@@ -305,9 +306,7 @@ class Episode:
             "format_penalty": invalid * self.policy.format_penalty,
         }
         if acting and self.num_actions is not None:
-            info["legal_actions"] = [
-                state.action_to_string(player, a) for a in state.legal_actions(player)
-            ]
+            info["legal_actions"] = state.legal_action_strings(player)
         if self.numeric:
             info["action_mask"] = self.action_mask(player)
         info.update(state.info(player))

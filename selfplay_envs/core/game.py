@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from selfplay_envs.core.parsing import (
+    ALL_FORMATS,
     AnswerFormat,
     InvalidReason,
     ParseResult,
@@ -97,14 +98,14 @@ class State(abc.ABC):
         del player  # Unused by default.
         return str(action)
 
+    def legal_action_strings(self, player: int) -> list[str]:
+        """``action_to_string`` of each legal action, in order (read every step:
+        games with a cheaper way to list them override this)."""
+        return [self.action_to_string(player, a) for a in self.legal_actions(player)]
+
     def answer_formats(self) -> Sequence[AnswerFormat]:
         """Answer conventions accepted from model text."""
-        return (
-            AnswerFormat.BOXED,
-            AnswerFormat.ANSWER_TAG,
-            AnswerFormat.BRACKET,
-            AnswerFormat.BARE,
-        )
+        return ALL_FORMATS  # boxed, answer tag, bracket and bare
 
     def parse_action(self, player: int, text: str) -> ParseResult:
         """Turn model text into a legal action, or say why it is not one.

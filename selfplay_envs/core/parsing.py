@@ -71,7 +71,7 @@ class ParseResult(NamedTuple):
     @classmethod
     def legal(cls, action: Any, answer: str | None = None) -> ParseResult:
         """A successfully parsed, legal move."""
-        return cls(action=action, answer=answer)
+        return cls(action, None, "", answer)  # positional: the per-move fast case
 
     @classmethod
     def invalid(

@@ -19,10 +19,11 @@ deals cards to its players 0 and 1.
 
 from __future__ import annotations
 
-import dataclasses
 import enum
+import functools
 import itertools
 import re
+from typing import NamedTuple
 
 import numpy as np
 
@@ -70,6 +71,7 @@ HAND_TENSOR_SIZE = NUM_PLAYERS + len(CARDS) + 2 * MAX_HAND_LENGTH
 MATCH_FEATURES = 2
 # The 6 ordered deals (opener's card, responder's card), equally likely.
 DEALS = tuple(itertools.permutations(range(len(CARDS)), 2))
+_VALID_DEALS = frozenset(DEALS)
 _LETTERS = "pb"  # OpenSpiel's history letters for Pass and Bet
 _WORD = re.compile(r"[a-z]+")
 _LATEX_COMMAND = re.compile(r"\\[a-zA-Z]+")  # \text{call}, \textbf{bet}
@@ -80,8 +82,7 @@ def tensor_size(num_hands: int) -> int:
     return HAND_TENSOR_SIZE + (MATCH_FEATURES if num_hands > 1 else 0)
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class HandResult:
+class HandResult(NamedTuple):
     """One finished hand, from the table's point of view.
 
     Attributes:
@@ -132,10 +133,10 @@ class KuhnPokerState(State):
         if not deals:
             raise ValueError(f"expected at least one deal, got {deals!r}")
         for deal in deals:
-            if len(deal) != 2 or deal[0] == deal[1] or not set(deal) <= {0, 1, 2}:
+            if tuple(deal) not in _VALID_DEALS:  # numpy ints hash as ints
                 raise ValueError(f"expected two different cards in 0-2, got {deal!r}")
-        self.deals = [(int(a), int(b)) for a, b in deals]
-        self.reward = Reward(reward)
+        self.deals = [(int(a), int(b)) for a, b in deals]  # numpy ints become ints
+        self.reward = reward if type(reward) is Reward else Reward(reward)
         self.num_hands = len(self.deals)
         self.hand = 0
         self.history: list[int] = []
@@ -144,6 +145,14 @@ class KuhnPokerState(State):
         self.chips = [0, 0]  # net chips of each seat over finished hands
         self.results: list[HandResult] = []
         self.over = False
+        # Kept up to date by apply_action: they are read on every step.
+        self.opener = 0  # seat that acts first in this hand: seat 0 in even hands
+        self.facing_bet = False  # a bet is pending: the seat to act can fold or call
+        self._to_act = 0
+        # Per seat, built when first read: the public view of each finished hand,
+        # and the last hand's result line.
+        self._public_results: tuple[list[dict[str, object]], ...] = ([], [])
+        self._result_lines: list[str | None] = [None, None]
 
     @classmethod
     def from_rng(
@@ -160,18 +169,13 @@ class KuhnPokerState(State):
         """Two seats."""
         return NUM_PLAYERS
 
-    @property
-    def opener(self) -> int:
-        """Seat that acts first in the current hand: seat 0 in even hands."""
-        return self.hand % 2
-
     def position(self, player: int) -> int:
         """0 for the current hand's opener (OpenSpiel's player 0), 1 otherwise."""
-        return (player - self.opener) % 2
+        return player ^ self.opener
 
     def card(self, player: int) -> int:
         """Card index of ``player`` in the current hand."""
-        return self.deals[self.hand][self.position(player)]
+        return self.deals[self.hand][player ^ self.opener]
 
     def seat_cards(self) -> tuple[int, int]:
         """Card of seat 0 and seat 1 in the current hand."""
@@ -179,17 +183,12 @@ class KuhnPokerState(State):
 
     def role(self, player: int) -> str:
         """``"opener"`` or ``"responder"`` in the current hand."""
-        return "opener" if self.position(player) == 0 else "responder"
-
-    @property
-    def facing_bet(self) -> bool:
-        """A bet is pending: the player to act can only fold or call."""
-        return Action.BET in self.history
+        return "responder" if player ^ self.opener else "opener"
 
     @property
     def pot(self) -> int:
         """Chips in the middle: both antes plus every bet and call."""
-        return sum(self.contributions)
+        return self.contributions[0] + self.contributions[1]
 
     def history_string(self) -> str:
         """Betting of the current hand in OpenSpiel letters, e.g. ``"pb"``."""
@@ -197,15 +196,13 @@ class KuhnPokerState(State):
 
     def info_state_key(self, player: int) -> str:
         """OpenSpiel's information-state string of ``player`` in the current hand."""
-        return f"{self.card(player)}{self.history_string()}"
+        return f"{self.card(player)}{self.betting}"
 
     # ---- rules --------------------------------------------------------------------
 
     def current_players(self) -> list[int]:
         """The seat to act, or nobody once the match is over."""
-        if self.over:
-            return []
-        return [(self.opener + len(self.history)) % 2]
+        return [] if self.over else [self._to_act]
 
     def is_terminal(self) -> bool:
         """True once every hand has been played."""
@@ -227,21 +224,22 @@ class KuhnPokerState(State):
 
     def legal_actions(self, player: int) -> list[int]:
         """Pass and Bet for the seat to act; nothing for the other seat."""
-        if player not in self.current_players():
+        if self.over or player != self._to_act:
             return []
-        return [Action.PASS.value, Action.BET.value]
+        return [0, 1]  # Action.PASS, Action.BET
 
     def action_to_string(self, player: int, action: int) -> str:
         """``check``/``bet`` with no bet pending, ``fold``/``call`` facing a bet."""
         del player  # The words depend on the betting only.
-        if self.facing_bet:
-            return "call" if action == Action.BET else "fold"
-        return "bet" if action == Action.BET else "check"
+        return _WORDS[self.facing_bet][action == Action.BET]
 
     def parse_answer(self, player: int, answer: str) -> ParseResult:
         """Read pass/check/fold/bet/call; check needs no pending bet, fold/call one."""
         del player  # The adapter only asks the seat to act.
-        word = " ".join(_WORD.findall(_LATEX_COMMAND.sub(" ", answer).lower()))
+        if answer in _PLAIN_WORDS:  # already what the normalisation below yields
+            word = answer
+        else:
+            word = " ".join(_WORD.findall(_LATEX_COMMAND.sub(" ", answer).lower()))
         if word in ("pass", "bet"):  # OpenSpiel's names are always accepted
             return ParseResult.legal(
                 Action.PASS if word == "pass" else Action.BET, answer
@@ -275,20 +273,25 @@ class KuhnPokerState(State):
 
     def apply_action(self, player: int, action: int) -> None:
         """Bet or call puts a chip in the pot; the hand is settled when betting ends."""
-        action = Action(action)
+        try:
+            action = _ACTION_OF[action]
+        except KeyError:
+            raise ValueError(
+                f"expected action 0 (pass) or 1 (bet), got {action!r}"
+            ) from None
         self.history.append(action)
         self.betting += _LETTERS[action]
         if action is Action.BET:
             self.contributions[player] += BET_SIZE
+            self.facing_bet = True
+        self._to_act = 1 - player
         if self._hand_over():
             self._settle()
 
     def _hand_over(self) -> bool:
         # Betting ends after "pp", "bp", "bb" (two moves but "pb") or three moves.
         moves = len(self.history)
-        return moves == MAX_HAND_LENGTH or (
-            moves == 2 and self.history != [Action.PASS, Action.BET]
-        )
+        return moves == MAX_HAND_LENGTH or (moves == 2 and self.betting != "pb")
 
     def _settle(self) -> None:
         last_player = (self.opener + len(self.history) - 1) % 2
@@ -302,17 +305,17 @@ class KuhnPokerState(State):
         won = self.contributions[loser]  # the winner takes the pot back plus this
         payoff = (won, -won) if winner == 0 else (-won, won)
         self.chips = [c + d for c, d in zip(self.chips, payoff, strict=True)]
-        self.results.append(
-            HandResult(
-                hand=self.hand,
-                opener=self.opener,
-                cards=self.seat_cards(),
-                history=self.history_string(),
-                winner=winner,
-                showdown=not folded,
-                payoff=payoff,
-            )
+        result = HandResult(
+            hand=self.hand,
+            opener=self.opener,
+            cards=self.seat_cards(),
+            history=self.history_string(),
+            winner=winner,
+            showdown=not folded,
+            payoff=payoff,
         )
+        self.results.append(result)
+        self._result_lines = [None, None]
         if self.hand + 1 == self.num_hands:
             self.over = True  # keep the last hand's betting for the final observations
             return
@@ -320,6 +323,9 @@ class KuhnPokerState(State):
         self.history = []
         self.betting = ""
         self.contributions = [ANTE, ANTE]
+        self.opener = self.hand % 2
+        self.facing_bet = False
+        self._to_act = self.opener
 
     # ---- observations -------------------------------------------------------------
 
@@ -343,56 +349,36 @@ class KuhnPokerState(State):
 
     def observation_text(self, player: int) -> str:
         """Card, betting so far, pot, chips, hand number and legal moves."""
-        lines = [
-            "You are playing Kuhn poker. The deck is J < Q < K; each player antes "
-            f"{ANTE} chip and gets one card. With no bet pending you may check or bet "
-            f"{BET_SIZE} chip; facing a bet you may fold or call. At showdown the "
-            "higher card wins the pot.",
-        ]
-        if self.num_hands > 1:
-            lines.append(
-                f"This is a {self.num_hands}-hand match: the player with more chips "
-                "after the last hand wins."
-            )
-        lines += ["", *self._hand_lines(player)]
+        lines = [_intro(self.num_hands), "", *self._hand_lines(player)]
         if self.results:
-            lines.append(_result_line(self.results[-1], player))
+            line = self._result_lines[player]
+            if line is None:
+                line = self._result_lines[player] = _result_line(
+                    self.results[-1], player
+                )
+            lines.append(line)
         lines += ["", self._status_line(player)]
         return "\n".join(lines)
 
     def _hand_lines(self, player: int) -> list[str]:
+        position = player ^ self.opener
         lines = []
         if self.num_hands > 1:
-            first = "you act first" if self.position(player) == 0 else "you act second"
+            first = "you act second" if position else "you act first"
             lines.append(f"Hand {self.hand + 1} of {self.num_hands} ({first}).")
             lines.append(
                 f"Your chips so far: {self.chips[player]:+d}; "
                 f"opponent: {self.chips[1 - player]:+d}."
             )
         elif not self.over:
-            lines.append(
-                "You act first." if self.position(player) == 0 else "You act second."
-            )
-        lines.append(f"Your card: {CARDS[self.card(player)]}")
-        lines.append(f"Betting so far: {self._betting_text(player)}")
-        own = self.contributions[player]
-        lines.append(
-            f"Pot: {self.pot} chips (you put in {own}, opponent {self.pot - own})."
-        )
+            lines.append("You act second." if position else "You act first.")
+        own, pot = self.contributions[player], self.pot
+        lines += [
+            f"Your card: {CARDS[self.deals[self.hand][position]]}",
+            f"Betting so far: {_BETTING_TEXT[self.betting, position]}",
+            f"Pot: {pot} chips (you put in {own}, opponent {pot - own}).",
+        ]
         return lines
-
-    def _betting_text(self, player: int) -> str:
-        if not self.history:
-            return "none."
-        words, facing = [], False
-        for i, action in enumerate(self.history):
-            who = "you" if (self.opener + i) % 2 == player else "opponent"
-            if action is Action.BET:
-                words.append(f"{who} {'called' if facing else 'bet'}")
-                facing = True
-            else:
-                words.append(f"{who} {'folded' if facing else 'checked'}")
-        return ", ".join(words) + "."
 
     def _status_line(self, player: int) -> str:
         if self.over:
@@ -408,24 +394,29 @@ class KuhnPokerState(State):
                 f"The game is over. Final chips: you {mine:+d}, "
                 f"opponent {theirs:+d}. {verdict}"
             )
-        if self.current_players() == [player]:
-            legal = ", ".join(self.action_to_string(player, a) for a in (0, 1))
-            return f"It is your turn. Legal moves: {legal}."
+        if player == self._to_act:
+            return _YOUR_TURN[self.facing_bet]
         return "It is your opponent's turn."
 
     def info(self, player: int) -> dict[str, object]:
         """``player``'s own card and the public betting, for scripted players."""
+        card = self.card(player)
         return {
-            "card": CARDS[self.card(player)],
-            "position": self.position(player),
-            "betting": self.history_string(),
-            "info_state": self.info_state_key(player),
+            "card": CARDS[card],
+            "position": player ^ self.opener,
+            "betting": self.betting,
+            "info_state": f"{card}{self.betting}",
             "pot": self.pot,
             "hand": self.hand,
             "num_hands": self.num_hands,
             "chips": self.chips[player],
-            "hand_results": [r.public(player) for r in self.results],
+            "hand_results": self._hand_results(player),
         }
+
+    def _hand_results(self, player: int) -> list[dict[str, object]]:
+        public = self._public_results[player]
+        public += [r.public(player) for r in self.results[len(public) :]]
+        return list(public)
 
     def render(self) -> str:
         """The whole table: both cards, betting, pot and chips."""
@@ -453,3 +444,49 @@ def _result_line(result: HandResult, player: int) -> str:
     else:
         how = "after a fold"
     return f"Last hand (hand {result.hand + 1}): {who} won {amount} {chips} {how}."
+
+
+_ACTION_OF = {0: Action.PASS, 1: Action.BET}  # Action members hash as their ints
+_WORDS = (("check", "bet"), ("fold", "call"))  # [facing a bet][action]
+_PLAIN_WORDS = frozenset(("pass", "bet", "check", "fold", "call"))
+_YOUR_TURN = tuple(
+    f"It is your turn. Legal moves: {', '.join(words)}." for words in _WORDS
+)
+
+
+def _betting_words(betting: str, position: int) -> str:
+    if not betting:
+        return "none."
+    words, facing = [], False
+    for i, letter in enumerate(betting):
+        who = "you" if i % 2 == position else "opponent"  # the opener moves first
+        if letter == "b":
+            words.append(f"{who} {'called' if facing else 'bet'}")
+            facing = True
+        else:
+            words.append(f"{who} {'folded' if facing else 'checked'}")
+    return ", ".join(words) + "."
+
+
+# "Betting so far" of every reachable betting string, from either position.
+_BETTING_TEXT = {
+    (betting, position): _betting_words(betting, position)
+    for betting in ("", "p", "b", "pp", "pb", "bp", "bb", "pbp", "pbb")
+    for position in (0, 1)
+}
+
+
+@functools.cache
+def _intro(num_hands: int) -> str:
+    text = (
+        "You are playing Kuhn poker. The deck is J < Q < K; each player antes "
+        f"{ANTE} chip and gets one card. With no bet pending you may check or bet "
+        f"{BET_SIZE} chip; facing a bet you may fold or call. At showdown the "
+        "higher card wins the pot."
+    )
+    if num_hands > 1:
+        text += (
+            f"\nThis is a {num_hands}-hand match: the player with more chips "
+            "after the last hand wins."
+        )
+    return text

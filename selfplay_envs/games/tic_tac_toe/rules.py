@@ -38,6 +38,7 @@ LINES_THROUGH = tuple(
 )
 _BOARD_TEMPLATE = "\n---------\n".join(["{} | {} | {}"] * 3)
 _CELL_TEXT = tuple(str(c) for c in range(NUM_CELLS))
+_CELL_OF_TEXT = {text: c for c, text in enumerate(_CELL_TEXT)}
 _CELL = re.compile(r"^(?:cell\s*)?(\d+)$", re.IGNORECASE)
 # OpenSpiel prints moves as "x(1,2)": row and column, 0-based.
 _ROW_COL = re.compile(
@@ -66,7 +67,9 @@ class TicTacToeState(State):
 
     def current_players(self) -> list[int]:
         """The seat to move, or nobody once the game is over."""
-        return [] if self.is_terminal() else [self.to_move]
+        if self.winner is not None or len(self.moves) == NUM_CELLS:
+            return []
+        return [self.to_move]
 
     def is_terminal(self) -> bool:
         """A line is complete or the board is full."""
@@ -80,9 +83,15 @@ class TicTacToeState(State):
 
     def legal_actions(self, player: int) -> list[int]:
         """Empty cells, ascending (none for the idle seat)."""
-        if player != self.to_move or self.is_terminal():
-            return []
+        if player != self.to_move or self.winner is not None:
+            return []  # a full board has no empty cell: nothing more to check
         return [c for c, mark in enumerate(self.board) if mark == EMPTY]
+
+    def legal_action_strings(self, player: int) -> list[str]:
+        """The empty cells' numbers as text (the idle seat has none)."""
+        if player != self.to_move or self.winner is not None:
+            return []
+        return [_CELL_TEXT[c] for c, mark in enumerate(self.board) if mark == EMPTY]
 
     def action_to_string(self, player: int, action: int) -> str:
         """The cell number; ``parse_answer`` also takes OpenSpiel's ``x(r,c)``."""
@@ -91,6 +100,9 @@ class TicTacToeState(State):
 
     def parse_answer(self, player: int, answer: str) -> ParseResult:
         """A cell 0-8, or a row and column (0-based) as ``1,2`` / ``x(1,2)``."""
+        cell = _CELL_OF_TEXT.get(answer)  # the common bare "4"
+        if cell is not None:
+            return self._check(player, cell, answer)
         text = answer.strip().strip(".").strip()
         cell = _parse_cell(text)
         if cell is None:
@@ -137,10 +149,10 @@ class TicTacToeState(State):
     def observation_text(self, player: int) -> str:
         """The board, whose turn it is and the legal moves."""
         board = board_to_string(self.board, numbered=True)
-        if self.is_terminal():
+        if self.winner is not None or len(self.moves) == NUM_CELLS:
             status = f"The game is over. {self._result_text()}"
         elif self.to_move == player:
-            legal = ", ".join([_CELL_TEXT[c] for c in self.legal_actions(player)])
+            legal = ", ".join(self.legal_action_strings(player))
             status = f"It is your turn ('{MARKS[player]}'). Legal moves: {legal}."
         else:
             status = f"It is {MARKS[self.to_move]}'s turn."
@@ -180,10 +192,10 @@ def _parse_cell(text: str) -> int | None:
 
 
 def _completes_line(board: list[int], player: int, cell: int) -> bool:
-    return any(
-        board[a] == player and board[b] == player and board[c] == player
-        for a, b, c in LINES_THROUGH[cell]
-    )
+    for a, b, c in LINES_THROUGH[cell]:
+        if board[a] == player and board[b] == player and board[c] == player:
+            return True
+    return False
 
 
 _HEADERS = tuple(
