@@ -141,3 +141,32 @@ def test_registered_with_pettingzoo_registry() -> None:
     env = registration.make("aec", "selfplay/tic_tac_toe_v0")
     env.reset(seed=0)
     assert env.agent_selection == "player_0"
+
+
+def test_lazy_infos_are_those_of_the_last_step_and_last_shares_them() -> None:
+    env = selfplay_envs.make("tic_tac_toe_v0")
+    env.reset(seed=0)
+    env.step("[4]")
+    info = env.last()[4]  # built alone, for the selected agent
+    assert info is env.infos["player_1"]
+    assert set(env.infos) == {"player_0", "player_1"}
+    assert info["legal_actions"] == ["0", "1", "2", "3", "5", "6", "7", "8"]
+    assert env.infos["player_0"]["last_move"]["action"] == "[4]"  # its own raw text
+    assert "action" not in info["last_move"]  # the rival sees only the parsed move
+    env.step("[0]")
+    assert env.infos["player_1"]["acting"] is False  # rebuilt after the step
+    assert env.infos["player_0"]["legal_actions"] == ["1", "2", "3", "5", "6", "7", "8"]
+    env.infos = {"player_0": {"set": 1}, "player_1": {}}  # wrappers may assign them
+    assert env.last()[4] == {"set": 1}
+
+
+def test_dead_steps_remove_lazy_infos_one_agent_at_a_time() -> None:
+    env = selfplay_envs.make("tic_tac_toe_v0")
+    env.reset(seed=0)
+    _play(env, ["[0]", "[3]", "[1]", "[4]", "[2]"])  # x completes the top row
+    assert env.last()[4]["outcome"] == "win"
+    env.step(None)
+    assert list(env.infos) == ["player_1"]
+    assert env.last()[4]["outcome"] == "loss"
+    env.step(None)
+    assert env.infos == {} and env.agents == []
