@@ -81,27 +81,32 @@ class Result:
 # ---- our envs ------------------------------------------------------------------------
 
 
+def _play_aec(env: Any, view: str, steps: int, seed: int) -> int:
+    """Random legal play through PettingZoo's AEC loop; returns the moves applied."""
+    rng = np.random.default_rng(seed)
+    env.reset(seed=seed)
+    moves = 0
+    while moves < steps:
+        for _ in env.agent_iter():
+            observation, _, termination, truncation, info = env.last()
+            if termination or truncation:
+                env.step(None)
+                continue
+            if view == "numeric":
+                legal = np.flatnonzero(observation["action_mask"])
+                env.step(int(legal[rng.integers(len(legal))]))
+            else:
+                legal_text = info["legal_actions"]
+                env.step(f"[{legal_text[rng.integers(len(legal_text))]}]")
+            moves += 1
+        env.reset()
+    return moves
+
+
 def _ours_aec(env_id: str, view: str, **config: Any) -> Runner:
     def run(steps: int, seed: int) -> int:
-        rng = np.random.default_rng(seed)
         env = selfplay_envs.make(env_id, view=view, **config)
-        env.reset(seed=seed)
-        moves = 0
-        while moves < steps:
-            for _ in env.agent_iter():
-                observation, _, termination, truncation, info = env.last()
-                if termination or truncation:
-                    env.step(None)
-                    continue
-                if view == "numeric":
-                    legal = np.flatnonzero(observation["action_mask"])
-                    env.step(int(legal[rng.integers(len(legal))]))
-                else:
-                    legal_text = info["legal_actions"]
-                    env.step(f"[{legal_text[rng.integers(len(legal_text))]}]")
-                moves += 1
-            env.reset()
-        return moves
+        return _play_aec(env, view, steps, seed)
 
     return run
 
@@ -193,25 +198,7 @@ class _NullAEC:
 
 def _harness_floor(view: str) -> Runner:
     def run(steps: int, seed: int) -> int:
-        rng = np.random.default_rng(seed)
-        env = _NullAEC(view).env
-        env.reset(seed=seed)
-        moves = 0
-        while moves < steps:
-            for _ in env.agent_iter():
-                observation, _, termination, truncation, info = env.last()
-                if termination or truncation:
-                    env.step(None)
-                    continue
-                if view == "numeric":  # the same choice code as _ours_aec
-                    legal = np.flatnonzero(observation["action_mask"])
-                    env.step(int(legal[rng.integers(len(legal))]))
-                else:
-                    legal_text = info["legal_actions"]
-                    env.step(f"[{legal_text[rng.integers(len(legal_text))]}]")
-                moves += 1
-            env.reset()
-        return moves
+        return _play_aec(_NullAEC(view).env, view, steps, seed)
 
     return run
 
