@@ -46,6 +46,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from pettingzoo import AECEnv
 
 import selfplay_envs
 from selfplay_envs.wrappers.batched import BatchedEnv
@@ -147,7 +148,7 @@ def _at_least(moves: int, runner: Runner) -> Runner:
     return run
 
 
-class _NullAEC:
+class _NullAEC(AECEnv):
     """An AEC env with no rules: ``length`` moves per episode, fixed observations.
 
     Driven by the same loop as our envs, it measures what the loop itself costs per
@@ -155,50 +156,49 @@ class _NullAEC:
     floor under any AEC env in this benchmark.
     """
 
+    metadata: dict[str, Any] = {}
+    possible_agents = ["player_0", "player_1"]
+
     def __init__(self, view: str, length: int = 7):
-        from pettingzoo import AECEnv
-
-        class Env(AECEnv):
-            metadata: dict[str, Any] = {}
-            possible_agents = ["player_0", "player_1"]
-
-            def reset(self, seed: int | None = None, options: Any = None) -> None:
-                self.agents = self.possible_agents[:]
-                self.rewards = dict.fromkeys(self.agents, 0.0)
-                self._cumulative_rewards = dict.fromkeys(self.agents, 0.0)
-                self.terminations = dict.fromkeys(self.agents, False)
-                self.truncations = dict.fromkeys(self.agents, False)
-                self.infos = {a: info for a in self.agents}
-                self.agent_selection = "player_0"
-                self.moves = 0
-
-            def observe(self, agent: str) -> dict[str, Any]:
-                return observation
-
-            def step(self, action: Any) -> None:
-                if self.terminations[self.agent_selection]:
-                    self._was_dead_step(action)
-                    return
-                self.moves += 1
-                if self.moves == length:
-                    self.terminations = dict.fromkeys(self.agents, True)
-                other = {"player_0": "player_1", "player_1": "player_0"}
-                self.agent_selection = other[self.agent_selection]
-
+        self.length = length
         if view == "numeric":
-            observation = {
+            self.observation = {
                 "observation": np.zeros((3, 3, 2), np.float32),
                 "action_mask": np.ones(9, np.int8),
             }
         else:
-            observation = {"text": "board"}
-        info = {"legal_actions": [str(c) for c in range(9)]}
-        self.env = Env()
+            self.observation = {"text": "board"}
+        self.info = {"legal_actions": [str(c) for c in range(9)]}
+
+    def reset(self, seed: int | None = None, options: Any = None) -> None:
+        self.agents = self.possible_agents[:]
+        self.rewards = dict.fromkeys(self.agents, 0.0)
+        self._cumulative_rewards = dict.fromkeys(self.agents, 0.0)
+        self.terminations = dict.fromkeys(self.agents, False)
+        self.truncations = dict.fromkeys(self.agents, False)
+        self.infos = dict.fromkeys(self.agents, self.info)
+        self.agent_selection = "player_0"
+        self.moves = 0
+
+    def observe(self, agent: str) -> dict[str, Any]:
+        return self.observation
+
+    def step(self, action: Any) -> None:
+        if self.terminations[self.agent_selection]:
+            self._was_dead_step(action)
+            return
+        self.moves += 1
+        if self.moves == self.length:
+            self.terminations = dict.fromkeys(self.agents, True)
+        self.agent_selection = _OTHER[self.agent_selection]
+
+
+_OTHER = {"player_0": "player_1", "player_1": "player_0"}
 
 
 def _harness_floor(view: str) -> Runner:
     def run(steps: int, seed: int) -> int:
-        return _play_aec(_NullAEC(view).env, view, steps, seed)
+        return _play_aec(_NullAEC(view), view, steps, seed)
 
     return run
 
