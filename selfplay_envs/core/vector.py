@@ -1,6 +1,6 @@
 """Vectorised rules: N games of one game held as numpy arrays, stepped without a loop.
 
-``BatchedEnv`` in the numeric view steps N games per call. Through the generic
+``BatchedEnv`` steps N games per call. Through the generic
 ``Episode`` path that is a Python loop over N scalar states, which is as slow per move
 as the AEC env. A game can also offer a ``VectorRules``: the same rules written over
 batch arrays (``Game.vector_rules``). ``BatchedEnv`` then steps every game with a
@@ -20,6 +20,11 @@ Contract (what ``BatchedEnv`` relies on, and what the differential tests check):
   caller may keep them across later steps.
 * ``episode_keys`` and ``initial_state`` let the caller rebuild any game's current
   episode as a scalar ``State`` (for infos, which are built lazily by replay).
+* Rules with ``has_text`` also serve the text view: ``texts`` renders each acting
+  seat's prompt exactly as the scalar ``State.observation_text``, and ``parse_texts``
+  turns replies into action ids that ``step`` judges exactly as the scalar
+  ``State.parse_action`` would. The reason of an invalid reply is not needed here:
+  the caller gets it from a scalar replay, which only invalid replies pay for.
 """
 
 from __future__ import annotations
@@ -55,6 +60,8 @@ class VectorRules(abc.ABC):
     num_actions: int
     #: Shape of one game's observation tensor.
     observation_shape: tuple[int, ...]
+    #: ``texts`` and ``parse_texts`` are implemented: the text view can use these rules.
+    has_text: bool = False
 
     def __init__(self, num_envs: int):
         if num_envs < 1:
@@ -119,6 +126,24 @@ class VectorRules(abc.ABC):
     @abc.abstractmethod
     def initial_state(self, key: np.ndarray) -> State:
         """The scalar initial state of an episode whose ``episode_keys`` row is ``key``."""
+
+    def texts(self) -> list[str]:
+        """The text prompt of each acting seat, equal to the scalar
+        ``State.observation_text(acting()[i])`` (games without observation extras).
+
+        Text is rendered per game, so this may loop in Python; rules usually cache
+        the prompt of each distinct position.
+        """
+        raise NotImplementedError(f"{type(self).__name__} has no text view")
+
+    def parse_texts(self, texts: Sequence[str]) -> np.ndarray:
+        """``(num_envs,)`` int64 action ids of the acting seats' replies.
+
+        Where the scalar ``State.parse_action`` of the acting seat accepts
+        ``texts[i]``, its action; where it rejects it, any id that ``step`` reports
+        as invalid. Never raises on model text.
+        """
+        raise NotImplementedError(f"{type(self).__name__} has no text view")
 
     def forfeit_returns(self, losers: np.ndarray) -> np.ndarray:
         """``(len(losers), num_players)`` float32 returns if seat ``losers[j]`` forfeits.

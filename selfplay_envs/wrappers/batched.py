@@ -10,11 +10,12 @@ Two paths run the games, with the same results:
 
 * the generic path holds one ``core.episode.Episode`` per game and loops over them;
   every game supports it, in both views;
-* the vector path (numeric view, games whose ``Game.vector_rules`` returns a
-  ``core.vector.VectorRules``) steps all games with numpy operations and keeps the
-  invalid-move policy, truncation and auto-reset as arrays. Its infos are built
-  lazily, by replaying a game's moves through a scalar ``Episode`` when they are
-  read, and equal the generic path's.
+* the vector path (games whose ``Game.vector_rules`` returns a
+  ``core.vector.VectorRules``; in the text view, rules that render and parse text)
+  steps all games with numpy operations and keeps the invalid-move policy,
+  truncation and auto-reset as arrays. Its infos are built lazily, by replaying a
+  game's moves through a scalar ``Episode`` when they are read, and equal the
+  generic path's.
 """
 
 from __future__ import annotations
@@ -64,12 +65,14 @@ class BatchStep:
 class BatchedEnv:
     """Hold ``num_envs`` games of ``env_id`` and step their acting seats together.
 
-    In the numeric view, when the game offers vectorised rules
-    (``Game.vector_rules``, e.g. tic-tac-toe and single-hand Kuhn poker) and
-    ``fast=True``, every game is stepped at once with numpy (the vector path) instead
-    of a Python loop over scalar episodes (the generic path). Given the same seed and
-    actions both paths return the same observations, masks, rewards, terminated and
-    truncated flags, acting seats, ``episode_counts`` and infos. The differences:
+    When the game offers vectorised rules (``Game.vector_rules``, e.g. tic-tac-toe
+    and Kuhn poker; in the text view, rules with ``has_text``) and ``fast=True``,
+    every game is stepped at once with numpy (the vector path) instead of a Python
+    loop over scalar episodes (the generic path). In the text view the vector path
+    still renders and parses each game's text in Python, but each distinct prompt
+    only once. Given the same seed and actions both paths return the same
+    observations, masks, rewards, terminated and truncated flags, acting seats,
+    ``episode_counts`` and infos. The differences:
 
     * Infos are a lazy sequence. ``infos[i]`` is built on first access by replaying
       game ``i``'s moves through a scalar ``Episode`` (its finished episode too, for
@@ -79,8 +82,11 @@ class BatchedEnv:
       step costs about what the generic path does. Infos of an earlier step read
       after later steps are still that step's (they replay from the episode start).
     * ``episodes`` (the live scalar ``Episode`` objects) is empty.
-    * A non-int action raises ``InvalidActionError`` before any game moves (the
-      generic path has stepped the games before it when it raises).
+    * An action of the wrong type (not an int in the numeric view, not a str in the
+      text view) raises ``InvalidActionError`` before any game moves (the generic
+      path has stepped the games before it when it raises).
+    * In the text view, the observation after an invalid reply that gets a retry
+      (its warning names the reason) comes from a scalar replay of that game.
     * The ``"penalty"`` invalid-move policy plays a random fallback move drawn from
       the game's Generator; it always runs on the generic path.
 
@@ -135,12 +141,10 @@ class BatchedEnv:
         return self._vector is not None
 
     def _vector_rules(self) -> VectorRules | None:
-        if self.view is not View.NUMERIC:
-            return None
         if self.invalid_move.mode is InvalidMoveMode.PENALTY:
             return None  # the fallback move draws from each game's Generator
         rules = self.game.vector_rules(self.num_envs)
-        if rules is None:
+        if rules is None or (self.view is View.TEXT and not rules.has_text):
             return None
         info = self.game.info
         expected = (self.num_envs, info.num_players, info.num_actions)
@@ -186,6 +190,24 @@ class BatchedEnv:
         if self._vector is not None:
             return self._vector.acting()
         return np.array([ep.acting()[0] for ep in self.episodes], dtype=np.int64)
+
+    def action_masks(self) -> np.ndarray:
+        """``(num_envs, num_actions)`` int8: the legal actions of each acting seat.
+
+        The numeric view also has them in ``observations["action_mask"]``; in the
+        text view they let a caller constrain or check a reply without reading infos.
+        Games without a finite action set have no masks.
+        """
+        if self.game.info.num_actions is None:
+            raise ValueError(f"{self.env_id} has no finite action set: no masks")
+        if self._vector is not None:
+            return self._vector.legal_mask()
+        return np.stack(
+            [
+                ep.action_mask(int(p))
+                for ep, p in zip(self.episodes, self.acting, strict=True)
+            ]
+        )
 
     def step(self, actions: Sequence[Any] | np.ndarray) -> BatchStep:
         """Play one action per game for its acting seat; auto-reset finished games."""
@@ -272,7 +294,11 @@ class BatchedEnv:
     def _step_vector(self, actions: Sequence[Any] | np.ndarray) -> BatchStep:
         rules = self._vector
         assert rules is not None
-        actions, given = _int_actions(actions, self.num_envs)
+        if self.view is View.TEXT:
+            given = _text_actions(actions)
+            actions = rules.parse_texts(given)
+        else:
+            actions, given = _int_actions(actions, self.num_envs)
         acting = rules.acting()
         rewards, terminated, invalid = rules.step(actions)
         self._history.append(given)
@@ -298,8 +324,11 @@ class BatchedEnv:
             self._starts = np.where(done, self._steps, self._starts)
             self._keys = rules.episode_keys()
         acting = rules.acting()
+        observations = self._vector_observations()
+        if self.view is View.TEXT and invalid.any():
+            self._add_warnings(observations, invalid & ~done, acting)
         return BatchStep(
-            observations=self._vector_observations(),
+            observations=observations,
             rewards=rewards,
             terminated=terminated,
             truncated=truncated,
@@ -317,8 +346,23 @@ class BatchedEnv:
         self._any_retries = bool(retry.any())
         return invalid & ~retry
 
-    def _vector_observations(self) -> dict[str, np.ndarray]:
+    def _add_warnings(
+        self,
+        observations: list[dict[str, Any]],
+        retried: np.ndarray,
+        acting: np.ndarray,
+    ) -> None:
+        """Give the games whose reply was invalid and retried the prompt with the
+        warning, from a scalar replay (which also has the reason's exact words)."""
+        moves = _Moves(history=tuple(self._history), steps=self._steps)
+        for i in np.flatnonzero(retried).tolist():
+            episode = self._episode_at(i, self._keys[i], int(self._starts[i]), moves)
+            observations[i] = episode.observe(int(acting[i]))
+
+    def _vector_observations(self) -> Any:
         assert self._vector is not None
+        if self.view is View.TEXT:
+            return [{"text": text} for text in self._vector.texts()]
         return {
             "observation": self._vector.observations(),
             "action_mask": self._vector.legal_mask(),
@@ -450,6 +494,18 @@ class _ReplayInfos(Sequence[dict[str, Any]]):
         if final_info is not None:
             info["final_info"] = final_info
         return info
+
+
+def _text_actions(actions: Sequence[Any] | np.ndarray) -> list[str]:
+    """The replies as a list (kept for replays); ``InvalidActionError`` for a non-str,
+    as the generic path raises."""
+    replies = list(actions)
+    for reply in replies:
+        if not isinstance(reply, str):
+            raise InvalidActionError(
+                f"expected a str action in the text view, got {type(reply).__name__}"
+            )
+    return replies
 
 
 def _int_actions(

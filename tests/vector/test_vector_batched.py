@@ -1,8 +1,9 @@
 """``BatchedEnv``'s vector path against its generic path, step for step.
 
 Both paths run in lockstep on the same seed and the same actions (random legal moves
-mixed with taken, off-board and out-of-range ones); every step must give identical
-observations, masks, rewards, flags, acting seats, episode counts, and infos.
+mixed with taken, off-board and out-of-range ones; in the text view, replies in every
+answer format mixed with illegal, malformed and random ones); every step must give
+identical observations, masks, rewards, flags, acting seats, episode counts, and infos.
 """
 
 from __future__ import annotations
@@ -90,6 +91,8 @@ CONFIGS = {
         {"reward": "match", "invalid_move": InvalidMovePolicy(mode="loss")},
         0.05,
     ),
+    "kuhn-3-hands-retry": (KUHN, {"num_hands": 3}, 0.15),
+    "kuhn-4-hands-match": (KUHN, {"num_hands": 4, "reward": "match"}, 0.1),
 }
 
 
@@ -197,12 +200,12 @@ def test_wrong_number_of_actions_raises() -> None:
     ("env_id", "kwargs"),
     [
         (TTT, {"invalid_move": InvalidMovePolicy(mode="penalty")}),
-        (TTT, {"view": "text"}),
         (TTT, {"fast": False}),
-        (KUHN, {"num_hands": 3}),
+        (KUHN, {"view": "text", "fast": False}),
         ("negotiation_v0", {}),
+        ("negotiation_v0", {"view": "text"}),
     ],
-    ids=["penalty", "text-view", "opt-out", "kuhn-match", "no-vector-rules"],
+    ids=["penalty", "opt-out", "text-opt-out", "no-vector-rules", "text-no-rules"],
 )
 def test_generic_path_where_the_vector_path_does_not_apply(
     env_id: str, kwargs: dict[str, Any]
@@ -274,3 +277,131 @@ def test_infos_stay_right_across_reseeding() -> None:
             observations = fast_step.observations
     for fast_infos, generic_infos in unread:
         assert_same_infos(fast_infos, generic_infos)
+
+
+# ---- the text view ----------------------------------------------------------------
+
+# Replies that are not a plain legal move: other answer formats, OpenSpiel's names,
+# illegal words and cells, row/column text, huge numbers, reasoning and junk.
+ODD_REPLIES = [
+    "check",
+    "\\boxed{Call}",
+    "<answer>fold</answer>",
+    "I would bet here. [bet]",
+    "pass",
+    "[check] no, \\boxed{\\text{bet}}",
+    "x(1,1)",
+    "row 2, col 0",
+    "cell 7",
+    "[12]",
+    "[99999999999999999999999]",
+    "<think>[4]</think> 4",
+    "",
+    "[]",
+    "junk",
+]
+
+TEXT_CONFIGS = {
+    "ttt-retry": (TTT, {}),
+    "ttt-loss": (TTT, {"invalid_move": InvalidMovePolicy(mode="loss")}),
+    "kuhn-1-hand": (KUHN, {}),
+    "kuhn-3-hands": (KUHN, {"num_hands": 3}),
+    "kuhn-4-hands-match-truncated": (
+        KUHN,
+        {
+            "num_hands": 4,
+            "reward": "match",
+            "invalid_move": InvalidMovePolicy(max_retries=3),
+            "max_attempts": 9,
+        },
+    ),
+}
+
+
+def text_replies(rng: np.random.Generator, infos: Any) -> list[str]:
+    """A legal move in a random format, or an odd reply, or random characters."""
+    replies = []
+    for info in infos:
+        draw = rng.random()
+        if draw < 0.15:
+            replies.append(ODD_REPLIES[rng.integers(len(ODD_REPLIES))])
+        elif draw < 0.2:
+            replies.append("".join(rng.choice(list("[]<>{}\\ab0149 "), size=8)))
+        else:
+            move = info["legal_actions"][rng.integers(len(info["legal_actions"]))]
+            wrap = ("[{}]", "{}", "\\boxed{{{}}}", "<answer>{}</answer>")
+            replies.append(wrap[rng.integers(len(wrap))].format(move))
+    return replies
+
+
+@pytest.mark.parametrize("name", list(TEXT_CONFIGS))
+def test_text_vector_path_equals_generic_path(name: str) -> None:
+    env_id, kwargs = TEXT_CONFIGS[name]
+    num_envs, steps = 16, 200
+    fast = BatchedEnv(env_id, num_envs, view="text", **kwargs)
+    generic = BatchedEnv(env_id, num_envs, view="text", fast=False, **kwargs)
+    assert fast.fast and not generic.fast
+    fast_obs, fast_infos = fast.reset(seed=5)
+    generic_obs, generic_infos = generic.reset(seed=5)
+    assert same(fast_obs, generic_obs)
+    assert_same_infos(fast_infos, generic_infos)
+    rng = np.random.default_rng(1)
+    warnings = ended = 0
+    for t in range(steps):
+        replies = text_replies(rng, generic_infos)
+        fast_step, generic_step = fast.step(replies), generic.step(replies)
+        assert same(fast_step.observations, generic_step.observations), t
+        assert_same_step_arrays(fast_step, generic_step)
+        assert same(fast.action_masks(), generic.action_masks())
+        if t % 5 == 0:
+            assert_same_infos(fast_step.infos, generic_step.infos)
+        generic_infos = generic_step.infos
+        warnings += sum("invalid" in o["text"] for o in generic_step.observations)
+        ended += int(generic_step.terminated.sum() + generic_step.truncated.sum())
+    assert same(fast.episode_counts, generic.episode_counts)
+    assert ended > 0
+    # Retries show the warning in the next prompt; a loss policy never does.
+    assert (warnings > 0) == (kwargs.get("invalid_move") is None or "4-hands" in name)
+
+
+def assert_same_step_arrays(fast: BatchStep, generic: BatchStep) -> None:
+    for field in ("rewards", "terminated", "truncated", "acting"):
+        assert same(getattr(fast, field), getattr(generic, field)), field
+
+
+def test_text_actions_must_be_strings_on_the_vector_path() -> None:
+    env = BatchedEnv(TTT, 2, view="text")
+    assert env.fast
+    env.reset(seed=0)
+    with pytest.raises(InvalidActionError, match="str action"):
+        env.step(["[4]", 4])
+    step = env.step(["[4]", "[0]"])  # nothing moved on the failed call
+    assert step.acting.tolist() == [1, 1]
+
+
+def test_text_view_without_text_rules_takes_the_generic_path(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from selfplay_envs.games.tic_tac_toe.vector import TicTacToeVectorRules
+
+    monkeypatch.setattr(TicTacToeVectorRules, "has_text", False)
+    assert not BatchedEnv(TTT, 2, view="text").fast
+    assert BatchedEnv(TTT, 2, view="numeric").fast
+
+
+def test_prompts_are_the_scalar_states_after_the_same_moves() -> None:
+    # Independent of the generic path: play fixed replies and compare each prompt
+    # with the scalar state's text after the same moves.
+    env = BatchedEnv(KUHN, 1, view="text", num_hands=2)
+    observations, _ = env.reset(seed=4)
+    state = env.game.new_initial_state(np.random.default_rng(4))
+    assert observations[0]["text"] == state.observation_text(0)
+    for reply, action in [("[check]", 0), ("\\boxed{bet}", 1), ("call", 1)]:
+        player = state.current_players()[0]
+        step = env.step([reply])
+        state.apply_action(player, action)
+        seat = state.current_players()[0]
+        assert step.acting[0] == seat
+        assert step.observations[0]["text"] == state.observation_text(seat)
+    assert "Hand 2 of 2" in step.observations[0]["text"]
+    assert "Last hand (hand 1)" in step.observations[0]["text"]

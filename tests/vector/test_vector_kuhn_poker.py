@@ -1,4 +1,4 @@
-"""Vectorised Kuhn poker (single hands) against the scalar ``KuhnPokerState``."""
+"""Vectorised Kuhn poker (single hands and matches) against the scalar ``KuhnPokerState``."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ CHOICES = (0, 1, 2, -1)
 
 def _fixed_deals(rules: KuhnPokerVectorRules, deals: list[int]) -> None:
     """Deal ``DEALS[deals[i]]`` to game i (bypasses the Generators, for exhaustion)."""
-    rules.deals[:] = deals
+    rules.deals[:, 0] = deals
     rules.cards[:] = np.array(DEALS)[deals]
 
 
@@ -64,12 +64,12 @@ def test_forfeit_returns_are_the_scalar_worst_case() -> None:
         np.testing.assert_array_equal(returns[1], state.forfeit_returns(1))
 
 
-def test_deals_follow_each_games_generator_like_the_scalar_game() -> None:
-    # More episodes than DEALS_AHEAD, so the deals drawn ahead are refilled.
+@pytest.mark.parametrize("num_hands", [1, 3])
+def test_deals_follow_each_games_generator_like_the_scalar_game(num_hands: int) -> None:
+    # More episodes than are drawn ahead, so the deals drawn ahead are refilled.
     n, episodes = 3, 2 * DEALS_AHEAD + 5
-    game = KuhnPokerGame()
+    game = KuhnPokerGame(num_hands=num_hands)
     rules = game.vector_rules(n)
-    assert rules is not None
     rules.seed([np.random.default_rng(100 + i) for i in range(n)])
     scalar_rngs = [np.random.default_rng(100 + i) for i in range(n)]
     rules.reset(np.ones(n, dtype=bool))
@@ -77,9 +77,9 @@ def test_deals_follow_each_games_generator_like_the_scalar_game() -> None:
         # Games restart at different times: game i restarts every (i + 1)-th round.
         for i in range(n):
             if episode % (i + 1) == 0:
-                expected = game.new_initial_state(scalar_rngs[i]).deals[0]
-                assert DEALS[int(rules.episode_keys()[i, 0])] == expected
-                assert tuple(rules.cards[i]) == expected
+                expected = game.new_initial_state(scalar_rngs[i]).deals
+                assert [DEALS[int(k)] for k in rules.episode_keys()[i]] == expected
+                assert tuple(rules.cards[i]) == expected[0]
         rules.reset(np.array([(episode + 1) % (i + 1) == 0 for i in range(n)]))
 
 
@@ -93,6 +93,56 @@ def test_reseeding_drops_the_deals_drawn_ahead() -> None:
     assert tuple(rules.cards[0]) == expected.deals[0]
 
 
-def test_only_single_hands_are_vectorised() -> None:
-    assert isinstance(KuhnPokerGame().vector_rules(4), KuhnPokerVectorRules)
-    assert KuhnPokerGame(num_hands=3).vector_rules(4) is None
+@pytest.mark.parametrize(("num_hands", "reward"), [(3, "chips"), (4, "match")])
+def test_matches_follow_the_scalar_rules_move_by_move(
+    num_hands: int, reward: str
+) -> None:
+    # Random deals and random actions (invalid ids too) in 512 matches at once; each
+    # game is compared with a scalar state until its match ends.
+    n = 512
+    rng = np.random.default_rng(0)
+    rules = KuhnPokerVectorRules(n, reward, num_hands)
+    rules.deals[:] = rng.integers(len(DEALS), size=(n, num_hands))
+    rules.hand[:] = 0
+    rules._new_hand(np.arange(n))
+    states = [
+        KuhnPokerState([DEALS[int(k)] for k in rules.deals[i]], reward)
+        for i in range(n)
+    ]
+    live = np.ones(n, dtype=bool)
+    seen_texts = 0
+    while live.any():
+        acting, observations = rules.acting(), rules.observations()
+        texts = rules.texts()
+        for i in np.flatnonzero(live):
+            player = states[i].current_players()[0]
+            assert acting[i] == player
+            np.testing.assert_array_equal(
+                observations[i], states[i].observation_tensor(player)
+            )
+            assert texts[i] == states[i].observation_text(player)
+            seen_texts += 1
+        actions = rng.choice(np.array([0, 1, 0, 1, 2, -1]), size=n)
+        # Ended matches get invalid actions, which must leave them as they are.
+        rewards, terminated, invalid = rules.step(np.where(live, actions, -1))
+        assert not (rewards[~live].any() or terminated[~live].any())
+        for i in np.flatnonzero(live):
+            state, action = states[i], int(actions[i])
+            ok = state.check_numeric(state.current_players()[0], action).ok
+            assert invalid[i] == (not ok)
+            if ok:
+                state.apply_action(state.current_players()[0], action)
+            assert terminated[i] == state.is_terminal()
+            np.testing.assert_array_equal(rewards[i], state.returns())
+        live &= ~terminated
+    assert all(s.is_terminal() and len(s.results) == num_hands for s in states)
+    assert seen_texts > n * num_hands * 2
+
+
+def test_forfeit_returns_of_a_match_are_the_scalar_worst_case() -> None:
+    for reward in Reward:
+        rules = KuhnPokerVectorRules(2, reward, num_hands=5)
+        state = KuhnPokerState([DEALS[0]] * 5, reward)
+        returns = rules.forfeit_returns(np.array([0, 1]))
+        np.testing.assert_array_equal(returns[0], state.forfeit_returns(0))
+        np.testing.assert_array_equal(returns[1], state.forfeit_returns(1))

@@ -130,8 +130,6 @@ class KuhnPokerGame(Game):
         """Deal every hand of the match from ``rng``."""
         return KuhnPokerState.from_rng(rng, self.num_hands, self.reward)
 
-    def vector_rules(self, num_envs: int) -> KuhnPokerVectorRules | None:
-        """Vectorised rules for the numeric ``BatchedEnv``: single hands only."""
-        if self.num_hands != 1:
-            return None
-        return KuhnPokerVectorRules(num_envs, self.reward)
+    def vector_rules(self, num_envs: int) -> KuhnPokerVectorRules:
+        """Vectorised rules for ``BatchedEnv``, both views."""
+        return KuhnPokerVectorRules(num_envs, self.reward, self.num_hands)

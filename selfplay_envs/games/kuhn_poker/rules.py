@@ -236,10 +236,7 @@ class KuhnPokerState(State):
     def parse_answer(self, player: int, answer: str) -> ParseResult:
         """Read pass/check/fold/bet/call; check needs no pending bet, fold/call one."""
         del player  # The adapter only asks the seat to act.
-        if answer in _PLAIN_WORDS:  # already what the normalisation below yields
-            word = answer
-        else:
-            word = " ".join(_WORD.findall(_LATEX_COMMAND.sub(" ", answer).lower()))
+        word = answer_word(answer)
         if word in ("pass", "bet"):  # OpenSpiel's names are always accepted
             return ParseResult.legal(
                 Action.PASS if word == "pass" else Action.BET, answer
@@ -349,36 +346,32 @@ class KuhnPokerState(State):
 
     def observation_text(self, player: int) -> str:
         """Card, betting so far, pot, chips, hand number and legal moves."""
-        lines = [_intro(self.num_hands), "", *self._hand_lines(player)]
+        result = None
         if self.results:
-            line = self._result_lines[player]
-            if line is None:
-                line = self._result_lines[player] = _result_line(
-                    self.results[-1], player
+            result = self._result_lines[player]
+            if result is None:
+                last = self.results[-1]
+                result = self._result_lines[player] = result_line(
+                    last.hand,
+                    last.winner == player,
+                    abs(last.payoff[player]),
+                    last.showdown,
+                    last.cards[player],
+                    last.cards[1 - player],
                 )
-            lines.append(line)
-        lines += ["", self._status_line(player)]
-        return "\n".join(lines)
-
-    def _hand_lines(self, player: int) -> list[str]:
         position = player ^ self.opener
-        lines = []
-        if self.num_hands > 1:
-            first = "you act second" if position else "you act first"
-            lines.append(f"Hand {self.hand + 1} of {self.num_hands} ({first}).")
-            lines.append(
-                f"Your chips so far: {self.chips[player]:+d}; "
-                f"opponent: {self.chips[1 - player]:+d}."
-            )
-        elif not self.over:
-            lines.append("You act second." if position else "You act first.")
-        own, pot = self.contributions[player], self.pot
-        lines += [
-            f"Your card: {CARDS[self.deals[self.hand][position]]}",
-            f"Betting so far: {_BETTING_TEXT[self.betting, position]}",
-            f"Pot: {pot} chips (you put in {own}, opponent {pot - own}).",
-        ]
-        return lines
+        return prompt(
+            self.num_hands,
+            self.hand,
+            position,
+            self.chips[player],
+            self.chips[1 - player],
+            self.deals[self.hand][position],
+            self.betting,
+            result,
+            self._status_line(player),
+            show_position=self.num_hands > 1 or not self.over,
+        )
 
     def _status_line(self, player: int) -> str:
         if self.over:
@@ -395,7 +388,7 @@ class KuhnPokerState(State):
                 f"opponent {theirs:+d}. {verdict}"
             )
         if player == self._to_act:
-            return _YOUR_TURN[self.facing_bet]
+            return YOUR_TURN[self.facing_bet]
         return "It is your opponent's turn."
 
     def info(self, player: int) -> dict[str, object]:
@@ -434,22 +427,87 @@ class KuhnPokerState(State):
         return "\n".join(lines)
 
 
-def _result_line(result: HandResult, player: int) -> str:
-    view = result.public(player)
-    who = "You" if view["won"] else "Your opponent"
-    amount = abs(result.payoff[player])
+def answer_word(answer: str) -> str:
+    """The move word of an extracted answer: lower case, LaTeX commands dropped."""
+    if answer in _PLAIN_WORDS:  # already what the normalisation below yields
+        return answer
+    return " ".join(_WORD.findall(_LATEX_COMMAND.sub(" ", answer).lower()))
+
+
+def prompt(
+    num_hands: int,
+    hand: int,
+    position: int,
+    mine: int,
+    theirs: int,
+    card: int,
+    betting: str,
+    result: str | None,
+    status: str,
+    *,
+    show_position: bool = True,
+) -> str:
+    """The text view of one seat, from plain values (the scalar state and the vector
+    rules both render through here).
+
+    Args:
+        num_hands: Hands in the match.
+        hand: 0-based index of the current hand.
+        position: 0 for the hand's opener, 1 for the responder.
+        mine: Net chips of this seat over finished hands.
+        theirs: Net chips of its rival.
+        card: This seat's card index.
+        betting: The hand's betting in OpenSpiel letters.
+        result: The line about the last finished hand, if any.
+        status: The last line: whose turn, or the final result.
+        show_position: Say who acts first in a single hand (dropped once it ended).
+    """
+    lines = [_intro(num_hands), ""]
+    if num_hands > 1:
+        first = "you act second" if position else "you act first"
+        lines.append(f"Hand {hand + 1} of {num_hands} ({first}).")
+        lines.append(f"Your chips so far: {mine:+d}; opponent: {theirs:+d}.")
+    elif show_position:
+        lines.append("You act second." if position else "You act first.")
+    own = ANTE + BET_SIZE * betting[position::2].count("b")
+    pot = 2 * ANTE + BET_SIZE * betting.count("b")
+    lines += [
+        f"Your card: {CARDS[card]}",
+        f"Betting so far: {_BETTING_TEXT[betting, position]}",
+        f"Pot: {pot} chips (you put in {own}, opponent {pot - own}).",
+    ]
+    if result is not None:
+        lines.append(result)
+    lines += ["", status]
+    return "\n".join(lines)
+
+
+def result_line(
+    hand: int, won: bool, amount: int, showdown: bool, card: int, rival_card: int
+) -> str:
+    """The line about a finished hand, from one seat's side.
+
+    Args:
+        hand: 0-based hand index.
+        won: This seat took the pot.
+        amount: Chips won or lost (1 or 2).
+        showdown: The cards were shown (otherwise someone folded).
+        card: Card index of this seat.
+        rival_card: Card index of its rival.
+    """
+    who = "You" if won else "Your opponent"
     chips = "chip" if amount == 1 else "chips"
-    if result.showdown:
-        how = f"at showdown (your {view['card']} vs their {view['opponent_card']})"
+    if showdown:
+        how = f"at showdown (your {CARDS[card]} vs their {CARDS[rival_card]})"
     else:
         how = "after a fold"
-    return f"Last hand (hand {result.hand + 1}): {who} won {amount} {chips} {how}."
+    return f"Last hand (hand {hand + 1}): {who} won {amount} {chips} {how}."
 
 
 _ACTION_OF = {0: Action.PASS, 1: Action.BET}  # Action members hash as their ints
 _WORDS = (("check", "bet"), ("fold", "call"))  # [facing a bet][action]
 _PLAIN_WORDS = frozenset(("pass", "bet", "check", "fold", "call"))
-_YOUR_TURN = tuple(
+YOUR_TURN = tuple(
     f"It is your turn. Legal moves: {', '.join(words)}." for words in _WORDS
 )
 
@@ -469,9 +527,11 @@ def _betting_words(betting: str, position: int) -> str:
 
 
 # "Betting so far" of every reachable betting string, from either position.
+# Every betting string a hand can reach, in a fixed order (the vector rules index it).
+BETTINGS = ("", "p", "b", "pp", "pb", "bp", "bb", "pbp", "pbb")
 _BETTING_TEXT = {
     (betting, position): _betting_words(betting, position)
-    for betting in ("", "p", "b", "pp", "pb", "bp", "bb", "pbp", "pbb")
+    for betting in BETTINGS
     for position in (0, 1)
 }
 

@@ -1,14 +1,19 @@
-"""Kuhn poker rules over a batch of single hands, for the numeric ``BatchedEnv``.
+"""Kuhn poker rules over a batch of matches, for ``BatchedEnv`` (both views).
 
-The same rules as ``rules.KuhnPokerState`` with ``num_hands=1`` (OpenSpiel's
-``kuhn_poker``), held as arrays. Seat 0 opens every single hand, so a seat's position
-is its index. Each game deals from its own Generator with the very call the scalar
+The same rules as ``rules.KuhnPokerState`` (one hand is OpenSpiel's ``kuhn_poker``; an
+N-hand match alternates the opener and carries chips over), held as arrays. Each game
+deals from its own Generator with the very call the scalar
 ``KuhnPokerState.from_rng`` makes, so game ``i`` sees the same cards as the generic
-path seeded alike. To save the cost of a Generator call per hand, each game draws 64
-deals ahead in one call: numpy's ``Generator.integers`` yields the same numbers in one
-call of size k as in k calls of size 1, so the hands are those of the generic path
-(the differential tests check it). The only visible difference is the Generator's
-internal state, which the env never exposes.
+path seeded alike. To save the cost of a Generator call per match, each game draws the
+deals of several matches ahead in one call: numpy's ``Generator.integers`` yields the
+same numbers in one call of size k as in k calls of size 1, so the hands are those of
+the generic path (the differential tests check it). The only visible difference is
+the Generator's internal state, which the env never exposes.
+
+The text view renders through ``rules.prompt``, the scalar state's own renderer, and
+keeps each distinct prompt: a prompt is fixed by a handful of small integers (hand,
+position, both chip counts, card, betting, the last hand's result), so a training run
+renders each one once.
 """
 
 from __future__ import annotations
@@ -17,24 +22,31 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from selfplay_envs.core.parsing import extract_answer
 from selfplay_envs.core.vector import VectorRules
 from selfplay_envs.games.kuhn_poker.rules import (
     ANTE,
     BET_SIZE,
+    BETTINGS,
     CARDS,
     DEALS,
-    HAND_TENSOR_SIZE,
-    MAX_HAND_LENGTH,
     NUM_PLAYERS,
+    YOUR_TURN,
     Action,
     KuhnPokerState,
     Reward,
+    answer_word,
+    prompt,
+    result_line,
+    tensor_size,
 )
 
 __all__ = ["KuhnPokerVectorRules"]
 
 # Deals drawn per Generator call: one call costs as much as a few dozen single deals.
 DEALS_AHEAD = 64
+# Distinct prompts kept; past this the cache starts afresh (long matches only).
+TEXT_CACHE_SIZE = 200_000
 _DEALS = np.array(DEALS, dtype=np.int64)  # (6, 2): opener's card, responder's card
 _HEAD = NUM_PLAYERS + len(CARDS)  # position and card one-hots, before the betting
 # _HEADS[3 * position + card]: the first five entries of the information-state tensor.
@@ -44,107 +56,246 @@ for _position in range(NUM_PLAYERS):
         _HEADS[3 * _position + _card, _position] = 1.0
         _HEADS[3 * _position + _card, NUM_PLAYERS + _card] = 1.0
 
+# The betting of a hand as an index into rules.BETTINGS, and what follows from it.
+_CODE = {betting: code for code, betting in enumerate(BETTINGS)}
+_NEXT = np.array(  # _NEXT[code, action]: the betting after one more move
+    [
+        [_CODE.get(b + "p", code), _CODE.get(b + "b", code)]
+        for code, b in enumerate(BETTINGS)
+    ]
+)
+_LENGTH = np.array([len(b) for b in BETTINGS])
+# Betting ends after pp, bp, bb or three moves; a bet is pending after b and pb.
+_HAND_OVER = np.array([b in ("pp", "bp", "bb", "pbp", "pbb") for b in BETTINGS])
+_FACING = np.array([b in ("b", "pb") for b in BETTINGS])
+# Reply words, by rules.answer_word: the action with no bet pending and facing one
+# (-1: invalid there). Any other word is unparseable.
+_WORD_ACTION = {
+    "pass": (0, 0),
+    "bet": (1, 1),
+    "check": (0, -1),
+    "fold": (-1, 0),
+    "call": (-1, 1),
+}
+_WORDS = list(_WORD_ACTION)
+_WORD_INDEX = {word: i for i, word in enumerate(_WORDS)}
+_ACTION_OF_WORD = np.array([*_WORD_ACTION.values(), (-1, -1)], dtype=np.int64)
+_UNPARSABLE = len(_WORDS)
+
 
 class KuhnPokerVectorRules(VectorRules):
-    """``num_envs`` single hands of Kuhn poker as arrays; see ``VectorRules``.
+    """``num_envs`` Kuhn poker matches as arrays; see ``core.vector.VectorRules``.
 
     Args:
         num_envs: Games held at once.
-        reward: ``"chips"`` (+-1 / +-2) or ``"match"`` (+-1).
+        reward: ``"chips"`` (net chips) or ``"match"`` (+1 / -1 / 0 by total chips).
+        num_hands: Hands in each match.
     """
 
     num_players = NUM_PLAYERS
     num_actions = len(Action)
-    observation_shape = (HAND_TENSOR_SIZE,)
+    has_text = True
 
-    def __init__(self, num_envs: int, reward: Reward | str = Reward.CHIPS):
+    def __init__(
+        self, num_envs: int, reward: Reward | str = Reward.CHIPS, num_hands: int = 1
+    ):
         super().__init__(num_envs)
+        self.num_hands = num_hands
         self.reward = Reward(reward)
+        self.observation_shape = (tensor_size(num_hands),)
         self._rows = np.arange(num_envs)
-        self.deals = np.zeros(num_envs, dtype=np.int64)  # index into DEALS
-        # Deals drawn ahead from each game's Generator, and the next one to use.
-        self._deals_ahead = np.zeros((num_envs, DEALS_AHEAD), dtype=np.int64)
-        self._next_deal = np.full(num_envs, DEALS_AHEAD, dtype=np.int64)
-        self.cards = np.zeros((num_envs, NUM_PLAYERS), dtype=np.int64)
-        self.moves = np.zeros(num_envs, dtype=np.int64)
-        self.first = np.zeros(num_envs, dtype=np.int64)  # the opener's action
-        self.facing_bet = np.zeros(num_envs, dtype=bool)
+        # Deals of each game's match (indices into DEALS), and whole matches drawn
+        # ahead from each game's Generator with the next one to use.
+        self.deals = np.zeros((num_envs, num_hands), dtype=np.int64)
+        self._ahead = max(1, DEALS_AHEAD // num_hands)
+        self._deals_ahead = np.zeros((num_envs, self._ahead, num_hands), dtype=np.int64)
+        self._next_match = np.full(num_envs, self._ahead, dtype=np.int64)
+        self.hand = np.zeros(num_envs, dtype=np.int64)
+        self.cards = np.zeros((num_envs, NUM_PLAYERS), dtype=np.int64)  # by position
+        self.code = np.zeros(num_envs, dtype=np.int64)  # the betting, see _CODE
         self.contributions = np.full((num_envs, NUM_PLAYERS), ANTE, dtype=np.int64)
+        self.chips = np.zeros((num_envs, NUM_PLAYERS), dtype=np.int64)  # by seat
         # The betting part of the tensor: one (pass, bet) pair per move.
-        self.betting = np.zeros((num_envs, 2 * MAX_HAND_LENGTH), dtype=np.float32)
+        self.betting = np.zeros((num_envs, 2 * 3), dtype=np.float32)
+        # The last finished hand, for the text view: winner seat, chips won, whether
+        # it went to showdown, and each seat's card.
+        self.last_winner = np.zeros(num_envs, dtype=np.int64)
+        self.last_amount = np.zeros(num_envs, dtype=np.int64)
+        self.last_showdown = np.zeros(num_envs, dtype=np.int64)
+        self.last_cards = np.zeros((num_envs, NUM_PLAYERS), dtype=np.int64)
+        self._texts: dict[int, str] = {}
 
     def seed(self, rngs: Sequence[np.random.Generator]) -> None:
         """Take each game's Generator and drop the deals drawn ahead from the old ones."""
         super().seed(rngs)
-        self._next_deal[:] = DEALS_AHEAD
+        self._next_match[:] = self._ahead
 
     def reset(self, mask: np.ndarray) -> None:
-        """Deal a fresh hand to the masked games, each from its own Generator."""
+        """Deal a fresh match to the masked games, each from its own Generator."""
         games = np.flatnonzero(mask)
-        for i in games[self._next_deal[games] == DEALS_AHEAD]:
-            # One call for DEALS_AHEAD hands yields the stream of as many calls of
-            # KuhnPokerState.from_rng (one deal each); the tests check it against
-            # the generic path.
-            self._deals_ahead[i] = self.rngs[i].integers(len(DEALS), size=DEALS_AHEAD)
-            self._next_deal[i] = 0
-        self.deals[games] = self._deals_ahead[games, self._next_deal[games]]
-        self._next_deal[games] += 1
-        self.cards[games] = _DEALS[self.deals[games]]
-        self.moves[games] = 0
-        self.first[games] = 0
-        self.facing_bet[games] = False
+        for i in games[self._next_match[games] == self._ahead]:
+            # One call for several matches yields the stream of as many calls of
+            # KuhnPokerState.from_rng; the tests check it against the generic path.
+            draws = self.rngs[i].integers(len(DEALS), size=self._ahead * self.num_hands)
+            self._deals_ahead[i] = draws.reshape(self._ahead, self.num_hands)
+            self._next_match[i] = 0
+        self.deals[games] = self._deals_ahead[games, self._next_match[games]]
+        self._next_match[games] += 1
+        self.hand[games] = 0
+        self.chips[games] = 0
+        self._new_hand(games)
+
+    def _new_hand(self, games: np.ndarray) -> None:
+        self.cards[games] = _DEALS[self.deals[games, self.hand[games]]]
+        self.code[games] = 0
         self.contributions[games] = ANTE
         self.betting[games] = 0.0
 
     def acting(self) -> np.ndarray:
-        """Seat 0 opens; the seats alternate."""
-        return self.moves % NUM_PLAYERS
+        """The opener (seat 0 in even hands) moves first; the seats alternate."""
+        return (self.hand + _LENGTH[self.code]) % NUM_PLAYERS
 
     def legal_mask(self) -> np.ndarray:
         """Pass and Bet are always legal for the seat to act."""
         return np.ones((self.num_envs, self.num_actions), dtype=np.int8)
 
     def observations(self) -> np.ndarray:
-        """OpenSpiel's information-state tensor of each seat to act, ``(N, 11)``."""
-        player = self.acting()
-        heads = _HEADS[len(CARDS) * player + self.cards[self._rows, player]]
-        return np.concatenate([heads, self.betting], axis=1)
+        """OpenSpiel's information-state tensor of each seat to act, plus the match
+        features of ``KuhnPokerState.observation_tensor`` when N > 1."""
+        position = _LENGTH[self.code] % NUM_PLAYERS
+        heads = _HEADS[len(CARDS) * position + self.cards[self._rows, position]]
+        if self.num_hands == 1:
+            return np.concatenate([heads, self.betting], axis=1)
+        span = 2 * self.num_hands  # the most chips one can win or lose
+        own = self.chips[self._rows, self.acting()]
+        match = np.stack([self.hand / self.num_hands, (own + span) / (2 * span)], 1)
+        return np.concatenate([heads, self.betting, match.astype(np.float32)], axis=1)
 
     def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Pass or bet; settle the hands whose betting ended."""
-        rows, moves = self._rows, self.moves
-        player = moves % NUM_PLAYERS
+        """Pass or bet; settle the hands whose betting ended, then deal the next."""
+        rows, code = self._rows, self.code
+        moves = _LENGTH[code]
+        opener = self.hand % NUM_PLAYERS
+        player = (moves + opener) % NUM_PLAYERS
         valid = (actions == Action.PASS) | (actions == Action.BET)
         action = np.where(valid, actions, 0)
-        bet = valid & (action == Action.BET)
-        self.betting[rows, 2 * moves + action] += valid
-        self.contributions[rows, player] += BET_SIZE * bet
-        self.facing_bet |= bet
-        self.first = np.where(valid & (moves == 0), action, self.first)
-        self.moves = moves = moves + valid
-        # Betting ends after pp, bp, bb, or any three moves (only pb goes on).
-        check_bet = (self.first == Action.PASS) & (action == Action.BET)
-        over = valid & ((moves == MAX_HAND_LENGTH) | ((moves == 2) & ~check_bet))
-        folded = (action == Action.PASS) & self.facing_bet
-        showdown_winner = np.where(self.cards[:, 0] > self.cards[:, 1], 0, 1)
+        # The slot is clipped so that an ended hand stepped with an invalid action
+        # (index 6) stays a no-op.
+        slot = np.minimum(2 * moves + action, self.betting.shape[1] - 1)
+        self.betting[rows, slot] += valid
+        self.contributions[rows, player] += BET_SIZE * (valid & (action == Action.BET))
+        self.code = np.where(valid, _NEXT[code, action], code)
+        over = valid & _HAND_OVER[self.code]
+        folded = (action == Action.PASS) & _FACING[code]
+        seat_cards = np.stack(
+            [self.cards[rows, opener], self.cards[rows, 1 - opener]], axis=1
+        )
+        showdown_winner = np.where(seat_cards[:, 0] > seat_cards[:, 1], 0, 1)
         winner = np.where(folded, 1 - player, showdown_winner)
         won = self.contributions[rows, 1 - winner]  # the loser's chips in the pot
-        if self.reward is Reward.MATCH:
-            won = np.ones_like(won)
         seat0 = np.where(over, np.where(winner == 0, won, -won), 0)
-        rewards = np.stack([seat0, -seat0], axis=1).astype(np.float32)
-        return rewards, over, ~valid
+        self.chips[:, 0] += seat0
+        self.chips[:, 1] -= seat0
+        self.last_winner = np.where(over, winner, self.last_winner)
+        self.last_amount = np.where(over, won, self.last_amount)
+        self.last_showdown = np.where(over, ~folded, self.last_showdown)
+        self.last_cards = np.where(over[:, None], seat_cards, self.last_cards)
+        ended = over & (self.hand + 1 == self.num_hands)
+        if self.reward is Reward.CHIPS:
+            rewards = self.chips * ended[:, None]
+        else:
+            sign = np.sign(self.chips[:, 0] - self.chips[:, 1]) * ended
+            rewards = np.stack([sign, -sign], axis=1)
+        next_hand = np.flatnonzero(over & ~ended)
+        if len(next_hand):
+            self.hand[next_hand] += 1
+            self._new_hand(next_hand)
+        return rewards.astype(np.float32), ended, ~valid
 
     def forfeit_returns(self, losers: np.ndarray) -> np.ndarray:
         """The worst result for the loser (as ``KuhnPokerState.forfeit_returns``)."""
-        worst = 1.0 if self.reward is Reward.MATCH else 2.0
+        worst = 1.0 if self.reward is Reward.MATCH else 2.0 * self.num_hands
         seat0 = np.where(losers == 0, -worst, worst)
         return np.stack([seat0, -seat0], axis=1).astype(np.float32)
 
     def episode_keys(self) -> np.ndarray:
-        """The deal of each hand, an index into ``rules.DEALS``: ``(N, 1)``."""
-        return self.deals[:, None].copy()
+        """The deal of each hand, an index into ``rules.DEALS``: ``(N, num_hands)``."""
+        return self.deals.copy()
 
     def initial_state(self, key: np.ndarray) -> KuhnPokerState:
-        """The single hand dealt ``DEALS[key[0]]``."""
-        return KuhnPokerState([DEALS[int(key[0])]], self.reward)
+        """The match dealt ``DEALS[k]`` for each ``k`` in ``key``."""
+        return KuhnPokerState([DEALS[int(k)] for k in key], self.reward)
+
+    # ---- the text view ------------------------------------------------------------
+
+    def texts(self) -> list[str]:
+        """Each acting seat's prompt, rendered once per distinct prompt."""
+        keys = self._prompt_keys()
+        cache = self._texts
+        if len(cache) > TEXT_CACHE_SIZE:
+            cache.clear()
+        texts = []
+        for i, key in enumerate(keys.tolist()):
+            text = cache.get(key)
+            if text is None:
+                text = cache[key] = self._render(i)
+            texts.append(text)
+        return texts
+
+    def _prompt_keys(self) -> np.ndarray:
+        """One int per game that fixes the acting seat's prompt (mixed radix)."""
+        rows, seat = self._rows, self.acting()
+        span = 2 * self.num_hands
+        key = self.hand * NUM_PLAYERS + _LENGTH[self.code] % NUM_PLAYERS
+        for chips in (self.chips[rows, seat], self.chips[rows, 1 - seat]):
+            key = key * (2 * span + 1) + chips + span
+        key = (key * len(CARDS) + self.cards[rows, _LENGTH[self.code] % 2]) * len(
+            BETTINGS
+        ) + self.code
+        # The last hand's result from this seat's side: 72 cases, 0 for none yet.
+        last = (
+            (self.last_winner == seat)
+            + 2 * (self.last_amount - 1)
+            + 4 * self.last_showdown
+            + 8 * self.last_cards[rows, seat]
+            + 24 * self.last_cards[rows, 1 - seat]
+        )
+        return key * 73 + np.where(self.hand > 0, 1 + last, 0)
+
+    def _render(self, i: int) -> str:
+        seat = int(self.acting()[i])
+        code, hand = int(self.code[i]), int(self.hand[i])
+        position = len(BETTINGS[code]) % NUM_PLAYERS
+        result = None
+        if hand > 0:
+            result = result_line(
+                hand - 1,
+                bool(self.last_winner[i] == seat),
+                int(self.last_amount[i]),
+                bool(self.last_showdown[i]),
+                int(self.last_cards[i, seat]),
+                int(self.last_cards[i, 1 - seat]),
+            )
+        return prompt(
+            self.num_hands,
+            hand,
+            position,
+            int(self.chips[i, seat]),
+            int(self.chips[i, 1 - seat]),
+            int(self.cards[i, position]),
+            BETTINGS[code],
+            result,
+            YOUR_TURN[bool(_FACING[code])],
+        )
+
+    def parse_texts(self, texts: Sequence[str]) -> np.ndarray:
+        """Action ids of the replies, as ``KuhnPokerState.parse_action`` reads them
+        (-1 where it finds no move, or check / fold / call where they are illegal)."""
+        words = []
+        for text in texts:
+            answer, _ = extract_answer(text)
+            if answer is None:
+                words.append(_UNPARSABLE)
+            else:
+                words.append(_WORD_INDEX.get(answer_word(answer), _UNPARSABLE))
+        return _ACTION_OF_WORD[words, _FACING[self.code].astype(np.int64)]

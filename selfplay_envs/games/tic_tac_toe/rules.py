@@ -100,12 +100,9 @@ class TicTacToeState(State):
 
     def parse_answer(self, player: int, answer: str) -> ParseResult:
         """A cell 0-8, or a row and column (0-based) as ``1,2`` / ``x(1,2)``."""
-        cell = _CELL_OF_TEXT.get(answer)  # the common bare "4"
-        if cell is not None:
-            return self._check(player, cell, answer)
-        text = answer.strip().strip(".").strip()
-        cell = _parse_cell(text)
+        cell = cell_of_answer(answer)
         if cell is None:
+            text = answer.strip().strip(".").strip()
             return ParseResult.invalid(
                 InvalidReason.UNPARSABLE,
                 f"expected a cell 0-8 or 'row,col', got {text[:40]!r}",
@@ -148,15 +145,10 @@ class TicTacToeState(State):
 
     def observation_text(self, player: int) -> str:
         """The board, whose turn it is and the legal moves."""
-        board = board_to_string(self.board, numbered=True)
-        if self.winner is not None or len(self.moves) == NUM_CELLS:
-            status = f"The game is over. {self._result_text()}"
-        elif self.to_move == player:
-            legal = ", ".join(self.legal_action_strings(player))
-            status = f"It is your turn ('{MARKS[player]}'). Legal moves: {legal}."
-        else:
-            status = f"It is {MARKS[self.to_move]}'s turn."
-        return f"{_HEADERS[player]}\n\n{board}\n\n{status}"
+        over = self.winner is not None or len(self.moves) == NUM_CELLS
+        return prompt(
+            self.board, self.to_move, player, self._result_text() if over else None
+        )
 
     def info(self, player: int) -> dict[str, object]:
         """The public board for scripted players: ``board[c]`` is 0 (x), 1 (o) or -1."""
@@ -179,6 +171,35 @@ class TicTacToeState(State):
         if self.winner is None:
             return "Draw."
         return f"'{MARKS[self.winner]}' wins."
+
+
+def cell_of_answer(answer: str) -> int | None:
+    """The cell an extracted answer names (maybe off the board), or None."""
+    cell = _CELL_OF_TEXT.get(answer)  # the common bare "4"
+    if cell is not None:
+        return cell
+    return _parse_cell(answer.strip().strip(".").strip())
+
+
+def prompt(board: list[int], to_move: int, player: int, result: str | None) -> str:
+    """The text view of ``player`` (the scalar state and the vector rules both render
+    through here).
+
+    Args:
+        board: The seat that marked each cell, or -1.
+        to_move: The seat to move.
+        player: The seat that reads the prompt.
+        result: The result sentence once the game is over, else None.
+    """
+    if result is not None:
+        status = f"The game is over. {result}"
+    elif to_move == player:
+        legal = ", ".join([_CELL_TEXT[c] for c, v in enumerate(board) if v == EMPTY])
+        status = f"It is your turn ('{MARKS[player]}'). Legal moves: {legal}."
+    else:
+        status = f"It is {MARKS[to_move]}'s turn."
+    numbered = board_to_string(board, numbered=True)
+    return f"{_HEADERS[player]}\n\n{numbered}\n\n{status}"
 
 
 def _parse_cell(text: str) -> int | None:

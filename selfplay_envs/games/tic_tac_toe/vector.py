@@ -5,18 +5,27 @@ row-major), held as arrays: ``boards`` ``(N, 9)`` int8 (the seat that marked eac
 -1 for empty) for observations and masks, and one 9-bit mask of each seat's cells for
 the win check, which is a lookup in a precomputed table of the 512 masks that contain
 one of the eight lines.
+
+The text view renders through ``rules.prompt``, the scalar state's own renderer, and
+keeps the prompt of each board it has seen (at most 3^9; a board fixes the seat to
+move), so a training run renders each position once.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
+from selfplay_envs.core.parsing import extract_answer
 from selfplay_envs.core.vector import VectorRules
 from selfplay_envs.games.tic_tac_toe.rules import (
     EMPTY,
     LINES,
     NUM_CELLS,
     TicTacToeState,
+    cell_of_answer,
+    prompt,
 )
 
 __all__ = ["TicTacToeVectorRules"]
@@ -33,6 +42,8 @@ _PLANES = np.array(
     [[mark == obs, mark == 1 - obs] for obs in (0, 1) for mark in (EMPTY, 0, 1)],
     dtype=np.float32,
 )
+# A board's index among the 3^9 boards: each cell's mark + 1 is a base-3 digit.
+_POWERS = 3 ** np.arange(NUM_CELLS, dtype=np.int64)
 
 
 class TicTacToeVectorRules(VectorRules):
@@ -41,6 +52,7 @@ class TicTacToeVectorRules(VectorRules):
     num_players = 2
     num_actions = NUM_CELLS
     observation_shape = (3, 3, 2)
+    has_text = True
 
     def __init__(self, num_envs: int):
         super().__init__(num_envs)
@@ -52,6 +64,7 @@ class TicTacToeVectorRules(VectorRules):
         # take/put is several times cheaper than 2-D fancy indexing.
         self._board_rows = np.arange(num_envs) * NUM_CELLS
         self._cell_rows = np.arange(num_envs) * 2
+        self._texts: list[str | None] = [None] * 3**NUM_CELLS  # by board index
 
     def reset(self, mask: np.ndarray) -> None:
         """Empty the boards of the masked games; tic-tac-toe draws no chance."""
@@ -110,3 +123,27 @@ class TicTacToeVectorRules(VectorRules):
         """The empty board."""
         del key  # No chance.
         return TicTacToeState()
+
+    def texts(self) -> list[str]:
+        """Each mover's prompt, rendered once per board."""
+        cache = self._texts
+        texts = []
+        for i, index in enumerate(((self.boards + 1) @ _POWERS).tolist()):
+            text = cache[index]
+            if text is None:
+                mover = int(self.to_move[i])
+                text = cache[index] = prompt(
+                    self.boards[i].tolist(), mover, mover, None
+                )
+            texts.append(text)
+        return texts
+
+    def parse_texts(self, texts: Sequence[str]) -> np.ndarray:
+        """The cell each reply names, as ``TicTacToeState.parse_action`` reads it;
+        -1 where it names none or one off the board (``step`` finds taken cells)."""
+        cells = []
+        for text in texts:
+            answer, _ = extract_answer(text)
+            cell = None if answer is None else cell_of_answer(answer)
+            cells.append(cell if cell is not None and 0 <= cell < NUM_CELLS else -1)
+        return np.array(cells, dtype=np.int64)
