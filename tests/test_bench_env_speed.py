@@ -23,6 +23,7 @@ def test_every_runner_of_ours_plays_and_the_targets_are_reported(tmp_path: Path)
     out = tmp_path / "bench.json"
     argv = ["--steps", "40", "--repeats", "1", "--num-envs", "4"]
     argv += ["--fast-num-envs", "4", "--fast-steps", "64", "--out", str(out)]
+    argv += ["--text-num-envs", "4,8"]
     argv += ["--rounds", "2", "--paired-steps", "40"]
     assert _load().main(argv) == 0
     payload = json.loads(out.read_text())
@@ -37,6 +38,8 @@ def test_every_runner_of_ours_plays_and_the_targets_are_reported(tmp_path: Path)
     targets = {(row["ours"], row["peer"]): row["target"] for row in payload["ratios"]}
     assert targets[("ours aec numeric", "pettingzoo classic tictactoe_v3")] == 3.0
     assert targets[("ours aec text", "textarena KuhnPoker-v0")] == 2.0
+    assert targets[("ours batched text fast (N=8)", "textarena KuhnPoker-v0")] == 2.0
+    assert targets[("ours batched text fast (N=4)", "textarena TicTacToe-v0")] == 2.0
     for row in payload["ratios"]:  # peers are installed with the bench extra only
         if row["target"] is not None and row["ratio"] is not None:
             assert row["paired"]["rounds"] == 2
