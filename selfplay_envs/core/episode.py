@@ -130,7 +130,10 @@ class Episode:
         names = self.names
         self._current_agents = [names[p] for p in self._acting]
         self._masks: dict[int, np.ndarray] = {}
-        self._moves: tuple[dict[str, Any] | None, dict[str, Any] | None] | None = None
+        # The last record as its author sees it, and as everyone else does: built
+        # when an info first needs them.
+        self._own_move: dict[str, Any] | None = None
+        self._public_move: dict[str, Any] | None = None
 
     # ---- status ---------------------------------------------------------------------
 
@@ -163,12 +166,12 @@ class Episode:
         if result.reason is None:
             self.retries[player] = 0
             self.warnings[player] = None
-            self._record(player, action, result, fallback=False)
+            self._record(player, action, result, False)
             self._play(player, result.action)
         else:
             self._on_invalid(player, action, result)
-        self._state_terminal = self.state.is_terminal()
-        if not self.terminal and self.attempts >= self.max_attempts:
+        terminal = self._state_terminal = self.state.is_terminal()
+        if self.attempts >= self.max_attempts and not terminal and self.forfeit is None:
             self.truncated = True
         self._refresh()
         return result
@@ -191,11 +194,11 @@ class Episode:
         return self.state.check_numeric(player, int(action))
 
     def _play(self, player: int, action: Any) -> None:
-        current = self.state.current_players()
-        if len(current) == 1:
+        if not self.pending and len(self._acting) == 1:  # a turn-based move
             self.state.apply_action(player, action)
             self.move_index += 1
             return
+        current = self.state.current_players()
         self.pending[player] = action
         if all(p in self.pending for p in current):
             joint, self.pending = self.pending, {}
@@ -264,34 +267,36 @@ class Episode:
         """int8 mask over the numeric actions; all zeros when ``player`` is idle."""
         mask = self._masks.get(player)
         if mask is None:
-            mask = np.zeros(self.num_actions or 0, dtype=np.int8)
             if player in self._acting:
-                for action in self.state.legal_actions(player):
-                    mask[action] = 1  # item by item: faster than fancy indexing here
+                mask = self.state.legal_mask(player, self.num_actions or 0)
+            else:
+                mask = np.zeros(self.num_actions or 0, dtype=np.int8)
             self._masks[player] = mask
         return mask
 
-    def _last_moves(self) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
-        """The last record as its author sees it, and as everyone else does."""
-        if self._moves is None:
-            own = public = None
-            if self.records:
-                last = self.records[-1]
-                own = last._asdict()
-                # Everyone else sees it without the raw text, which may hold private
-                # reasoning; a buffered simultaneous move (a vote, a warrior) stays
-                # secret until every seat has moved.
-                public = own.copy()
-                del public["action"]
-                if last.player in self.pending:
-                    public["parsed"] = None
-            self._moves = own, public
-        return self._moves
+    def _last_move(self, player: int) -> tuple[dict[str, Any] | None, bool]:
+        """The last record as ``player`` may see it, and whether ``player`` made it."""
+        if not self.records:
+            return None, False
+        last = self.records[-1]
+        if last.player == player:
+            if self._own_move is None:
+                self._own_move = last._asdict()
+            return self._own_move, True
+        if self._public_move is None:
+            # Everyone else sees it without the raw text, which may hold private
+            # reasoning; a buffered simultaneous move (a vote, a warrior) stays
+            # secret until every seat has moved.
+            public = last._asdict()
+            del public["action"]
+            if last.player in self.pending:
+                public["parsed"] = None
+            self._public_move = public
+        return self._public_move, False
 
     def info(self, player: int) -> dict[str, Any]:
         """``infos[agent]``: what a trainer needs without re-parsing text."""
-        own, public = self._last_moves()
-        own_last = own is not None and own["player"] == player
+        last_move, own_last = self._last_move(player)
         acting = player in self._acting
         invalid = self.invalid_counts[player]
         state = self.state
@@ -300,8 +305,8 @@ class Episode:
             "turn": self.move_index,
             "acting": acting,
             "current_agents": self._current_agents,
-            "last_move": own if own_last else public,
-            "invalid_reason": own["reason"] if own_last else "",
+            "last_move": last_move,
+            "invalid_reason": last_move["reason"] if own_last else "",
             "invalid_moves": invalid,
             "format_penalty": invalid * self.policy.format_penalty,
         }

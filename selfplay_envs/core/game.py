@@ -103,6 +103,14 @@ class State(abc.ABC):
         games with a cheaper way to list them override this)."""
         return [self.action_to_string(player, a) for a in self.legal_actions(player)]
 
+    def legal_mask(self, player: int, num_actions: int) -> np.ndarray:
+        """int8 mask of ``player``'s legal actions, a fresh array (read every step of
+        the numeric view: games with a cheaper way to build it override this)."""
+        mask = np.zeros(num_actions, dtype=np.int8)
+        for action in self.legal_actions(player):
+            mask[action] = 1  # item by item: faster than fancy indexing here
+        return mask
+
     def answer_formats(self) -> Sequence[AnswerFormat]:
         """Answer conventions accepted from model text."""
         return ALL_FORMATS  # boxed, answer tag, bracket and bare

@@ -105,7 +105,9 @@ def test_fast_paths_agree_with_the_general_parser(
 
 
 @pytest.mark.parametrize(
-    "text", [" [4] ", "[4]", "[ row 1 ]\n", "4", "  ", "", "[]", "[a][b]", "[\n4]"]
+    "text",
+    [" [4] ", "[4]", "[ row 1 ]\n", "4", "  ", "", "[]", "[a][b]", "[\n4]", "[ ]"]
+    + ["\u2003[4]\x1c", "[" + "a" * 200 + "]", "[" + "a" * 201 + "]", "[", "]", "[]]"],
 )
 def test_fast_path_cases_agree(text: str) -> None:
     for formats in ([*AnswerFormat], [AnswerFormat.BOXED], [AnswerFormat.BARE]):

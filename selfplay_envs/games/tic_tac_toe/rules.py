@@ -93,6 +93,18 @@ class TicTacToeState(State):
             return []
         return [_CELL_TEXT[c] for c, mark in enumerate(self.board) if mark == EMPTY]
 
+    def legal_mask(self, player: int, num_actions: int) -> np.ndarray:
+        """The empty cells as an int8 mask (a fresh array)."""
+        if player != self.to_move or self.winner is not None:
+            return np.zeros(num_actions, dtype=np.int8)
+        board = tuple(self.board)
+        mask = _MASKS.get(board)
+        if mask is None:
+            mask = _MASKS[board] = np.array(
+                [mark == EMPTY for mark in board], dtype=np.int8
+            )
+        return mask.copy()  # the caller may write into it
+
     def action_to_string(self, player: int, action: int) -> str:
         """The cell number; ``parse_answer`` also takes OpenSpiel's ``x(r,c)``."""
         del player  # Same text for both seats.
@@ -135,20 +147,27 @@ class TicTacToeState(State):
     # ---- observations (the observer's side first, as PettingZoo classic) ---------------
 
     def observation_tensor(self, player: int) -> np.ndarray:
-        """3x3x2 planes: the observer's marks, then the opponent's."""
-        # Filled cell by cell: about 5x faster than stacking boolean arrays.
-        planes = np.zeros(2 * NUM_CELLS, dtype=np.float32)
-        for cell, mark in enumerate(self.board):
-            if mark != EMPTY:
-                planes[2 * cell + (mark != player)] = 1.0
-        return planes.reshape(3, 3, 2)
+        """3x3x2 planes: the observer's marks, then the opponent's (a fresh array)."""
+        key = (*self.board, player)
+        planes = _TENSORS.get(key)
+        if planes is None:
+            # Filled cell by cell: about 5x faster than stacking boolean arrays.
+            planes = np.zeros(2 * NUM_CELLS, dtype=np.float32)
+            for cell, mark in enumerate(self.board):
+                if mark != EMPTY:
+                    planes[2 * cell + (mark != player)] = 1.0
+            planes = _TENSORS[key] = planes.reshape(3, 3, 2)
+        return planes.copy()  # the caller may write into it
 
     def observation_text(self, player: int) -> str:
         """The board, whose turn it is and the legal moves."""
-        over = self.winner is not None or len(self.moves) == NUM_CELLS
-        return prompt(
-            self.board, self.to_move, player, self._result_text() if over else None
-        )
+        key = (*self.board, player)
+        text = _PROMPTS.get(key)
+        if text is None:
+            over = self.winner is not None or len(self.moves) == NUM_CELLS
+            result = self._result_text() if over else None
+            text = _PROMPTS[key] = prompt(self.board, self.to_move, player, result)
+        return text
 
     def info(self, player: int) -> dict[str, object]:
         """The public board for scripted players: ``board[c]`` is 0 (x), 1 (o) or -1."""
@@ -218,6 +237,13 @@ def _completes_line(board: list[int], player: int, cell: int) -> bool:
             return True
     return False
 
+
+# Each observer's prompt and tensor, and the legal cells, of every board seen so far. A board fixes the seat
+# to move, the winner and whether the game is over, so (board, observer) fixes both;
+# there are at most 2 * 3^9 keys.
+_PROMPTS: dict[tuple[int, ...], str] = {}
+_MASKS: dict[tuple[int, ...], np.ndarray] = {}  # the empty cells, by board
+_TENSORS: dict[tuple[int, ...], np.ndarray] = {}
 
 _HEADERS = tuple(
     f"You are playing tic-tac-toe as '{mark}'.\n"
