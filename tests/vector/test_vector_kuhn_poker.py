@@ -8,8 +8,12 @@ import numpy as np
 import pytest
 
 from selfplay_envs.games.kuhn_poker.env import KuhnPokerGame
-from selfplay_envs.games.kuhn_poker.rules import DEALS, KuhnPokerState, Reward
-from selfplay_envs.games.kuhn_poker.vector import DEALS_AHEAD, KuhnPokerVectorRules
+from selfplay_envs.games.kuhn_poker.rules import BETTINGS, DEALS, KuhnPokerState, Reward
+from selfplay_envs.games.kuhn_poker.vector import (
+    DEALS_AHEAD,
+    MAX_TEXT_HANDS,
+    KuhnPokerVectorRules,
+)
 
 # Every way to act at each of the (at most three) decisions, invalid ids included.
 CHOICES = (0, 1, 2, -1)
@@ -146,3 +150,18 @@ def test_forfeit_returns_of_a_match_are_the_scalar_worst_case() -> None:
         returns = rules.forfeit_returns(np.array([0, 1]))
         np.testing.assert_array_equal(returns[0], state.forfeit_returns(0))
         np.testing.assert_array_equal(returns[1], state.forfeit_returns(1))
+
+
+def test_matches_too_long_for_int64_prompt_keys_have_no_vector_text() -> None:
+    assert KuhnPokerGame(num_hands=MAX_TEXT_HANDS).vector_rules(1).has_text
+    assert not KuhnPokerGame(num_hands=MAX_TEXT_HANDS + 1).vector_rules(1).has_text
+    # The largest key stays inside int64 (hand, chips and last result at their top).
+    rules = KuhnPokerVectorRules(1, num_hands=MAX_TEXT_HANDS)
+    rules.hand[:] = MAX_TEXT_HANDS - 1
+    rules.chips[:] = [2 * MAX_TEXT_HANDS, -2 * MAX_TEXT_HANDS]
+    rules.code[:] = len(BETTINGS) - 1
+    rules.cards[:] = [2, 1]
+    rules.last_amount[:] = 2
+    rules.last_showdown[:] = 1
+    rules.last_cards[:] = [2, 2]
+    assert 0 < int(rules._prompt_keys()[0]) < np.iinfo(np.int64).max // 2

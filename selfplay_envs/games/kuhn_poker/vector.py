@@ -47,6 +47,9 @@ __all__ = ["KuhnPokerVectorRules"]
 DEALS_AHEAD = 64
 # Distinct prompts kept; past this the cache starts afresh (long matches only).
 TEXT_CACHE_SIZE = 200_000
+# Prompt keys are int64 and grow as num_hands**3: longer matches take the generic path
+# in the text view.
+MAX_TEXT_HANDS = 10_000
 _DEALS = np.array(DEALS, dtype=np.int64)  # (6, 2): opener's card, responder's card
 _HEAD = NUM_PLAYERS + len(CARDS)  # position and card one-hots, before the betting
 # _HEADS[3 * position + card]: the first five entries of the information-state tensor.
@@ -101,6 +104,7 @@ class KuhnPokerVectorRules(VectorRules):
     ):
         super().__init__(num_envs)
         self.num_hands = num_hands
+        self.has_text = num_hands <= MAX_TEXT_HANDS
         self.reward = Reward(reward)
         self.observation_shape = (tensor_size(num_hands),)
         self._rows = np.arange(num_envs)
@@ -246,12 +250,12 @@ class KuhnPokerVectorRules(VectorRules):
         """One int per game that fixes the acting seat's prompt (mixed radix)."""
         rows, seat = self._rows, self.acting()
         span = 2 * self.num_hands
-        key = self.hand * NUM_PLAYERS + _LENGTH[self.code] % NUM_PLAYERS
+        position = _LENGTH[self.code] % NUM_PLAYERS
+        key = self.hand * NUM_PLAYERS + position
         for chips in (self.chips[rows, seat], self.chips[rows, 1 - seat]):
             key = key * (2 * span + 1) + chips + span
-        key = (key * len(CARDS) + self.cards[rows, _LENGTH[self.code] % 2]) * len(
-            BETTINGS
-        ) + self.code
+        key = key * len(CARDS) + self.cards[rows, position]
+        key = key * len(BETTINGS) + self.code
         # The last hand's result from this seat's side: 72 cases, 0 for none yet.
         last = (
             (self.last_winner == seat)
