@@ -51,6 +51,10 @@ def make_pair(
 def assert_same_step(fast: BatchStep, generic: BatchStep) -> None:
     for key in ("observation", "action_mask"):
         assert same(fast.observations[key], generic.observations[key]), key
+    assert_same_step_arrays(fast, generic)
+
+
+def assert_same_step_arrays(fast: BatchStep, generic: BatchStep) -> None:
     for field in ("rewards", "terminated", "truncated", "acting"):
         assert same(getattr(fast, field), getattr(generic, field)), field
 
@@ -362,11 +366,6 @@ def test_text_vector_path_equals_generic_path(name: str) -> None:
     assert ended > 0
     # Retries show the warning in the next prompt; a loss policy never does.
     assert (warnings > 0) == (kwargs.get("invalid_move") is None or "4-hands" in name)
-
-
-def assert_same_step_arrays(fast: BatchStep, generic: BatchStep) -> None:
-    for field in ("rewards", "terminated", "truncated", "acting"):
-        assert same(getattr(fast, field), getattr(generic, field)), field
 
 
 def test_text_actions_must_be_strings_on_the_vector_path() -> None:
