@@ -89,7 +89,11 @@ class GameEnv(AdapterBase, AECEnv):
         # truncations only change then.
         if episode.done:
             self._finish()
-        self._choose_next_agent()
+        acting = episode.acting()
+        if acting:  # _choose_next_agent's common case, inlined: this runs every step
+            self.agent_selection = self.possible_agents[acting[0]]
+        else:
+            self._choose_next_agent()
         if self.render_mode == "human":
             self.render()
 

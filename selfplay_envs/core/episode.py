@@ -114,6 +114,10 @@ class Episode:
         self.truncated = False
         self._state_terminal = state.is_terminal()
         self._final_records: list[dict[str, Any]] | None = None
+        # Most games add nothing to the text observation: skip the call then.
+        self._has_extras = (
+            type(state).observation_extras is not State.observation_extras
+        )
         self._refresh()
 
     def _refresh(self) -> None:
@@ -127,8 +131,11 @@ class Episode:
             ]
         else:
             self._acting = list(self.state.current_players())
-        names = self.names
-        self._current_agents = [names[p] for p in self._acting]
+        acting = self._acting
+        if len(acting) == 1:  # turn-based: skip the comprehension's call
+            self._current_agents = [self.names[acting[0]]]
+        else:
+            self._current_agents = [self.names[p] for p in acting]
         self._masks: dict[int, np.ndarray] = {}
         # The last record as its author sees it, and as everyone else does: built
         # when an info first needs them.
@@ -162,7 +169,14 @@ class Episode:
             # Reached only from the parallel form, where idle seats' actions are ignored.
             return ParseResult.invalid(InvalidReason.NOT_YOUR_TURN)
         self.attempts += 1
-        result = self._parse(player, action)
+        if self.numeric:
+            result = self._check_numeric(player, action)
+        elif isinstance(action, str):
+            result = self.state.parse_action(player, action)
+        else:
+            raise InvalidActionError(
+                f"expected a str action in the text view, got {type(action).__name__}"
+            )
         if result.reason is None:
             self.retries[player] = 0
             self.warnings[player] = None
@@ -176,13 +190,7 @@ class Episode:
         self._refresh()
         return result
 
-    def _parse(self, player: int, action: Any) -> ParseResult:
-        if not self.numeric:
-            if not isinstance(action, str):
-                raise InvalidActionError(
-                    f"expected a str action in the text view, got {type(action).__name__}"
-                )
-            return self.state.parse_action(player, action)
+    def _check_numeric(self, player: int, action: Any) -> ParseResult:
         if type(action) is not int:  # the common case skips the checks below
             if isinstance(action, (np.ndarray, np.generic)) and np.ndim(action) == 0:
                 action = action.item()
@@ -235,16 +243,21 @@ class Episode:
         state = self.state
         ok = result.reason is None
         self.records.append(
-            TurnRecord(  # positional: several times cheaper than keywords
-                self.move_index,
-                self.names[player],
-                player,
-                state.role(player),
-                action if isinstance(action, str) else str(action),
-                state.action_to_string(player, result.action) if ok else None,
-                ok,
-                "" if ok else result.message,
-                fallback,
+            # tuple.__new__ skips the NamedTuple constructor's argument handling:
+            # half the cost, and this runs on every move.
+            tuple.__new__(
+                TurnRecord,
+                (
+                    self.move_index,
+                    self.names[player],
+                    player,
+                    state.role(player),
+                    action if isinstance(action, str) else str(action),
+                    state.action_to_string(player, result.action) if ok else None,
+                    ok,
+                    "" if ok else result.message,
+                    fallback,
+                ),
             )
         )
 
@@ -260,8 +273,9 @@ class Episode:
         text = self.state.observation_text(player)
         if self.warnings[player]:
             text = f"{text}\n\n{self.warnings[player]}"
-        extras = self.state.observation_extras(player)
-        return {"text": text, **extras} if extras else {"text": text}
+        if not self._has_extras:
+            return {"text": text}
+        return {"text": text, **self.state.observation_extras(player)}
 
     def action_mask(self, player: int) -> np.ndarray:
         """int8 mask over the numeric actions; all zeros when ``player`` is idle."""
@@ -287,11 +301,16 @@ class Episode:
             # Everyone else sees it without the raw text, which may hold private
             # reasoning; a buffered simultaneous move (a vote, a warrior) stays
             # secret until every seat has moved.
-            public = last._asdict()
-            del public["action"]
-            if last.player in self.pending:
-                public["parsed"] = None
-            self._public_move = public
+            self._public_move = {
+                "turn": last.turn,
+                "agent": last.agent,
+                "player": last.player,
+                "role": last.role,
+                "parsed": None if last.player in self.pending else last.parsed,
+                "valid": last.valid,
+                "reason": last.reason,
+                "fallback": last.fallback,
+            }
         return self._public_move, False
 
     def info(self, player: int) -> dict[str, Any]:

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import selfplay_envs
+from selfplay_envs.core.episode import TurnRecord
 from selfplay_envs.core.errors import InvalidActionError, ResetNeeded, UnknownEnvError
 
 
@@ -152,7 +153,11 @@ def test_lazy_infos_are_those_of_the_last_step_and_last_shares_them() -> None:
     assert set(env.infos) == {"player_0", "player_1"}
     assert info["legal_actions"] == ["0", "1", "2", "3", "5", "6", "7", "8"]
     assert env.infos["player_0"]["last_move"]["action"] == "[4]"  # its own raw text
-    assert "action" not in info["last_move"]  # the rival sees only the parsed move
+    # the rival sees every field but the raw text
+    assert info["last_move"] == {
+        k: v for k, v in env.infos["player_0"]["last_move"].items() if k != "action"
+    }
+    assert set(info["last_move"]) == set(TurnRecord._fields) - {"action"}
     env.step("[0]")
     assert env.infos["player_1"]["acting"] is False  # rebuilt after the step
     assert env.infos["player_0"]["legal_actions"] == ["1", "2", "3", "5", "6", "7", "8"]

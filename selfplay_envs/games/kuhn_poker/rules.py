@@ -228,6 +228,12 @@ class KuhnPokerState(State):
             return []
         return [0, 1]  # Action.PASS, Action.BET
 
+    def legal_action_strings(self, player: int) -> list[str]:
+        """``check, bet`` or ``fold, call`` for the seat to act (read every step)."""
+        if self.over or player != self._to_act:
+            return []
+        return list(_WORDS[self.facing_bet])
+
     def action_to_string(self, player: int, action: int) -> str:
         """``check``/``bet`` with no bet pending, ``fold``/``call`` facing a bet."""
         del player  # The words depend on the betting only.
@@ -293,23 +299,17 @@ class KuhnPokerState(State):
     def _settle(self) -> None:
         last_player = (self.opener + len(self.history) - 1) % 2
         folded = self.history[-1] is Action.PASS and self.facing_bet
+        cards = self.seat_cards()
         if folded:
             winner = 1 - last_player
         else:
-            cards = self.seat_cards()
             winner = 0 if cards[0] > cards[1] else 1
         loser = 1 - winner
         won = self.contributions[loser]  # the winner takes the pot back plus this
         payoff = (won, -won) if winner == 0 else (-won, won)
-        self.chips = [c + d for c, d in zip(self.chips, payoff, strict=True)]
-        result = HandResult(
-            hand=self.hand,
-            opener=self.opener,
-            cards=self.seat_cards(),
-            history=self.history_string(),
-            winner=winner,
-            showdown=not folded,
-            payoff=payoff,
+        self.chips = [self.chips[0] + payoff[0], self.chips[1] + payoff[1]]
+        result = HandResult(  # positional: several times cheaper than keywords
+            self.hand, self.opener, cards, self.betting, winner, not folded, payoff
         )
         self.results.append(result)
         self._result_lines = [None, None]
@@ -408,7 +408,8 @@ class KuhnPokerState(State):
 
     def _hand_results(self, player: int) -> list[dict[str, object]]:
         public = self._public_results[player]
-        public += [r.public(player) for r in self.results[len(public) :]]
+        if len(public) < len(self.results):
+            public += [r.public(player) for r in self.results[len(public) :]]
         return list(public)
 
     def render(self) -> str:
@@ -434,6 +435,9 @@ def answer_word(answer: str) -> str:
     return " ".join(_WORD.findall(_LATEX_COMMAND.sub(" ", answer).lower()))
 
 
+# Matches revisit the same few thousand prompts, and building one costs more than the
+# rest of a step: keep the recent ones (bounded, since long matches have more).
+@functools.lru_cache(maxsize=16_384)
 def prompt(
     num_hands: int,
     hand: int,

@@ -55,6 +55,9 @@ class TicTacToeState(State):
         self.to_move = 0
         self.winner: int | None = None
         self.moves: list[int] = []
+        # The board as one base-3 number (digit c is board[c] + 1), kept by
+        # apply_action: the key of the per-board caches below, cheaper than a tuple.
+        self.code = 0
 
     @property
     def num_players(self) -> int:
@@ -91,17 +94,21 @@ class TicTacToeState(State):
         """The empty cells' numbers as text (the idle seat has none)."""
         if player != self.to_move or self.winner is not None:
             return []
-        return [_CELL_TEXT[c] for c, mark in enumerate(self.board) if mark == EMPTY]
+        legal = _LEGAL_TEXT.get(self.code)
+        if legal is None:
+            legal = _LEGAL_TEXT[self.code] = tuple(
+                _CELL_TEXT[c] for c, mark in enumerate(self.board) if mark == EMPTY
+            )
+        return list(legal)  # the caller may change it
 
     def legal_mask(self, player: int, num_actions: int) -> np.ndarray:
         """The empty cells as an int8 mask (a fresh array)."""
         if player != self.to_move or self.winner is not None:
             return np.zeros(num_actions, dtype=np.int8)
-        board = tuple(self.board)
-        mask = _MASKS.get(board)
+        mask = _MASKS.get(self.code)
         if mask is None:
-            mask = _MASKS[board] = np.array(
-                [mark == EMPTY for mark in board], dtype=np.int8
+            mask = _MASKS[self.code] = np.array(
+                [mark == EMPTY for mark in self.board], dtype=np.int8
             )
         return mask.copy()  # the caller may write into it
 
@@ -112,6 +119,9 @@ class TicTacToeState(State):
 
     def parse_answer(self, player: int, answer: str) -> ParseResult:
         """A cell 0-8, or a row and column (0-based) as ``1,2`` / ``x(1,2)``."""
+        cell = _CELL_OF_TEXT.get(answer)  # the common bare "4", checked inline
+        if cell is not None and self.board[cell] == EMPTY:
+            return ParseResult.legal(cell, answer)
         cell = cell_of_answer(answer)
         if cell is None:
             text = answer.strip().strip(".").strip()
@@ -139,6 +149,7 @@ class TicTacToeState(State):
     def apply_action(self, player: int, action: int) -> None:
         """Mark ``action`` for ``player`` and pass the turn."""
         self.board[action] = player
+        self.code += (player + 1) * _POWERS_OF_3[action]
         self.moves.append(action)
         if _completes_line(self.board, player, action):
             self.winner = player
@@ -148,7 +159,7 @@ class TicTacToeState(State):
 
     def observation_tensor(self, player: int) -> np.ndarray:
         """3x3x2 planes: the observer's marks, then the opponent's (a fresh array)."""
-        key = (*self.board, player)
+        key = 2 * self.code + player
         planes = _TENSORS.get(key)
         if planes is None:
             # Filled cell by cell: about 5x faster than stacking boolean arrays.
@@ -161,7 +172,7 @@ class TicTacToeState(State):
 
     def observation_text(self, player: int) -> str:
         """The board, whose turn it is and the legal moves."""
-        key = (*self.board, player)
+        key = 2 * self.code + player
         text = _PROMPTS.get(key)
         if text is None:
             over = self.winner is not None or len(self.moves) == NUM_CELLS
@@ -238,12 +249,14 @@ def _completes_line(board: list[int], player: int, cell: int) -> bool:
     return False
 
 
-# Each observer's prompt and tensor, and the legal cells, of every board seen so far. A board fixes the seat
-# to move, the winner and whether the game is over, so (board, observer) fixes both;
-# there are at most 2 * 3^9 keys.
-_PROMPTS: dict[tuple[int, ...], str] = {}
-_MASKS: dict[tuple[int, ...], np.ndarray] = {}  # the empty cells, by board
-_TENSORS: dict[tuple[int, ...], np.ndarray] = {}
+# What a board fixes, by its code: the seat to move, the winner and whether the game
+# is over, so each observer's prompt and tensor (key 2 * code + observer), and the
+# legal cells. At most 3^9 boards, built when first seen.
+_PROMPTS: dict[int, str] = {}
+_TENSORS: dict[int, np.ndarray] = {}
+_MASKS: dict[int, np.ndarray] = {}
+_LEGAL_TEXT: dict[int, tuple[str, ...]] = {}
+_POWERS_OF_3 = tuple(3**c for c in range(NUM_CELLS))
 
 _HEADERS = tuple(
     f"You are playing tic-tac-toe as '{mark}'.\n"
