@@ -26,7 +26,7 @@ import threading
 import time
 import uuid
 from collections.abc import Sequence
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 
 from agents.inference.base import (
@@ -37,6 +37,7 @@ from agents.inference.base import (
     SamplingParams,
     image_from_data_url,
 )
+from selfplay_envs.core.http import JsonHandler
 
 __all__ = ["OpenAIServer", "main", "parse_chat_request", "parse_completion_request"]
 
@@ -238,19 +239,19 @@ class OpenAIServer:
         return [tokenizer.decode([i]) for i in ids]
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(JsonHandler):
     app: OpenAIServer
     protocol_version = "HTTP/1.1"
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
         if self.path == "/health":
-            self._send(200, {"status": "ok"})
+            self.send_json(200, {"status": "ok"})
         elif self.path == "/v1/models":
-            self._send(200, self.app.models())
+            self.send_json(200, self.app.models())
         elif self.path == "/stats":
-            self._send(200, self.app.stats())
+            self.send_json(200, self.app.stats())
         else:
-            self._send(404, _error(f"expected a known path, got {self.path}", 404))
+            self.send_json(404, _error(f"expected a known path, got {self.path}", 404))
 
     def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
         routes = {
@@ -258,7 +259,7 @@ class _Handler(BaseHTTPRequestHandler):
             "/v1/completions": self.app.completion,
         }
         if self.path not in routes:
-            self._send(404, _error(f"expected a known path, got {self.path}", 404))
+            self.send_json(404, _error(f"expected a known path, got {self.path}", 404))
             return
         try:
             length = int(self.headers.get("Content-Length", "0"))
@@ -274,18 +275,7 @@ class _Handler(BaseHTTPRequestHandler):
             Exception
         ) as error:  # the backend failed: a server error, not the client's
             status, payload = 500, _error(f"{type(error).__name__}: {error}", 500)
-        self._send(status, payload)
-
-    def _send(self, status: int, payload: dict[str, Any]) -> None:
-        data = json.dumps(payload).encode("utf-8")
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-        """Quiet: no access log on stderr."""
+        self.send_json(status, payload)
 
 
 def _sampling(body: dict[str, Any]) -> SamplingParams:

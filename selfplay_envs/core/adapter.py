@@ -112,7 +112,13 @@ class AdapterBase:
             self.episode.state.close()
         state = self.game.new_initial_state(self._rng)
         self.episode = Episode(
-            self.game, state, self._rng, self.view, self.invalid_move, self.max_attempts
+            self.game,
+            state,
+            self._rng,
+            self.view,
+            self.invalid_move,
+            self.max_attempts,
+            self.possible_agents,
         )
         self.agents = self.possible_agents[:]
         return self.episode

@@ -92,7 +92,10 @@ class Episode:
         view: View,
         policy: InvalidMovePolicy,
         max_attempts: int,
+        names: list[str] | None = None,
     ):
+        """``names``: the seats' agent ids (read, never changed), when the caller
+        already has them; by default from ``game.agent_name``."""
         self.game = game
         self.state = state
         self.rng = rng
@@ -102,7 +105,9 @@ class Episode:
         self.max_attempts = max_attempts
         self.num_players = game.info.num_players
         self.num_actions = game.info.num_actions
-        self.names = [game.agent_name(p) for p in range(self.num_players)]
+        if names is None:
+            names = [game.agent_name(p) for p in range(self.num_players)]
+        self.names = names
         self.records: list[TurnRecord] = []
         self.move_index = 0
         self.attempts = 0
@@ -181,7 +186,12 @@ class Episode:
             self.retries[player] = 0
             self.warnings[player] = None
             self._record(player, action, result, False)
-            self._play(player, result.action)
+            if not self.pending and len(self._acting) == 1:
+                # A turn-based move: _play's first case, inlined as it runs every step.
+                self.state.apply_action(player, result.action)
+                self.move_index += 1
+            else:
+                self._play(player, result.action)
         else:
             self._on_invalid(player, action, result)
         terminal = self._state_terminal = self.state.is_terminal()
@@ -301,15 +311,16 @@ class Episode:
             # Everyone else sees it without the raw text, which may hold private
             # reasoning; a buffered simultaneous move (a vote, a warrior) stays
             # secret until every seat has moved.
+            turn, agent, author, role, _, parsed, valid, reason, fallback = last
             self._public_move = {
-                "turn": last.turn,
-                "agent": last.agent,
-                "player": last.player,
-                "role": last.role,
-                "parsed": None if last.player in self.pending else last.parsed,
-                "valid": last.valid,
-                "reason": last.reason,
-                "fallback": last.fallback,
+                "turn": turn,
+                "agent": agent,
+                "player": author,
+                "role": role,
+                "parsed": None if author in self.pending else parsed,
+                "valid": valid,
+                "reason": reason,
+                "fallback": fallback,
             }
         return self._public_move, False
 

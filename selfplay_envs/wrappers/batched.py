@@ -182,6 +182,7 @@ class BatchedEnv:
             self.view,
             self.invalid_move,
             self.max_attempts,
+            self.agents,
         )
 
     @property

@@ -17,9 +17,10 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 
+from selfplay_envs.core.http import JsonHandler
 from selfplay_envs.games.search_qa.search.retriever import Retriever, SearchHit
 
 __all__ = ["make_server", "main"]
@@ -69,31 +70,24 @@ def make_server(
     ``serve_forever()`` (in a thread if you like) and ``shutdown()`` to stop.
     """
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(JsonHandler):
         def do_POST(self) -> None:  # noqa: N802 - http.server's naming
             if self.path.rstrip("/") != "/retrieve":
-                self._send(404, {"error": f"expected POST /retrieve, got {self.path}"})
+                self.send_json(
+                    404, {"error": f"expected POST /retrieve, got {self.path}"}
+                )
                 return
             length = int(self.headers.get("Content-Length") or 0)
             if not 0 < length <= _MAX_BODY:
-                self._send(400, {"error": f"expected a body of 1..{_MAX_BODY} bytes"})
+                self.send_json(
+                    400, {"error": f"expected a body of 1..{_MAX_BODY} bytes"}
+                )
                 return
             try:
                 body = json.loads(self.rfile.read(length))
-                self._send(200, _answer(retriever, body, default_topk))
+                self.send_json(200, _answer(retriever, body, default_topk))
             except (ValueError, json.JSONDecodeError) as e:
-                self._send(400, {"error": str(e)})
-
-        def _send(self, status: int, payload: dict[str, Any]) -> None:
-            data = json.dumps(payload).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-            del format, args  # Quiet: a trainer's log is not the place for each query.
+                self.send_json(400, {"error": str(e)})
 
     return ThreadingHTTPServer((host, port), Handler)
 
