@@ -21,7 +21,6 @@ import argparse
 import concurrent.futures
 import json
 import queue
-import sys
 import threading
 import time
 import uuid
@@ -37,7 +36,7 @@ from agents.inference.base import (
     SamplingParams,
     image_from_data_url,
 )
-from selfplay_envs.core.http import JsonHandler
+from selfplay_envs.core.http import JsonHandler, serve_until_interrupted
 
 __all__ = ["OpenAIServer", "main", "parse_chat_request", "parse_completion_request"]
 
@@ -394,15 +393,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         model_name=args.served_model_name or args.model,
         max_batch_size=args.max_batch_size,
     )
-    # The first stdout line tells a parent process where the server listens.
-    sys.stdout.write(f"serving {server.url}\n")
-    sys.stdout.flush()
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.httpd.server_close()
+    serve_until_interrupted(server.httpd, f"serving {server.url}")
 
 
 if __name__ == "__main__":

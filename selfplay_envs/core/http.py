@@ -4,10 +4,11 @@ OpenAI-compatible model server and the retrieval server), on the standard librar
 from __future__ import annotations
 
 import json
-from http.server import BaseHTTPRequestHandler
+import sys
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
-__all__ = ["JsonHandler"]
+__all__ = ["JsonHandler", "serve_until_interrupted"]
 
 
 class JsonHandler(BaseHTTPRequestHandler):
@@ -25,3 +26,19 @@ class JsonHandler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
         """Quiet: a trainer's log is not the place for each request."""
         del format, args
+
+
+def serve_until_interrupted(httpd: HTTPServer, banner: str) -> None:
+    """Print ``banner``, serve in this thread until Ctrl-C, then release the port.
+
+    The banner is the first line on stdout: a parent process reads from it where to
+    connect.
+    """
+    sys.stdout.write(f"{banner}\n")
+    sys.stdout.flush()
+    try:
+        httpd.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        httpd.server_close()

@@ -15,12 +15,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from collections.abc import Sequence
 from http.server import ThreadingHTTPServer
 from typing import Any
 
-from selfplay_envs.core.http import JsonHandler
+from selfplay_envs.core.http import JsonHandler, serve_until_interrupted
 from selfplay_envs.games.search_qa.search.retriever import Retriever, SearchHit
 
 __all__ = ["make_server", "main"]
@@ -119,15 +118,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     server = make_server(retriever, args.host, args.port, default_topk=args.topk)
     host, port = server.server_address[:2]
-    # The first line tells a parent process (or a person) where to connect.
-    sys.stdout.write(f"serving {retriever.name} on http://{host}:{port}\n")
-    sys.stdout.flush()
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+    serve_until_interrupted(server, f"serving {retriever.name} on http://{host}:{port}")
 
 
 if __name__ == "__main__":
