@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 import subprocess
 import sys
@@ -56,6 +57,8 @@ def test_checkout_assets_are_found_and_a_missing_one_says_how_to_fix_it(
 def test_a_wheel_install_finds_its_assets(tmp_path: Path) -> None:
     """Build the wheel, install it into a fresh venv and load a warrior from there."""
     _tracked_assets()  # skips outside a checkout
+    if importlib.util.find_spec("setuptools") is None:
+        pytest.skip("building the wheel without isolation needs setuptools installed")
     # Build from a copy of the work tree: setuptools writes build/ and egg-info there.
     source = tmp_path / "source"
     listed = subprocess.run(
@@ -76,8 +79,6 @@ def test_a_wheel_install_finds_its_assets(tmp_path: Path) -> None:
         capture_output=True,
         text=True,
     )
-    if build.returncode != 0 and "setuptools" in build.stderr:
-        pytest.skip(f"cannot build a wheel here: {build.stderr.strip()[-200:]}")
     assert build.returncode == 0, build.stderr
     env = tmp_path / "venv"
     # The venv sees this interpreter's packages (numpy, gymnasium, ...) but gets its

@@ -25,6 +25,25 @@ def _fixed_deals(rules: KuhnPokerVectorRules, deals: list[int]) -> None:
     rules.cards[:] = np.array(DEALS)[deals]
 
 
+def _compare_step(
+    states: list[KuhnPokerState],
+    live: np.ndarray,
+    actions: np.ndarray,
+    rewards: np.ndarray,
+    terminated: np.ndarray,
+    invalid: np.ndarray,
+) -> None:
+    """Play each live game's action on its scalar state; the vector step must agree."""
+    for i in np.flatnonzero(live):
+        state, action = states[i], int(actions[i])
+        ok = state.check_numeric(state.current_players()[0], action).ok
+        assert invalid[i] == (not ok)
+        if ok:
+            state.apply_action(state.current_players()[0], action)
+        assert terminated[i] == state.is_terminal()
+        np.testing.assert_array_equal(rewards[i], state.returns())
+
+
 @pytest.mark.parametrize("reward", ["chips", "match"])
 def test_every_deal_and_action_sequence_matches_the_scalar_rules(reward: str) -> None:
     sequences = list(itertools.product(range(len(DEALS)), *[CHOICES] * 3))
@@ -46,14 +65,7 @@ def test_every_deal_and_action_sequence_matches_the_scalar_rules(reward: str) ->
         # Ended hands are stepped too but no longer compared (BatchedEnv would
         # have reset them).
         rewards, terminated, invalid = rules.step(np.where(live, actions, 0))
-        for i in np.flatnonzero(live):
-            state, action = states[i], int(actions[i])
-            ok = state.check_numeric(state.current_players()[0], action).ok
-            assert invalid[i] == (not ok)
-            if ok:
-                state.apply_action(state.current_players()[0], action)
-            assert terminated[i] == state.is_terminal()
-            np.testing.assert_array_equal(rewards[i], state.returns())
+        _compare_step(states, live, actions, rewards, terminated, invalid)
         live &= ~terminated
     ended = {s.history_string() for s in states if s.is_terminal()}
     assert ended == {"pp", "pbp", "pbb", "bp", "bb"}
@@ -130,14 +142,7 @@ def test_matches_follow_the_scalar_rules_move_by_move(
         # Ended matches get invalid actions, which must leave them as they are.
         rewards, terminated, invalid = rules.step(np.where(live, actions, -1))
         assert not (rewards[~live].any() or terminated[~live].any())
-        for i in np.flatnonzero(live):
-            state, action = states[i], int(actions[i])
-            ok = state.check_numeric(state.current_players()[0], action).ok
-            assert invalid[i] == (not ok)
-            if ok:
-                state.apply_action(state.current_players()[0], action)
-            assert terminated[i] == state.is_terminal()
-            np.testing.assert_array_equal(rewards[i], state.returns())
+        _compare_step(states, live, actions, rewards, terminated, invalid)
         live &= ~terminated
     assert all(s.is_terminal() and len(s.results) == num_hands for s in states)
     assert seen_texts > n * num_hands * 2
