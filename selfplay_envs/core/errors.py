@@ -13,6 +13,7 @@ __all__ = [
     "ResetNeeded",
     "DependencyNotInstalled",
     "UnknownEnvError",
+    "InfrastructureError",
 ]
 
 
@@ -44,3 +45,12 @@ class DependencyNotInstalled(Error, ImportError):
         return cls(
             f'{package} is not installed, run `pip install "selfplay-envs[{extra}]"`'
         )
+
+
+class InfrastructureError(Error, RuntimeError):
+    """Something the game needs to judge a move failed: a sandbox that cannot start,
+    an engine that does not compile, a retriever that is down.
+
+    It is never a game result. The arena records the game as errored with this
+    message; the message names the cause and the fix.
+    """

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from selfplay_envs.core.errors import Error
+from selfplay_envs.core.errors import InfrastructureError
 
 __all__ = [
     "SandboxError",
@@ -32,7 +32,7 @@ __all__ = [
 SANDBOX_WORKDIR = "/workspace"
 
 
-class SandboxError(Error, RuntimeError):
+class SandboxError(InfrastructureError):
     """The sandbox itself failed (not the command run inside it)."""
 
 
