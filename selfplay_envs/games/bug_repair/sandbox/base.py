@@ -9,6 +9,7 @@ import selectors
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -151,8 +152,21 @@ class Sandbox(abc.ABC):
         self.allow_network = allow_network
 
     @abc.abstractmethod
-    def run(self, command: str, *, timeout: float | None = None) -> CommandResult:
-        """Run ``command`` with ``sh -c`` in the working copy."""
+    def run(
+        self,
+        command: str,
+        *,
+        timeout: float | None = None,
+        stdin: bytes | None = None,
+        stdout_limit: int | None = None,
+    ) -> CommandResult:
+        """Run ``command`` with ``sh -c`` in the working copy.
+
+        ``stdin`` is written to the command's standard input, which is then closed
+        (without it the command reads an empty input). ``stdout_limit`` replaces
+        ``limits.max_output_bytes`` for standard output (the verdict channel needs
+        more room than a shell's output).
+        """
 
     def close(self) -> None:  # noqa: B027 - optional hook; most backends need it
         """Release the backend's resources (containers, processes)."""
@@ -178,12 +192,25 @@ def capture(
     limits: SandboxLimits,
     timeout: float,
     kill: Any,
+    *,
+    stdin: bytes | None = None,
+    stdout_limit: int | None = None,
 ) -> CommandResult:
     """Read a child's stdout and stderr under the limits, killing it when one is hit.
 
-    ``kill()`` must stop the child and everything it started.
+    ``kill()`` must stop the child and everything it started. ``stdin`` is fed to
+    the child's standard input (a pipe) and the pipe is closed.
     """
     start = time.monotonic()
+    if process.stdin is not None:
+        feeder = threading.Thread(
+            target=_feed, args=(process.stdin, stdin or b""), daemon=True
+        )
+        feeder.start()
+    caps = {
+        "stdout": limits.max_output_bytes if stdout_limit is None else stdout_limit,
+        "stderr": limits.max_output_bytes,
+    }
     deadline = start + timeout
     kept = {"stdout": bytearray(), "stderr": bytearray()}
     total = 0
@@ -205,7 +232,7 @@ def capture(
                 continue
             total += len(chunk)
             buffer = kept[key.data]
-            room = limits.max_output_bytes - len(buffer)
+            room = caps[key.data] - len(buffer)
             if room > 0:
                 buffer += chunk[:room]
             if len(chunk) > max(room, 0):
@@ -227,6 +254,20 @@ def capture(
         output_killed=output_killed,
         duration=round(time.monotonic() - start, 3),
     )
+
+
+def _feed(pipe: Any, data: bytes) -> None:
+    """Write ``data`` to a child's stdin and close it; a child that died early
+    (broken pipe) is reported by its exit status, not here."""
+    try:
+        pipe.write(data)
+    except (BrokenPipeError, OSError):
+        pass
+    finally:
+        try:
+            pipe.close()
+        except OSError:
+            pass
 
 
 def _reap(process: subprocess.Popen[bytes], kill: Any) -> int:

@@ -445,6 +445,22 @@ def sweep_leaked_containers(client: Any) -> int:
     return removed
 
 
+def _with_stdin(client: Any, exec_id: str, data: bytes) -> Iterable[tuple[Any, Any]]:
+    """Start an exec attached to its stdin: send ``data``, close the input, then
+    yield ``(stdout, stderr)`` chunks as ``exec_start(demux=True)`` does."""
+    from docker.utils.socket import frames_iter
+
+    sock = client.api.exec_start(exec_id, socket=True)
+    raw = getattr(sock, "_sock", sock)
+    try:
+        raw.sendall(data)
+        raw.shutdown(socket.SHUT_WR)
+        for stream_id, chunk in frames_iter(sock, tty=False):
+            yield (chunk, None) if stream_id == 1 else (None, chunk)
+    finally:
+        sock.close()
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -565,7 +581,14 @@ class DockerSandbox(Sandbox):
         )
         return container.id
 
-    def run(self, command: str, *, timeout: float | None = None) -> CommandResult:
+    def run(
+        self,
+        command: str,
+        *,
+        timeout: float | None = None,
+        stdin: bytes | None = None,
+        stdout_limit: int | None = None,
+    ) -> CommandResult:
         """Run ``command`` with ``sh -c`` in the episode's container."""
         limit = float(timeout or self.limits.timeout)
         if self._root:
@@ -591,9 +614,15 @@ class DockerSandbox(Sandbox):
                 ["/bin/sh", "-c", wrapper],
                 workdir=SANDBOX_WORKDIR,
                 user=f"{self._uid}:{self._gid}",
+                stdin=stdin is not None,
             )["Id"]
-            stream = self._client.api.exec_start(exec_id, stream=True, demux=True)
-            out, err, truncated, killed = self._read(stream, container_id)
+            if stdin is None:
+                stream = self._client.api.exec_start(exec_id, stream=True, demux=True)
+            else:
+                stream = _with_stdin(self._client, exec_id, stdin)
+            out, err, truncated, killed = self._read(
+                stream, container_id, stdout_limit
+            )
             exit_code = self._client.api.exec_inspect(exec_id).get("ExitCode")
         except Exception as error:  # noqa: BLE001 - the engine, not the command
             raise SandboxError(
@@ -612,17 +641,20 @@ class DockerSandbox(Sandbox):
             duration=round(duration, 3),
         )
 
-    def _read(self, stream: Any, container_id: str) -> tuple[bytes, bytes, bool, bool]:
+    def _read(
+        self, stream: Any, container_id: str, stdout_limit: int | None = None
+    ) -> tuple[bytes, bytes, bool, bool]:
         kept = [bytearray(), bytearray()]
         total = 0
         truncated = killed = False
         cap = self.limits.max_output_bytes
+        caps = (cap if stdout_limit is None else stdout_limit, cap)
         for chunks in stream:
             for index, chunk in enumerate(chunks):
                 if not chunk:
                     continue
                 total += len(chunk)
-                room = cap - len(kept[index])
+                room = caps[index] - len(kept[index])
                 if room > 0:
                     kept[index] += chunk[:room]
                 if len(chunk) > max(room, 0):

@@ -182,7 +182,14 @@ class BwrapSandbox(Sandbox):
         """The dedicated uid when the caller is root, else ``None`` (the caller's)."""
         return self._uid if self._root else None
 
-    def run(self, command: str, *, timeout: float | None = None) -> CommandResult:
+    def run(
+        self,
+        command: str,
+        *,
+        timeout: float | None = None,
+        stdin: bytes | None = None,
+        stdout_limit: int | None = None,
+    ) -> CommandResult:
         """Run ``command`` in a fresh sandbox; ``/tmp`` starts empty."""
         if self._state is None:
             raise SandboxUnavailable("expected an open sandbox, got a closed one")
@@ -198,7 +205,7 @@ class BwrapSandbox(Sandbox):
         )
         process = subprocess.Popen(
             argv,
-            stdin=subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL if stdin is None else subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             start_new_session=True,
@@ -209,6 +216,8 @@ class BwrapSandbox(Sandbox):
             self.limits,
             timeout or self.limits.timeout,
             lambda: kill_group(process),
+            stdin=stdin,
+            stdout_limit=stdout_limit,
         )
 
     def _argv(self, inner: list[str]) -> list[str]:
@@ -293,7 +302,14 @@ class UnsafeSubprocessSandbox(Sandbox):
         self.extra_env = dict(extra_env or {})
         self._state = Path(tempfile.mkdtemp(prefix="selfplay-unsafe-"))
 
-    def run(self, command: str, *, timeout: float | None = None) -> CommandResult:
+    def run(
+        self,
+        command: str,
+        *,
+        timeout: float | None = None,
+        stdin: bytes | None = None,
+        stdout_limit: int | None = None,
+    ) -> CommandResult:
         """Run ``command`` in the working copy with rlimits only."""
         tmp = self._state / "tmp"
         _empty_dir(tmp)
@@ -302,7 +318,7 @@ class UnsafeSubprocessSandbox(Sandbox):
         process = subprocess.Popen(
             _launcher_argv(self.limits, -1, nproc, command),
             cwd=self.workdir,
-            stdin=subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL if stdin is None else subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             start_new_session=True,
@@ -313,6 +329,8 @@ class UnsafeSubprocessSandbox(Sandbox):
             self.limits,
             timeout or self.limits.timeout,
             lambda: kill_group(process),
+            stdin=stdin,
+            stdout_limit=stdout_limit,
         )
 
     def close(self) -> None:
