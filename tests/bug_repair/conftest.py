@@ -134,3 +134,9 @@ def backend(request: pytest.FixtureRequest) -> str:
 def need_bwrap() -> None:
     """Skip unless bubblewrap can create a sandbox."""
     _skip_without("bwrap")
+
+
+@pytest.fixture(scope="session")
+def tiny_files() -> dict[str, str]:
+    """The tiny repository's source and first test file, as text."""
+    return {"tiny.py": TINY_SOURCE, "test_tiny.py": TINY_TESTS}

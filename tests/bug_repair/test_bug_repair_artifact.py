@@ -77,7 +77,7 @@ def test_a_valid_artifact(state: BugRepairState) -> None:
     validation = _validate(state, _artifact(state))
     assert validation.valid, validation.reason
     assert [c.check for c in validation.checks] == list(Check)
-    assert validation.failing_tests == {"test_tiny::test_clamp_high"}
+    assert validation.failing_tests == {"test_tiny.py::test_clamp_high"}
     assert len(validation.target_tests) == 8
     assert "+def test_clamp_high" in validation.spec_patch
     assert b"return lo" in validation.solver_tree["tiny.py"]

@@ -175,7 +175,7 @@ def test_edits_to_tests_are_discarded_when_scoring(tiny_repo: RepoSpec) -> None:
     final = _finish(env)
     result = final["player_1"]["attempt_results"][0]
     assert not result["solved"]
-    assert result["report"]["still_failing"] == ["test_tiny::test_clamp_high"]
+    assert result["report"]["still_failing"] == ["test_tiny.py::test_clamp_high"]
     assert final["player_1"]["returns"] == {"player_0": 1.0, "player_1": -1.0}
 
 
@@ -335,4 +335,4 @@ def test_a_fake_pytest_module_cannot_forge_the_score(tiny_repo: RepoSpec) -> Non
     final = _finish(env)
     result = final["player_1"]["attempt_results"][0]
     assert not result["solved"]
-    assert "test_tiny::test_clamp_high" in result["report"]["still_failing"]
+    assert "test_tiny.py::test_clamp_high" in result["report"]["still_failing"]

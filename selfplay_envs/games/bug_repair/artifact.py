@@ -38,6 +38,7 @@ from selfplay_envs.games.bug_repair.patches import (
     normalise_path,
 )
 from selfplay_envs.games.bug_repair.repos import is_config_path, is_test_path
+from selfplay_envs.games.bug_repair.verdict import verdict_options
 
 __all__ = [
     "Check",
@@ -269,6 +270,10 @@ class _Runs:
         return self.cache[key]
 
 
+def _tampered(name: str, report: TestReport) -> str:
+    return f"tampering detected in the {name} run: {report.tampering[0]}"
+
+
 def validate_artifact(
     artifact: BugArtifact,
     original: Mapping[str, bytes],
@@ -303,6 +308,9 @@ def validate_artifact(
             Check.TEST_FILES_EXIST,
             f"test command must run pytest, got {artifact.test_command[:80]!r}",
         )
+    _, option_error = verdict_options(artifact.test_command)
+    if option_error:
+        return stop(Check.TEST_FILES_EXIST, option_error)
     ok(Check.TEST_FILES_EXIST, f"{len(artifact.test_files)} oracle test files")
     # Static parts of checks 3 and 5: patches that do not apply cost no test run.
     try:
@@ -343,6 +351,8 @@ def validate_artifact(
 
     # 2
     report = runs.run("original", original)
+    if report.tampering:
+        return stop(Check.ORIGINAL_PASSES, _tampered("original", report))
     target = frozenset(report.passed)
     if len(target) < config.min_passing_tests:
         return stop(
@@ -356,6 +366,8 @@ def validate_artifact(
 
     # 4
     bug_report = runs.run("buggy", buggy)
+    if bug_report.tampering:
+        return stop(Check.BUG_BREAKS_TESTS, _tampered("buggy", bug_report))
     failing = frozenset(bug_report.not_passing(target))
     if len(failing) < config.min_failing_tests:
         return stop(
@@ -366,6 +378,8 @@ def validate_artifact(
 
     # 5 (its static part passed above)
     weak_report = runs.run("weakened", weakened)
+    if weak_report.tampering:
+        return stop(Check.WEAKENING_HIDES_BUG, _tampered("weakened", weak_report))
     # Tests that already failed on the original code are not the bug's doing.
     still = sorted(weak_report.failing - report.failing)
     if not weak_report.outcomes:
@@ -384,6 +398,10 @@ def validate_artifact(
         else:
             partial.pop(path, None)
         revert_report = runs.run(f"revert:{path}", partial)
+        if revert_report.tampering:
+            return stop(
+                Check.EACH_FILE_MATTERS, _tampered(f"revert:{path}", revert_report)
+            )
         if not failing & revert_report.passed:
             return stop(
                 Check.EACH_FILE_MATTERS,

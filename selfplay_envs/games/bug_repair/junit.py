@@ -37,6 +37,10 @@ class TestReport:
         exit_code: The test command's exit code (``None`` if it never finished).
         timed_out: The run hit its time limit.
         error: Why there is no usable report ("" when there is one).
+        tampering: What the verdict runner caught the code under test doing (a
+            forged channel line, a patched builtin, a run cut short). A report with
+            any tampering has no passing test.
+        log: The tail of the run's output (stderr), shown as evidence only.
     """
 
     __test__ = False  # not a pytest test class, despite the name
@@ -46,6 +50,8 @@ class TestReport:
     exit_code: int | None = None
     timed_out: bool = False
     error: str = ""
+    tampering: tuple[str, ...] = ()
+    log: str = ""
 
     def ids(self, outcome: Outcome) -> set[str]:
         """Ids of the tests with ``outcome``."""
@@ -53,8 +59,8 @@ class TestReport:
 
     @property
     def passed(self) -> set[str]:
-        """Ids of the passing tests."""
-        return self.ids(Outcome.PASSED)
+        """Ids of the passing tests (none when the run was tampered with)."""
+        return set() if self.tampering else self.ids(Outcome.PASSED)
 
     @property
     def failing(self) -> set[str]:
@@ -63,7 +69,8 @@ class TestReport:
 
     def not_passing(self, tests: Iterable[str]) -> set[str]:
         """Those of ``tests`` that did not pass here (missing ones included)."""
-        return {t for t in tests if self.outcomes.get(t) is not Outcome.PASSED}
+        passed = self.passed
+        return {t for t in tests if t not in passed}
 
     def summary(self) -> str:
         """One line: counts per outcome, and the error if any."""
@@ -73,6 +80,8 @@ class TestReport:
             text += " (timed out)"
         if self.error:
             text += f" [{self.error}]"
+        if self.tampering:
+            text += " TAMPERING DETECTED: nothing counts as passed"
         return text
 
     def to_dict(self, *, max_ids: int = 200) -> dict[str, object]:
@@ -86,6 +95,7 @@ class TestReport:
             "exit_code": self.exit_code,
             "timed_out": self.timed_out,
             "error": self.error,
+            "tampering": list(self.tampering),
         }
 
 

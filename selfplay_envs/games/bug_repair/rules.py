@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-import shlex
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -33,11 +32,10 @@ from selfplay_envs.games.bug_repair.artifact import (
     Validation,
     ValidationConfig,
     artifact_from_args,
-    pytest_command,
     tree_key,
     validate_artifact,
 )
-from selfplay_envs.games.bug_repair.junit import TestReport, parse_junit
+from selfplay_envs.games.bug_repair.junit import TestReport
 from selfplay_envs.games.bug_repair.patches import Tree
 from selfplay_envs.games.bug_repair.repos import (
     RepoSnapshot,
@@ -56,7 +54,8 @@ from selfplay_envs.games.bug_repair.tools import (
     run_shell,
     truncate_middle,
 )
-from selfplay_envs.games.bug_repair.workspace import Workspace, WorkspaceError
+from selfplay_envs.games.bug_repair.verdict import run_verdict, verdict_options
+from selfplay_envs.games.bug_repair.workspace import Workspace
 
 __all__ = [
     "Phase",
@@ -147,6 +146,8 @@ class BugRepairState(State):
         self._workspace: Workspace | None = None
         self._sandbox: Sandbox | None = None
         self._loaded: str | None = None  # label of the tree in the workspace
+        #: What the verdict runner caught, one entry per tampered run (for infos).
+        self.tampering: list[dict[str, Any]] = []
 
     # ---- pickling: live resources are rebuilt on demand ------------------------------
 
@@ -345,23 +346,25 @@ class BugRepairState(State):
     def run_tests(
         self, tree: Mapping[str, bytes], command: str, files: tuple[str, ...]
     ) -> TestReport:
-        """Run ``command`` on ``files`` of ``tree`` in the sandbox; parse its JUnit XML."""
+        """Run ``files`` of ``tree`` in the sandbox through the verdict runner."""
+        options, error = verdict_options(command)
+        if options is None:
+            return TestReport(outcomes={}, error=error)
         self._loaded = None
-        self._load(
-            f"tests:{tree_key(tree)}",
-            {k: v for k, v in tree.items() if k != JUNIT_FILE},
+        self._load(f"tests:{tree_key(tree)}", tree)
+        report = run_verdict(
+            self._get_sandbox(), tree, files, options, self.config.test_timeout
         )
-        # Re-quoted word by word: the command runs pytest, never shell syntax.
-        words = pytest_command(command) or ["pytest"]
-        extra = [f"--junitxml={JUNIT_FILE}", "-p", "no:cacheprovider"]
-        full = shlex.join([*words, *files, *extra])
-        result = self._get_sandbox().run(full, timeout=self.config.test_timeout)
-        try:
-            data: bytes | None = self._get_workspace().read_bytes(JUNIT_FILE)
-        except WorkspaceError:
-            data = None
         self._loaded = None  # the run may have changed the tree
-        return parse_junit(data, exit_code=result.exit_code, timed_out=result.timed_out)
+        if report.tampering:
+            self.tampering.append(
+                {
+                    "phase": self.phase.value,
+                    "attempt": self.attempt if self.phase is Phase.SOLVE else None,
+                    "caught": list(report.tampering[:10]),
+                }
+            )
+        return report
 
     # ---- phase changes ------------------------------------------------------------------
 
@@ -428,7 +431,8 @@ class BugRepairState(State):
             )
         broken = sorted(report.not_passing(self.validation.target_tests))
         return {
-            "solved": not broken,
+            "solved": not broken and not report.tampering,
+            "tampering": list(report.tampering[:10]),
             "still_failing": broken[:50],
             "changed_files": sorted(
                 p
@@ -622,6 +626,7 @@ Turn {self.turn + 1} of {self._budget()}."""
             "attempt_results": [r.to_dict() for r in self.attempt_results],
             "solve_rate": self.solve_rate if valid else None,
             "solver_rewards": solver_rewards,
+            "tampering": list(self.tampering),
             "ssr_injector_reward": (
                 ssr_injector_reward(self.solve_rate, self.config.alpha)
                 if valid

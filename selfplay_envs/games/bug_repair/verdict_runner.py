@@ -1,0 +1,818 @@
+"""The verdict runner: runs the oracle tests inside the sandbox and reports each result
+to the host over an authenticated channel. The host never imports this file; it sends
+its source to a tiny bootstrap (``verdict.BOOTSTRAP``) on the sandboxed interpreter's
+standard input, followed by the request, so nothing of it is in a file, argv or the
+environment. Only the standard library and pytest are used.
+
+Order of events, each step before any code of the repository is imported:
+
+1. Read the request (the HMAC key, the run id, the files and their hashes) from fd 0,
+   then point fd 0 at ``/dev/null``. The key lives only inside a suspended generator.
+2. Keep the pipe to the host (fd 1) as a private, non-inheritable descriptor and point
+   fd 1 at fd 2: whatever the code under test prints goes to stderr, never to the
+   channel. Make the process non-dumpable, so no other process of the sandbox user
+   can ptrace it or open its ``/proc/<pid>/mem``.
+3. Check every protected file (tests, conftests, pytest configuration) against the
+   host's hashes, and that no unlisted conftest, pytest configuration,
+   ``sitecustomize``/``usercustomize``, ``.pth`` or byte-code file exists.
+4. Import pytest, snapshot what tests rely on (builtins, ``pytest``, ``_pytest``,
+   ``unittest`` and their classes), and install an audit hook that refuses the escape
+   hatches (``ctypes``, ``gc`` introspection, tracing, other threads' frames, code
+   object surgery, ``/proc/*/mem``) and frame access from stacks that hold code under
+   test.
+5. Collect with pytest, then run each test in a loop of our own: fixtures through
+   pytest's setup state, the test function called directly (no pluggy hook on the
+   call path), after checking that it is the function compiled from the protected
+   source. After every test, the integrity checks run again; any change is reported as
+   tampering. Each result is signed by the generator, which only signs for this loop.
+6. Write an end record and leave with ``os._exit``: no ``atexit`` hook, finalizer or
+   buffered write of the code under test runs after the last record.
+"""
+
+# ruff: noqa: PLC0415 - imports are deliberately ordered against the code under test
+
+from __future__ import annotations
+
+from typing import Any
+
+#: Events always refused once the code under test may run.
+DENIED_EVENTS = frozenset(
+    {
+        "gc.get_objects",
+        "gc.get_referrers",
+        "gc.get_referents",
+        "sys._current_frames",
+        "sys.settrace",
+        "sys.setprofile",
+        "sys.addaudithook",
+        "sys.monitoring.register_callback",
+        "sys.monitoring.use_tool_id",
+        "code.__new__",
+        "function.__new__",
+        "cpython.run_command",
+    }
+)
+#: Attribute reads that hand out frames (audited as ``object.__getattr__``).
+FRAME_ATTRIBUTES = frozenset({"tb_frame", "gi_frame", "cr_frame", "ag_frame"})
+#: Function attributes no code may set once tests can run.
+FROZEN_FUNCTION_ATTRIBUTES = frozenset({"__code__", "__defaults__", "__kwdefaults__"})
+#: Modules the code under test may not (re-)import: fresh copies of the originals.
+DENIED_IMPORTS = frozenset({"ctypes", "_ctypes", "_signal", "signal", "gc"})
+#: Names that configure pytest or the interpreter when they appear in the tree.
+CONFIG_NAMES = frozenset(
+    {
+        "conftest.py",
+        "pytest.ini",
+        ".pytest.ini",
+        "tox.ini",
+        "setup.cfg",
+        "pyproject.toml",
+        "sitecustomize.py",
+        "usercustomize.py",
+        "pytest.py",
+        "py.py",
+    }
+)
+MAX_MESSAGE = 500
+
+
+def main(buffer: bytearray) -> None:
+    """Entry point, called by the bootstrap with the request's bytes."""
+    import json
+    import os
+    import sys
+
+    request = json.loads(bytes(buffer))
+    buffer[:] = bytes(len(buffer))
+    signer = _signer(bytes.fromhex(request.pop("key")))
+    next(signer)
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
+    channel = os.dup(1)  # non-inheritable: no child process gets it
+    os.dup2(2, 1)
+    sys.stdin = None
+    writer = _Writer(channel, request["run"], signer, os.write)
+    _drive(request, writer)
+
+
+def _drive(request: dict[str, Any], writer: _Writer) -> None:
+    """Check the tree, then run pytest; this frame owns the signer from the start, so
+    no frame the code under test creates later can take it over."""
+    import os
+
+    writer.bind((_drive.__code__, _test_loop.__code__))
+    dumpable = not _make_undumpable()
+    problems = _check_tree(request)
+    writer.emit("start", dumpable=dumpable)
+    for problem in problems:
+        writer.emit("tamper", what=problem)
+    if problems:
+        writer.emit("end", tests=0)
+        os._exit(0)
+    plugin = _run(request, writer)
+    if not plugin.finished:
+        writer.emit("tamper", what="the test loop never finished")
+        writer.emit("end", tests=plugin.count)
+    os._exit(0)
+
+
+# ---- the signer: the key never sits in a frame that is on the stack ----------------
+
+
+def _signer(key: bytes) -> Any:
+    """A generator that signs lines, but only for the owner's code.
+
+    A line is signed when the function that sends it (``_Writer.emit``) was called
+    by one of the owner's code objects and the owner's frame is on the stack."""
+    import sys
+
+    try:
+        import _hashlib
+
+        mac = _hashlib.hmac_new(key, digestmod="sha256")
+    except (ImportError, AttributeError):  # pragma: no cover - OpenSSL-less builds
+        import hmac
+
+        mac = hmac.new(key, digestmod="sha256")
+    del key
+    getframe = sys._getframe
+    owner, codes = yield None  # sent once by ``_Writer.bind``
+    line = yield None
+    while True:
+        caller = getframe(1).f_back  # who called ``emit``
+        allowed = caller is not None and any(caller.f_code is c for c in codes)
+        frame = caller
+        while allowed and frame is not None and frame is not owner:
+            frame = frame.f_back
+        if not allowed or frame is None:
+            line = yield None  # not ours: refuse
+            continue
+        signature = mac.copy()
+        signature.update(line)
+        line = yield signature.hexdigest()
+
+
+class _Writer:
+    """Signed, numbered records on the channel."""
+
+    __slots__ = ("_channel", "_run", "_signer", "_write", "_seq", "_bound", "_quote")
+
+    def __init__(self, channel: int, run: str, signer: Any, write: Any):
+        from json.encoder import encode_basestring_ascii
+
+        self._channel, self._run, self._signer, self._write = (
+            channel,
+            run,
+            signer,
+            write,
+        )
+        self._quote = encode_basestring_ascii  # taken before the code under test runs
+        self._seq = 0
+        self._bound = False
+
+    def bind(self, codes: tuple[Any, ...]) -> None:
+        """Make the caller's frame the owner; ``codes`` may emit while it lives."""
+        import sys
+
+        if not self._bound:
+            self._bound = True
+            self._signer.send((sys._getframe(1), codes))
+
+    def emit(self, kind: str, **fields: Any) -> None:
+        record = {"seq": self._seq, "run": self._run, "kind": kind, **fields}
+        body = _encode(record, self._quote)
+        signature = self._signer.send(body.encode())
+        if signature is None:
+            return
+        self._seq += 1
+        self._write(self._channel, (signature + " " + body + "\n").encode())
+
+
+def _encode(record: dict[str, Any], quote: Any) -> str:
+    """A flat JSON object of str, int, bool and None values, quoted by the C encoder
+    taken before the code under test ran (it could patch the json module)."""
+    parts = []
+    for name in sorted(record):
+        value = record[name]
+        if value is None:
+            text = "null"
+        elif value is True or value is False:
+            text = "true" if value else "false"
+        elif type(value) is int:
+            text = str(value)
+        else:
+            text = quote(str(value))
+        parts.append(quote(name) + ":" + text)
+    return "{" + ",".join(parts) + "}"
+
+
+# ---- before any project code --------------------------------------------------------
+
+
+def _make_undumpable() -> bool:
+    """``prctl(PR_SET_DUMPABLE, 0)``: other processes of this uid cannot ptrace us."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(4, 0, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def _check_tree(request: dict[str, Any]) -> list[str]:
+    """Protected files as the host wrote them; no configuration the host did not."""
+    import hashlib
+    import os
+
+    root = request["root"]
+    problems = []
+    protected = request["protected"]
+    for path, digest in sorted(protected.items()):
+        full = os.path.join(root, path)
+        try:
+            if os.path.islink(full):
+                problems.append(f"protected file is a symlink: {path}")
+                continue
+            with open(full, "rb") as handle:
+                data = handle.read()
+        except OSError as err:
+            problems.append(f"protected file unreadable: {path} ({err.strerror})")
+            continue
+        if hashlib.sha256(data).hexdigest() != digest:
+            problems.append(f"protected file changed: {path}")
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = [d for d in dirnames if d != ".git"]
+        for name in filenames + [
+            d for d in dirnames if d in ("__pycache__", "_pytest")
+        ]:
+            path = os.path.relpath(os.path.join(dirpath, name), root)
+            suspicious = (
+                name in CONFIG_NAMES
+                or name.endswith((".pth", ".pyc", ".pyo"))
+                or name in ("__pycache__", "_pytest")
+            )
+            if suspicious and path not in protected:
+                problems.append(f"unexpected file in the tree: {path}")
+    return problems
+
+
+# ---- the run ------------------------------------------------------------------------
+
+
+def _run(request: dict[str, Any], writer: _Writer) -> _LoopPlugin:
+    import os
+    import sys
+
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    sys.dont_write_bytecode = True
+    import _pytest.outcomes
+    import pytest  # the host's, read-only, before the working copy is on sys.path
+
+    root = request["root"]
+    trusted = _Trust(root, request)
+    plugin = _LoopPlugin(request, writer, trusted, _pytest.outcomes)
+    sys.addaudithook(_Guard(trusted))
+    sys.path.insert(0, root)
+    os.chdir(root)
+    args = [
+        *request["options"],
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:stepwise",
+        "-p",
+        "no:faulthandler",
+        "--assert=plain",
+        "-s",
+        "-q",
+        f"--rootdir={root}",
+        *request["files"],
+    ]
+    try:
+        pytest.main(args, plugins=[plugin])
+    except BaseException as err:  # noqa: BLE001 - a crash of the session is tampering
+        if not plugin.finished:
+            writer.emit("tamper", what=f"the session raised {_describe(err)}")
+    return plugin
+
+
+def _trusted_modules(modules: dict[str, Any]) -> dict[str, Any]:
+    """Every module loaded before the code under test, by name."""
+    return {
+        name: module for name, module in list(modules.items()) if module is not None
+    }
+
+
+def _describe(err: BaseException) -> str:
+    try:
+        text = f"{type(err).__name__}: {err}"
+    except Exception:  # noqa: BLE001 - a hostile __str__
+        text = type(err).__name__
+    return text[:MAX_MESSAGE]
+
+
+class _Trust:
+    """Which files hold trusted code: the interpreter's libraries and the protected
+    files (tests, conftests), whose exact sources are known."""
+
+    def __init__(self, root: str, request: dict[str, Any]):
+        import os
+        import sys
+        import sysconfig
+
+        prefixes = set()
+        for key in ("stdlib", "platstdlib", "purelib", "platlib"):
+            path = sysconfig.get_paths().get(key)
+            if path:
+                prefixes.add(os.path.realpath(path) + os.sep)
+                prefixes.add(path.rstrip(os.sep) + os.sep)
+        for path in sys.path:
+            if path and os.path.isdir(path) and not path.startswith(root):
+                prefixes.add(os.path.realpath(path) + os.sep)
+                prefixes.add(path.rstrip(os.sep) + os.sep)
+        self.prefixes = tuple(sorted(p for p in prefixes if p != os.sep))
+        self.root = root.rstrip(os.sep) + os.sep
+        self.sources = {os.path.join(root, path): None for path in request["protected"]}
+        self.protected = frozenset(self.sources)
+        self.repository_files = frozenset(request["sources"])
+        # The bootstrap's frames (compiled from argv, named "<string>") are ours.
+        frame, codes = sys._getframe(1), set()
+        while frame is not None:
+            codes.add(frame.f_code)
+            frame = frame.f_back
+        self.codes = frozenset(codes)
+        self.active = False  # set once the code under test may run
+
+    def file(self, filename: str) -> bool:
+        """Whether code from ``filename`` is trusted."""
+        if filename in self.protected or filename == "<selfplay-verdict>":
+            return True
+        if filename.startswith("<frozen "):
+            return True
+        return filename.startswith(self.prefixes) and not filename.startswith(self.root)
+
+
+class _Guard:
+    """The audit hook: refuses the escape hatches once the code under test may run."""
+
+    __slots__ = ("trust", "busy", "getframe", "realpath")
+
+    def __init__(self, trust: _Trust):
+        import os
+        import sys
+
+        self.trust = trust
+        self.busy = False
+        self.getframe = sys._getframe
+        self.realpath = os.path.realpath
+
+    def __call__(self, event: str, args: tuple[Any, ...]) -> None:
+        if self.busy or not self.trust.active:
+            return
+        if event in DENIED_EVENTS or event.startswith("ctypes."):
+            raise RuntimeError(f"selfplay verdict: {event} is not allowed in tests")
+        if event == "open":
+            self._check_open(args)
+        elif event == "sys._getframe":
+            self._check_stack(event)
+        elif event == "object.__getattr__":
+            if len(args) > 1 and args[1] in FRAME_ATTRIBUTES:
+                self._check_stack(event)
+        elif event == "object.__setattr__":
+            if len(args) > 1 and args[1] in FROZEN_FUNCTION_ATTRIBUTES:
+                raise RuntimeError(
+                    f"selfplay verdict: setting {args[1]} is not allowed"
+                )
+        elif event == "import":
+            if args and args[0] in DENIED_IMPORTS:
+                self._check_stack(f"import {args[0]}")
+        elif event == "compile":
+            self._check_compile(args)
+        elif event in ("marshal.loads", "marshal.load"):
+            self._check_stack(event, allow=("_compile_bytecode",))
+
+    def _check_open(self, args: tuple[Any, ...]) -> None:
+        path = args[0] if args else None
+        if isinstance(path, bytes):
+            path = path.decode("utf-8", "replace")
+        if not isinstance(path, str):
+            return
+        name = path.rstrip("/").rsplit("/", 1)[-1]
+        self.busy = True
+        try:
+            real = self.realpath(path)
+        finally:
+            self.busy = False
+        if name == "mem" or real.endswith("/mem") or real.startswith("/proc/kcore"):
+            raise RuntimeError("selfplay verdict: process memory is not readable")
+
+    def _untrusted_frame(self, allow: tuple[str, ...] = ()) -> Any:
+        """The first frame of the stack that runs code under test, if any."""
+        self.busy = True
+        try:
+            frame = self.getframe(2)
+            caller = frame
+            while frame is not None:
+                code = frame.f_code
+                if code not in self.trust.codes and not self.trust.file(
+                    code.co_filename
+                ):
+                    if allow and caller.f_code.co_name in allow:
+                        return None
+                    return frame
+                frame = frame.f_back
+            return None
+        finally:
+            self.busy = False
+
+    def _check_stack(self, event: str, allow: tuple[str, ...] = ()) -> None:
+        frame = self._untrusted_frame(allow)
+        if frame is not None:
+            raise RuntimeError(
+                f"selfplay verdict: {event} is not allowed from code under test "
+                f"({frame.f_code.co_filename})"
+            )
+
+    def _check_compile(self, args: tuple[Any, ...]) -> None:
+        """Code may not claim to come from a trusted file unless it is that file."""
+        if len(args) < 2 or not isinstance(args[1], str):
+            return
+        filename = args[1]
+        if not (
+            filename in self.trust.protected
+            or filename == "<selfplay-verdict>"
+            or (filename.startswith(self.trust.prefixes))
+        ):
+            return
+        source = args[0]
+        if isinstance(source, str):
+            source = source.encode("utf-8")
+        if not isinstance(source, (bytes, bytearray)):
+            raise RuntimeError(f"selfplay verdict: compiling an AST as {filename}")
+        self.busy = True
+        try:
+            with open(filename, "rb") as handle:
+                same = handle.read() == bytes(source)
+        except OSError:
+            same = False
+        finally:
+            self.busy = False
+        if not same:
+            raise RuntimeError(f"selfplay verdict: code claims to be from {filename}")
+
+
+class _Baseline:
+    """Identities of everything the tests rely on, taken before the code under test."""
+
+    __slots__ = ("builtins", "modules", "classes", "module_ids")
+
+    def __init__(self, builtins: Any, modules: Any, classes: Any, module_ids: Any):
+        self.builtins, self.modules, self.classes, self.module_ids = (
+            builtins,
+            modules,
+            classes,
+            module_ids,
+        )
+
+    @classmethod
+    def take(cls, builtins_module: Any, trusted: dict[str, Any]) -> _Baseline:
+        watched = {
+            name: module
+            for name, module in trusted.items()
+            if name in ("pytest", "unittest", "builtins", "json", "json.encoder")
+            or name.startswith(("_pytest.", "unittest.", "pluggy"))
+        }
+        builtins_view = tuple(vars(builtins_module).items())
+        modules = tuple((name, tuple(vars(m).items())) for name, m in watched.items())
+        classes = []
+        for module in watched.values():
+            for value in list(vars(module).values()):
+                if isinstance(value, type) and value.__module__ == module.__name__:
+                    classes.append((value, tuple(vars(value).items())))
+        module_ids = tuple(trusted.items())
+        return cls(builtins_view, modules, tuple(classes), module_ids)
+
+    def changes(self, builtins_module: Any, modules: dict[str, Any]) -> list[str]:
+        """What differs from the baseline now (empty when nothing does)."""
+        found = []
+        found += _dict_changes("builtins", self.builtins, vars(builtins_module))
+        for name, items in self.modules:
+            module = modules.get(name)
+            if module is None:
+                continue
+            found += _dict_changes(f"module {name}", items, vars(module))
+        for klass, items in self.classes:
+            found += _dict_changes(
+                f"class {klass.__module__}.{klass.__qualname__}", items, vars(klass)
+            )
+        for name, module in self.module_ids:
+            now = modules.get(name)
+            if now is not None and now is not module:
+                found.append(f"sys.modules[{name!r}] was replaced")
+        return found
+
+
+def _dict_changes(label: str, items: tuple[Any, ...], now: Any) -> list[str]:
+    found = []
+    seen = 0
+    for key, value in items:
+        if key in ("__warningregistry__", "_"):
+            continue
+        if key not in now:
+            found.append(f"{label}: {key} was deleted")
+        elif now[key] is not value:
+            found.append(f"{label}: {key} was replaced")
+        seen += 1
+    if len(now) != len(items):
+        # Added data (pytest's own flags) changes no behaviour; an added callable or
+        # descriptor could shadow one (a method, a builtin, an imported name).
+        known = {key for key, _ in items} | {"__warningregistry__", "_"}
+        extra = [
+            key
+            for key in list(now)
+            if key not in known
+            and (callable(now[key]) or hasattr(type(now[key]), "__get__"))
+        ]
+        found += [f"{label}: {key} was added" for key in sorted(map(str, extra))[:5]]
+    return found[:5]
+
+
+class _LoopPlugin:
+    """The pytest plugin that replaces the run loop."""
+
+    def __init__(
+        self,
+        request: dict[str, Any],
+        writer: _Writer,
+        trust: _Trust,
+        outcomes: Any,
+    ):
+        self.request = request
+        self.writer = writer
+        self.trust = trust
+        self.baseline: _Baseline | None = None
+        self.outcomes = outcomes
+        self.finished = False
+        self.count = 0
+        self.plugins_before: tuple[Any, ...] = ()
+        from _pytest.tmpdir import tmppath_result_key
+
+        self.tmp_path_key = tmppath_result_key
+
+    def pytest_sessionstart(self, session: Any) -> None:
+        # pytest is configured; from here on, collection imports the code under test.
+        import builtins
+        import sys
+
+        self.plugins_before = tuple(session.config.pluginmanager.get_plugins())
+        self.baseline = _Baseline.take(builtins, _trusted_modules(sys.modules))
+        self.trust.active = True
+
+    def pytest_runtestloop(self, session: Any) -> bool:
+        import builtins
+        import sys
+
+        _test_loop(
+            session,
+            self,
+            self.writer,
+            self.baseline,
+            self.outcomes,
+            builtins,
+            sys.modules,
+        )
+        return True
+
+
+_LoopPlugin.pytest_runtestloop.tryfirst = True  # type: ignore[attr-defined]
+_LoopPlugin.pytest_sessionstart.trylast = True  # type: ignore[attr-defined]
+
+
+def _test_loop(
+    session: Any,
+    plugin: _LoopPlugin,
+    writer: _Writer,
+    baseline: _Baseline,
+    outcomes: Any,
+    builtins: Any,
+    modules: dict[str, Any],
+) -> None:
+    """Run every collected test; sign each result."""
+    skipped_type = outcomes.Skipped
+    emit = writer.emit
+    items = list(session.items)
+    emit("collected", tests=len(items), errors=int(session.testsfailed))
+    problems = _collection_problems(session, plugin)
+    reference = _ReferenceCode(plugin.trust)
+    modules_state = _module_state(items, plugin.trust, modules)
+    problems += modules_state.problems
+    for problem in problems:
+        emit("tamper", what=problem)
+    setup_state = session._setupstate
+    result_key = plugin.tmp_path_key
+    for index, item in enumerate(items):
+        nextitem = items[index + 1] if index + 1 < len(items) else None
+        outcome, message = "passed", ""
+        try:
+            setup_state.setup(item)
+        except skipped_type:
+            outcome, message = "skipped", "skipped in setup"
+        except BaseException as err:  # noqa: BLE001 - any setup failure is an error
+            outcome, message = "error", _describe(err)
+        if outcome == "passed":
+            function, problem = reference.check(item)
+            if problem:
+                outcome, message = "error", problem
+                emit("tamper", what=f"{item.nodeid}: {problem}")
+            else:
+                try:
+                    _call(item, function)
+                except skipped_type:
+                    outcome, message = "skipped", "skipped"
+                except BaseException as err:  # noqa: BLE001 - a failing test
+                    outcome, message = "failed", _describe(err)
+        # What pytest's report hook would have stashed (tmp_path's teardown reads it).
+        item.stash.setdefault(result_key, {}).update(
+            setup=outcome != "error", call=outcome == "passed"
+        )
+        try:
+            setup_state.teardown_exact(nextitem)
+        except BaseException as err:  # noqa: BLE001 - a teardown error fails the test
+            if outcome == "passed":
+                outcome, message = "error", "teardown: " + _describe(err)
+        changes = baseline.changes(builtins, modules) + modules_state.changes(modules)
+        for change in changes[:10]:
+            emit("tamper", what=f"after {item.nodeid}: {change}")
+        if changes and outcome == "passed":
+            outcome, message = "error", "the test environment was tampered with"
+        emit("test", id=item.nodeid, outcome=outcome, message=message[:MAX_MESSAGE])
+        plugin.count += 1
+    for problem in _collection_problems(session, plugin):
+        emit("tamper", what=f"at the end: {problem}")
+    plugin.finished = True
+    emit("end", tests=plugin.count)
+
+
+def _call(item: Any, function: Any) -> None:
+    """Call the test function as pytest's ``pytest_pyfunc_call`` does, without hooks."""
+    import inspect
+
+    names = item._fixtureinfo.argnames
+    kwargs = {name: item.funcargs[name] for name in names}
+    result = function(**kwargs)
+    if inspect.isawaitable(result) or inspect.isgenerator(result):
+        raise TypeError("async and generator tests are not supported by the verdict")
+
+
+def _collection_problems(session: Any, plugin: _LoopPlugin) -> list[str]:
+    """Plugins the code under test registered (a conftest that is not protected)."""
+    import os
+
+    problems = []
+    before = plugin.plugins_before
+    for candidate in session.config.pluginmanager.get_plugins():
+        if any(candidate is p for p in before) or candidate is plugin:
+            continue
+        filename = getattr(candidate, "__file__", None)
+        if filename and os.path.realpath(filename) in plugin.trust.protected:
+            continue
+        if filename and filename in plugin.trust.protected:
+            continue
+        problems.append(
+            f"a plugin was registered during collection: {filename or candidate!r}"
+        )
+    return problems
+
+
+class _ReferenceCode:
+    """Code objects compiled from the protected sources, by file and qualified name."""
+
+    def __init__(self, trust: _Trust):
+        self.trust = trust
+        self.codes: dict[tuple[str, str], Any] = {}
+        self.loaded: set[str] = set()
+
+    def _load(self, filename: str) -> None:
+        import types
+
+        if filename in self.loaded:
+            return
+        self.loaded.add(filename)
+        with open(filename, "rb") as handle:
+            source = handle.read()
+        stack = [compile(source, filename, "exec", dont_inherit=True)]
+        while stack:
+            code = stack.pop()
+            self.codes[(filename, code.co_qualname)] = code
+            stack.extend(c for c in code.co_consts if isinstance(c, types.CodeType))
+
+    def check(self, item: Any) -> tuple[Any, str]:
+        """The test function to call, or a reason it is not the protected one."""
+        import types
+
+        function = getattr(item, "obj", None)
+        raw = getattr(function, "__func__", function)
+        if type(raw) is not types.FunctionType:
+            return None, f"the test is not a plain function ({type(raw).__name__})"
+        code = raw.__code__
+        filename = code.co_filename
+        if filename not in self.trust.protected:
+            return None, f"the test function's code comes from {filename}"
+        self._load(filename)
+        expected = self.codes.get((filename, code.co_qualname))
+        if expected is None or expected != code:
+            return None, "the test function's code is not the protected source"
+        module = getattr(item, "module", None)
+        if module is not None and raw.__globals__ is not vars(module):
+            return None, "the test function runs with foreign globals"
+        path, _, rest = item.nodeid.partition("::")
+        qualname = ".".join(part.split("[", 1)[0] for part in rest.split("::"))
+        if qualname != code.co_qualname or not filename.endswith("/" + path):
+            return None, f"the test id does not name its function ({code.co_qualname})"
+        return function, ""
+
+
+class _ModuleState:
+    """The protected modules' namespaces after collection, and their problems."""
+
+    def __init__(self, snapshots: Any, problems: list[str]):
+        self.snapshots = snapshots
+        self.problems = problems
+
+    def changes(self, modules: dict[str, Any]) -> list[str]:
+        found = []
+        for label, namespace, items in self.snapshots:
+            found += _dict_changes(label, items, namespace)
+        return found
+
+
+def _module_state(
+    items: list[Any], trust: _Trust, modules: dict[str, Any]
+) -> _ModuleState:
+    """Check the protected modules' imports and snapshot their namespaces."""
+    import ast
+    import builtins
+    import os
+
+    seen = {}
+    for module in list(modules.values()):
+        filename = getattr(module, "__file__", None)
+        if isinstance(filename, str) and filename in trust.protected:
+            seen[filename] = module
+    problems = []
+    snapshots = []
+    for filename, module in sorted(seen.items()):
+        namespace = vars(module)
+        own_builtins = namespace.get("__builtins__")
+        if own_builtins is not builtins and own_builtins is not vars(builtins):
+            problems.append(f"{filename}: __builtins__ was replaced")
+        with open(filename, "rb") as handle:
+            tree = ast.parse(handle.read(), filename)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    problems += _import_problems(alias.name, trust, modules, filename)
+                    bound = alias.asname or alias.name.split(".")[0]
+                    target = alias.name if alias.asname else alias.name.split(".")[0]
+                    if bound in namespace and namespace[bound] is not modules.get(
+                        target
+                    ):
+                        problems.append(
+                            f"{filename}: {bound} is not the module {target}"
+                        )
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                problems += _import_problems(node.module, trust, modules, filename)
+        snapshots.append(
+            (
+                f"namespace of {os.path.basename(filename)}",
+                namespace,
+                tuple(namespace.items()),
+            )
+        )
+    return _ModuleState(tuple(snapshots), problems)
+
+
+def _import_problems(
+    name: str, trust: _Trust, modules: dict[str, Any], where: str
+) -> list[str]:
+    """A module a protected file imports must be the library's, or the repository's
+    own (a file the host listed): nothing may shadow the standard library."""
+    import os
+
+    problems = []
+    parts = name.split(".")
+    for depth in range(1, len(parts) + 1):
+        module = modules.get(".".join(parts[:depth]))
+        filename = getattr(module, "__file__", None)
+        if not isinstance(filename, str):
+            continue
+        real = os.path.realpath(filename)
+        if trust.file(real) or trust.file(filename):
+            continue
+        relative = os.path.relpath(real, trust.root)
+        if real.startswith(trust.root) and relative in trust.repository_files:
+            continue
+        problems.append(f"{os.path.basename(where)} imports {name} from {filename}")
+    return problems
