@@ -72,6 +72,7 @@ from typing import Any
 
 import numpy as np
 
+from selfplay_envs.core.errors import DependencyNotInstalled
 from selfplay_envs.core.game import Game, GameInfo
 from selfplay_envs.games.bug_repair.artifact import ValidationConfig
 from selfplay_envs.games.bug_repair.repos import (
@@ -210,6 +211,7 @@ class BugRepairGame(Game):
             extra_env=tuple(sorted((extra_env or {}).items())),
             extra_distributions=tuple(extra_distributions),
         )
+        _require_pytest()
         self.backend = self.sandbox.check()  # fail at make(), not mid-episode
         self.config = BugRepairConfig(
             make_sandbox=self.sandbox,
@@ -245,3 +247,14 @@ class BugRepairGame(Game):
     def observation_extra_spaces(self) -> dict[str, Any]:
         """The text view has no extra observation entries."""
         return {}
+
+
+def _require_pytest() -> None:
+    """The verdicts run pytest: without it no artifact could be valid, so refuse."""
+    import importlib.util
+
+    if importlib.util.find_spec("pytest") is None:
+        raise DependencyNotInstalled(
+            "bug_repair_v0 runs the repositories' tests with pytest, which is not "
+            "installed: `pip install pytest` (it is part of selfplay-envs' base install)"
+        )
