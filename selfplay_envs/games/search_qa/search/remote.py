@@ -12,13 +12,17 @@ this, so any Search-R1-compatible server (a dense E5 index over Wikipedia, or ou
 Documents may also carry ``title`` and ``text`` instead of ``contents``.
 
 Only the standard library is used (``urllib``). Transient failures (connection
-refused, timeouts, HTTP 5xx) are retried with exponential backoff; a malformed answer
-is not retried and raises ``RetrievalError`` saying what was expected.
+refused, timeouts, HTTP 5xx, a broken HTTP answer) are retried with exponential
+backoff; a malformed answer is not retried. Either way the search raises
+``RetrievalError``, an ``InfrastructureError``: a server that is down or answers out of
+protocol is never a game result (it is not "no hits"). The message names the URL, what
+went wrong and how to fix it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import http.client
 import json
 import time
 import urllib.error
@@ -26,15 +30,28 @@ import urllib.request
 from collections.abc import Sequence
 from typing import Any
 
-from selfplay_envs.core.errors import Error
+from selfplay_envs.core.errors import InfrastructureError
 from selfplay_envs.games.search_qa.search.corpus import Passage
 from selfplay_envs.games.search_qa.search.retriever import SearchHit
 
 __all__ = ["RemoteRetriever", "RetrievalError", "parse_document"]
 
 
-class RetrievalError(Error, RuntimeError):
-    """The retrieval server could not be reached or answered out of protocol."""
+class RetrievalError(InfrastructureError):
+    """The retrieval server could not be reached or answered out of protocol.
+
+    An infrastructure failure, never a search result: the arena records the game as
+    errored with this message.
+    """
+
+
+def _fix(url: str) -> str:
+    return (
+        f"retriever_url={url!r} must point at a running Search-R1 retrieval server "
+        "(POST /retrieve); start one with `python -m "
+        "selfplay_envs.games.search_qa.search.server --port PORT`, or drop "
+        "retriever_url to search the local index"
+    )
 
 
 class _TransientError(Exception):
@@ -82,7 +99,8 @@ class RemoteRetriever:
         if not isinstance(result, list) or len(result) != len(queries):
             got = len(result) if isinstance(result, list) else type(result).__name__
             raise RetrievalError(
-                f"expected 'result' with {len(queries)} lists from {self.url}, got {got}"
+                f"expected 'result' with {len(queries)} lists from {self.url}, "
+                f"got {got}: {_fix(self.url)}"
             )
         return [_hits(items, k, self.url) for items in result]
 
@@ -96,7 +114,8 @@ class RemoteRetriever:
                 if attempt == self.retries:
                     raise RetrievalError(
                         f"expected an answer from {self.url}, got {e} "
-                        f"after {self.retries + 1} tries"
+                        f"after {self.retries + 1} tries: the retrieval server is "
+                        f"down or failing; {_fix(self.url)}"
                     ) from e
                 time.sleep(delay)
                 delay *= 2
@@ -114,15 +133,19 @@ class RemoteRetriever:
             if e.code >= 500:
                 raise _TransientError(f"HTTP {e.code}: {detail}") from e
             raise RetrievalError(
-                f"expected HTTP 200 from {self.url}, got {e.code}: {detail}"
+                f"expected HTTP 200 from {self.url}, got {e.code}: {detail}; "
+                f"{_fix(self.url)}"
             ) from e
         except (urllib.error.URLError, TimeoutError, ConnectionError) as e:
             raise _TransientError(str(getattr(e, "reason", e))) from e
+        except http.client.HTTPException as e:  # not HTTP at all, or cut short
+            raise _TransientError(f"a broken HTTP answer ({e!r})") from e
         try:
             return json.loads(raw)
-        except json.JSONDecodeError as e:
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
             raise RetrievalError(
-                f"expected a JSON answer from {self.url}, got {raw[:80]!r}"
+                f"expected a JSON answer from {self.url}, got {raw[:80]!r}; "
+                f"{_fix(self.url)}"
             ) from e
 
 
@@ -152,17 +175,23 @@ def parse_document(doc: Any, where: str = "") -> Passage:
 def _hits(items: Any, k: int, url: str) -> list[SearchHit]:
     if not isinstance(items, list):
         raise RetrievalError(
-            f"expected a list of hits from {url}, got {type(items).__name__}"
+            f"expected a list of hits from {url}, got {type(items).__name__}; "
+            f"{_fix(url)}"
         )
     hits = []
     for rank, item in enumerate(items[:k], start=1):
         where = f" (hit {rank} from {url})"
-        if isinstance(item, dict) and "document" in item:
-            passage, score = (
-                parse_document(item["document"], where),
-                item.get("score", 0.0),
-            )
-        else:
-            passage, score = parse_document(item, where), 0.0
-        hits.append(SearchHit(passage=passage, score=float(score), rank=rank))
+        scored = isinstance(item, dict) and "document" in item
+        try:
+            passage = parse_document(item["document"] if scored else item, where)
+        except RetrievalError as e:
+            raise RetrievalError(f"{e}; {_fix(url)}") from None
+        raw_score = item.get("score", 0.0) if scored else 0.0
+        try:
+            score = float(raw_score)
+        except (TypeError, ValueError):
+            raise RetrievalError(
+                f"expected a numeric score{where}, got {raw_score!r}; {_fix(url)}"
+            ) from None
+        hits.append(SearchHit(passage=passage, score=score, rank=rank))
     return hits
