@@ -102,6 +102,8 @@ default hill a 20-round battle costs at most 3.2 M instructions. The first battl
 process imports numba and loads the compiled kernel from numba's cache (or compiles it
 once, when the cache is cold); see docs/games/core_war.md for measured times. Building
 the env, resetting it and rejecting warriors that do not assemble never import numba.
+If numba cannot compile the kernel, the step raises `mars.KernelCompileError` (an
+`InfrastructureError`) naming the cause and the fix; no warrior is scored for it.
 
 ## Version History
 * v0: initial release.

@@ -37,14 +37,17 @@ Where this differs from pMARS, on purpose:
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numba
 import numpy as np
+from numba.core.errors import NumbaError
 
+from selfplay_envs.core.errors import InfrastructureError
 from selfplay_envs.games.core_war import mars_kernel as _k
 from selfplay_envs.games.core_war.instructions import (
     Instruction,
@@ -57,6 +60,7 @@ from selfplay_envs.games.core_war.instructions import (
 __all__ = [
     "BattleJob",
     "BattleResult",
+    "KernelCompileError",
     "Mars",
     "MarsSettings",
     "RoundSummary",
@@ -66,6 +70,44 @@ __all__ = [
 ]
 
 _MAX_SEED = _k.PARK_MILLER_MODULUS - 1  # largest state of the Park-Miller generator
+
+
+class KernelCompileError(InfrastructureError):
+    """numba could not compile (or launch) the MARS kernel.
+
+    An installation problem, never a battle result: no warrior is scored for it.
+    """
+
+
+@contextlib.contextmanager
+def _kernel() -> Iterator[None]:
+    """Run kernel calls; a numba compile or threading failure is a KernelCompileError.
+
+    Inputs are validated before any kernel runs, and the kernels raise nothing at run
+    time (``error_model="numpy"``), so a ``NumbaError`` here is numba failing to type,
+    lower or load the kernel: a numba/llvmlite/NumPy mismatch or a broken cache.
+    """
+    try:
+        yield
+    except NumbaError as err:
+        cause = str(err).strip().splitlines()[0] if str(err).strip() else ""
+        raise KernelCompileError(
+            f"the Core War MARS kernel failed to compile with numba "
+            f"{numba.__version__} ({type(err).__name__}: {cause}); this is the "
+            "installation, not a warrior: install a numba and llvmlite that support "
+            "this Python and NumPy (`pip install -U numba llvmlite`), and if the "
+            "error names a cached file, point NUMBA_CACHE_DIR at an empty writable "
+            "folder"
+        ) from err
+    except ValueError as err:
+        if "threading layer" not in str(err):
+            raise
+        detail = " ".join(str(err).split())
+        raise KernelCompileError(
+            f"numba has no threading layer for the parallel MARS kernel ({detail}); "
+            "unset NUMBA_THREADING_LAYER or set it to workqueue, or install TBB "
+            "(`pip install tbb`)"
+        ) from err
 
 
 def _check_int(name: str, value: object, minimum: int) -> None:
@@ -289,6 +331,8 @@ def battle(
 
     Raises:
         ValueError: On invalid warriors, settings or arguments.
+        KernelCompileError: If numba cannot compile the kernel (an installation
+            problem, not a result).
     """
     job = BattleJob(
         warriors=warriors,
@@ -301,13 +345,14 @@ def battle(
     )
     packed = _Packed.from_jobs([job])
     p = packed.params[0]
-    steps = _k.battle_kernel(
-        packed.w_code, packed.w_off, packed.w_len, packed.w_start, packed.ps_index,
-        p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], bool(p[10]),
-        packed.scores, packed.death, packed.cycles, packed.pos, packed.first,
-    )  # fmt: skip
-    packed.steps[0] = steps
-    return packed.result(0, job)
+    with _kernel():
+        steps = _k.battle_kernel(
+            packed.w_code, packed.w_off, packed.w_len, packed.w_start, packed.ps_index,
+            p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], bool(p[10]),
+            packed.scores, packed.death, packed.cycles, packed.pos, packed.first,
+        )  # fmt: skip
+        packed.steps[0] = steps
+        return packed.result(0, job)
 
 
 def battle_many(
@@ -332,27 +377,29 @@ def battle_many(
 
     Raises:
         ValueError: On an invalid job (nothing runs then).
+        KernelCompileError: If numba cannot compile or start the kernel.
     """
     jobs = list(jobs)
     if not jobs:
         return []
     packed = _Packed.from_jobs(jobs)
-    threads = numba.get_num_threads()
-    if workers is not None:
-        _check_int("workers", workers, 1)
-        numba.set_num_threads(min(workers, numba.config.NUMBA_NUM_THREADS))
-    old_chunk = numba.set_parallel_chunksize(1)
-    try:
-        _k.battle_many_kernel(
-            packed.params, packed.w_code, packed.w_off, packed.w_len, packed.w_start,
-            packed.ps_index, packed.warrior_base, packed.score_base, packed.round_base,
-            packed.cell_base, packed.scores, packed.death, packed.cycles, packed.pos,
-            packed.first, packed.steps,
-        )  # fmt: skip
-    finally:
-        numba.set_parallel_chunksize(old_chunk)
-        numba.set_num_threads(threads)
-    return [packed.result(j, job) for j, job in enumerate(jobs)]
+    with _kernel():  # numba starts its threads (and may lack a layer) on first use
+        threads = numba.get_num_threads()
+        if workers is not None:
+            _check_int("workers", workers, 1)
+            numba.set_num_threads(min(workers, numba.config.NUMBA_NUM_THREADS))
+        old_chunk = numba.set_parallel_chunksize(1)
+        try:
+            _k.battle_many_kernel(
+                packed.params, packed.w_code, packed.w_off, packed.w_len,
+                packed.w_start, packed.ps_index, packed.warrior_base,
+                packed.score_base, packed.round_base, packed.cell_base, packed.scores,
+                packed.death, packed.cycles, packed.pos, packed.first, packed.steps,
+            )  # fmt: skip
+        finally:
+            numba.set_parallel_chunksize(old_chunk)
+            numba.set_num_threads(threads)
+        return [packed.result(j, job) for j, job in enumerate(jobs)]
 
 
 # --------------------------------------------------------------------------- packing
@@ -631,7 +678,8 @@ class Mars:
         self._warriors = tuple(warriors)
         self._code = packed
         m = s.core_size
-        self._cap = int(_k.queue_capacity(s.max_processes))
+        with _kernel():
+            self._cap = int(_k.queue_capacity(s.max_processes))
         self._core = np.empty(4 * m, np.uint16)
         self._queue = np.zeros(n * self._cap, np.int32)
         self._wst = np.zeros(4 * n, np.int64)
@@ -670,11 +718,12 @@ class Mars:
         if not (isinstance(first, int) and 0 <= first < n):
             raise ValueError(f"expected first in [0, {n}), got {first!r}")
         c = self._code
-        _k.load_round(
-            self._core, self._queue, self._wst, self._st, c.w_code, c.w_off, c.w_len,
-            c.w_start, np.asarray(positions, np.int64) % s.core_size, first,
-            s.core_size, s.max_cycles, self._cap,
-        )  # fmt: skip
+        with _kernel():
+            _k.load_round(
+                self._core, self._queue, self._wst, self._st, c.w_code, c.w_off,
+                c.w_len, c.w_start, np.asarray(positions, np.int64) % s.core_size,
+                first, s.core_size, s.max_cycles, self._cap,
+            )  # fmt: skip
         self._death_cycle[:] = -1
         self._done = False
 
@@ -691,8 +740,8 @@ class Mars:
         s = self.settings
         self._st[_k.ST_BUDGET] = steps
         self._st[_k.ST_SHORTCUT] = 0  # the core must evolve exactly
-        self._done = bool(
-            _k.run_steps(
+        with _kernel():
+            done = _k.run_steps(
                 self._core,
                 self._queue,
                 self._wst,
@@ -710,7 +759,7 @@ class Mars:
                 s.effective_pspace_size,
                 s.max_cycles,
             )
-        )
+        self._done = bool(done)
         return self._done
 
     def run(self) -> None:
