@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -121,7 +122,7 @@ def _bench(args: argparse.Namespace) -> int:
     import selfplay_envs
     from agents.arena.gold import gold_standards
     from agents.arena.report import summarize, write_report
-    from agents.arena.runner import make_jobs
+    from agents.arena.runner import is_errored, make_jobs
     from agents.arena.specs import supports
     from agents.opponents import list_opponents
     from selfplay_envs.test import unavailable_reason
@@ -131,18 +132,20 @@ def _bench(args: argparse.Namespace) -> int:
     agent_specs = args.agents or config.get("agents")
     game_config = {**DEFAULT_GAME_CONFIG, **config.get("game_config", {})}
     jobs = []
+    skipped: dict[str, str] = {}
     for env_id in env_ids:
         reason = unavailable_reason(env_id, **game_config.get(env_id, {}))
+        if not reason:
+            pool = (
+                [s for s in agent_specs if supports(s, env_id)]
+                if agent_specs
+                else list_opponents(env_id)
+            )
+            if len(pool) < 2:
+                reason = f"fewer than two agents can play it ({pool})"
         if reason:
             print(f"skipping {env_id}: {reason}")
-            continue
-        pool = (
-            [s for s in agent_specs if supports(s, env_id)]
-            if agent_specs
-            else list_opponents(env_id)
-        )
-        if len(pool) < 2:
-            print(f"skipping {env_id}: fewer than two agents can play it ({pool})")
+            skipped[env_id] = reason
             continue
         games = (
             args.games
@@ -152,14 +155,35 @@ def _bench(args: argparse.Namespace) -> int:
         jobs += make_jobs(
             env_id, pool, games, base_seed=args.seed, config=game_config.get(env_id, {})
         )
+    if not jobs:
+        lines = [f"  {env_id}: {reason}" for env_id, reason in skipped.items()]
+        print(
+            "selfplay bench: nothing to play, every game was skipped:\n"
+            + "\n".join(lines or ["  (no game was asked for)"]),
+            file=sys.stderr,
+        )
+        return 1
     args.out.mkdir(parents=True, exist_ok=True)
     results_path = args.out / "results.jsonl"
     records = _run_with_progress(jobs, results_path, args.workers)
     summary = summarize(records)
     gold = gold_standards(summary, records)
-    paths = write_report(args.out, summary, gold)
+    paths = write_report(args.out, summary, gold, skipped)
     _print_summary(summary)
     print("\nwrote " + ", ".join(str(p) for p in [results_path, *paths]))
+    job_keys = {job.key for job in jobs}
+    errored = Counter(
+        r["env_id"] for r in records if r["key"] in job_keys and is_errored(r)
+    )
+    if errored:
+        print(
+            "selfplay bench: "
+            + ", ".join(f"{n} {g} games errored" for g, n in sorted(errored.items()))
+            + " (infrastructure failures, not results; reasons in report.md); "
+            f"re-run with --out {args.out} to play them again",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 
@@ -172,11 +196,13 @@ def _run_with_progress(jobs, results_path: Path, workers: int) -> list[dict[str,
         TimeRemainingColumn,
     )
 
-    from agents.arena.runner import read_results, run_jobs
+    from agents.arena.runner import is_errored, latest_records, read_results, run_jobs
 
-    done_keys = {r["key"] for r in read_results(results_path)}
+    latest = latest_records(read_results(results_path))
+    done_keys = {key for key, r in latest.items() if not is_errored(r)}
     todo = sum(1 for job in jobs if job.key not in done_keys)
     scores: dict[tuple[str, str, str], list[float]] = {}
+    errors: dict[tuple[str, str, str], int] = {}
     columns = [
         TextColumn("{task.description}"),
         BarColumn(),
@@ -188,14 +214,20 @@ def _run_with_progress(jobs, results_path: Path, workers: int) -> list[dict[str,
 
         def on_result(record: dict[str, Any]) -> None:
             key = (record["env_id"], record["a"], record["b"])
-            scores.setdefault(key, []).append(record["score_a"])
-            s = scores[key]
-            progress.update(
-                task,
-                advance=1,
-                description=f"{key[0]} {key[1]} vs {key[2]}: score {sum(s) / len(s):.2f} "
-                f"over {len(s)}",
-            )
+            if is_errored(record):
+                errors[key] = errors.get(key, 0) + 1
+                description = (
+                    f"{key[0]} {key[1]} vs {key[2]}: {errors[key]} errored "
+                    f"({record['error'][:60]})"
+                )
+            else:
+                scores.setdefault(key, []).append(record["score_a"])
+                s = scores[key]
+                description = (
+                    f"{key[0]} {key[1]} vs {key[2]}: score {sum(s) / len(s):.2f} "
+                    f"over {len(s)}"
+                )
+            progress.update(task, advance=1, description=description)
 
         return run_jobs(jobs, results_path, workers=workers, on_result=on_result)
 
@@ -206,18 +238,37 @@ def _print_summary(summary: dict[str, Any]) -> None:
 
     console = Console()
     for env_id, game in summary.items():
-        table = Table(title=env_id)
-        for column in ("a", "b", "games", "W-D-L of a", "score of a [95% CI]"):
-            table.add_column(column)
-        for p in game["pairings"]:
-            table.add_row(
-                p["a"],
-                p["b"],
-                str(p["games"]),
-                f"{p['wins']}-{p['draws']}-{p['losses']}",
-                f"{p['score']:.2f} [{p['score_low']:.2f}, {p['score_high']:.2f}]",
+        errored = game["errored"]
+        if game["all_errored"]:
+            console.print(
+                f"{env_id}: every game errored ({errored['games']}), no result",
+                markup=False,
             )
-        console.print(table)
+        else:
+            table = Table(title=env_id)
+            for column in (
+                "a",
+                "b",
+                "games",
+                "W-D-L of a",
+                "score of a [95% CI]",
+                "errored",
+            ):
+                table.add_column(column)
+            for p in game["pairings"]:
+                table.add_row(
+                    p["a"],
+                    p["b"],
+                    str(p["games"]),
+                    f"{p['wins']}-{p['draws']}-{p['losses']}",
+                    f"{p['score']:.2f} [{p['score_low']:.2f}, {p['score_high']:.2f}]",
+                    str(p["errored"]),
+                )
+            console.print(table)
+        for item in errored["reasons"]:
+            console.print(
+                f"  errored {item['count']} x: {item['reason']}", markup=False
+            )
 
 
 # ---- list, play, replay -----------------------------------------------------------------

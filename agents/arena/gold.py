@@ -11,6 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from agents.arena.report import played
+from agents.arena.runner import finished
+
 __all__ = ["gold_standards"]
 
 KUHN_SAMPLES = 400
@@ -19,7 +22,13 @@ KUHN_SAMPLES = 400
 def gold_standards(
     summary: dict[str, Any], records: Sequence[dict[str, Any]]
 ) -> dict[str, dict[str, Any]]:
-    """Gold-standard numbers per game, for the agents of the run."""
+    """Gold-standard numbers per game, for the agents of the run.
+
+    Errored games are no results: they are left out, and a game whose every game
+    errored gets no gold standard.
+    """
+    records = finished(records)
+    summary = {env_id: summary[env_id] for env_id in played(summary)}
     gold: dict[str, dict[str, Any]] = {}
     if "tic_tac_toe_v0" in summary:
         gold["tic_tac_toe_v0"] = _loss_rate_vs(records, "tic_tac_toe_v0", "minimax")

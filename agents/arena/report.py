@@ -1,16 +1,21 @@
-"""Summaries, plots and the Markdown report of an arena run."""
+"""Summaries, plots and the Markdown report of an arena run.
+
+Errored games (``"status": "error"`` in ``results.jsonl``) count in no pairing, rating
+or metric; each game's summary counts them, per pairing too, with their reasons.
+"""
 
 from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from agents.arena.runner import score_table
+from agents.arena.runner import finished, is_errored, score_table
 from agents.arena.stats import (
     Rating,
     bootstrap_ratings,
@@ -18,7 +23,7 @@ from agents.arena.stats import (
     wilson_interval,
 )
 
-__all__ = ["summarize", "write_report"]
+__all__ = ["summarize", "write_report", "played"]
 
 
 def _agents_of(records: Sequence[dict[str, Any]], env_id: str) -> list[str]:
@@ -30,8 +35,15 @@ def _agents_of(records: Sequence[dict[str, Any]], env_id: str) -> list[str]:
 def summarize(
     records: Sequence[dict[str, Any]], *, bootstrap: int = 200
 ) -> dict[str, Any]:
-    """Per game: pairings with W/D/L and Wilson intervals, ratings with intervals."""
+    """Per game: pairings with W/D/L and Wilson intervals, ratings with intervals.
+
+    Errored games are left out of every statistic; ``"errored"`` counts them per game
+    and per pairing with their reasons, and ``"all_errored"`` says that the game has
+    no result at all.
+    """
     summary: dict[str, Any] = {}
+    errored = [r for r in records if is_errored(r)]
+    records = finished(records)
     table = score_table(records)
     for env_id in sorted({r["env_id"] for r in records}):
         agents = _agents_of(records, env_id)
@@ -79,8 +91,42 @@ def summarize(
             },
             "skill": _team_skill(records, env_id, agents),
             "metrics": _metric_means(records, env_id),
+            "all_errored": False,
         }
-    return summary
+    for env_id in sorted({r["env_id"] for r in errored} - set(summary)):
+        summary[env_id] = {
+            "agents": _agents_of(errored, env_id),
+            "pairings": [],
+            "ratings": {},
+            "skill": {},
+            "metrics": {},
+            "all_errored": True,
+        }
+    for env_id, game in summary.items():
+        game["errored"] = _errors(errored, env_id)
+        for p in game["pairings"]:
+            p["errored"] = game["errored"]["pairings"].get(f"{p['a']} vs {p['b']}", 0)
+    return dict(sorted(summary.items()))
+
+
+def _errors(errored: Sequence[dict[str, Any]], env_id: str) -> dict[str, Any]:
+    """Errored games of ``env_id``: how many, per pairing, and each reason's count."""
+    mine = [r for r in errored if r["env_id"] == env_id]
+    reasons = Counter(r.get("error") or "unknown error" for r in mine)
+    pairings = Counter(f"{r['a']} vs {r['b']}" for r in mine)
+    return {
+        "games": len(mine),
+        "pairings": dict(sorted(pairings.items())),
+        "reasons": [
+            {"reason": reason, "count": count}
+            for reason, count in sorted(reasons.items(), key=lambda x: (-x[1], x[0]))
+        ],
+    }
+
+
+def played(summary: Mapping[str, Any]) -> list[str]:
+    """The games of ``summary`` with at least one result (not every game errored)."""
+    return [g for g, game in summary.items() if not game.get("all_errored", False)]
 
 
 def _team_skill(records, env_id, agents) -> dict[str, dict[str, float]]:
@@ -119,13 +165,25 @@ def _metric_means(records, env_id) -> dict[str, dict[str, float]]:
 
 
 def write_report(
-    run_dir: Path, summary: dict[str, Any], gold: dict[str, Any]
+    run_dir: Path,
+    summary: dict[str, Any],
+    gold: dict[str, Any],
+    skipped: Mapping[str, str] | None = None,
 ) -> list[Path]:
-    """Write summary.json, summary.csv, the PNG plots and report.md; return the paths."""
+    """Write summary.json, summary.csv, the PNG plots and report.md; return the paths.
+
+    ``skipped`` maps each game that was not played to why (it could not be built);
+    the plots show only games with results.
+    """
     run_dir.mkdir(parents=True, exist_ok=True)
+    skipped = dict(skipped or {})
     paths = [run_dir / "summary.json", run_dir / "summary.csv"]
     paths[0].write_text(
-        json.dumps({"games": summary, "gold": gold}, indent=2, sort_keys=True)
+        json.dumps(
+            {"games": summary, "gold": gold, "skipped": skipped},
+            indent=2,
+            sort_keys=True,
+        )
     )
     with paths[1].open("w", newline="") as handle:
         writer = csv.writer(handle)
@@ -142,6 +200,7 @@ def write_report(
                 "score_low",
                 "score_high",
                 "mean_return",
+                "errored",
             ]
         )
         for env_id, game in summary.items():
@@ -159,10 +218,11 @@ def write_report(
                         f"{p['score_low']:.4f}",
                         f"{p['score_high']:.4f}",
                         f"{p['mean_return']:.4f}",
+                        p["errored"],
                     ]
                 )
-    paths += _plots(run_dir, summary)
-    paths.append(_markdown(run_dir, summary, gold))
+    paths += _plots(run_dir, {g: summary[g] for g in played(summary)})
+    paths.append(_markdown(run_dir, summary, gold, skipped))
     return paths
 
 
@@ -173,6 +233,8 @@ def _plots(run_dir: Path, summary: dict[str, Any]) -> list[Path]:
     import matplotlib.pyplot as plt
 
     games = list(summary)
+    if not games:
+        return []  # nothing was played: no plot to draw
     fig, axes = plt.subplots(
         len(games),
         1,
@@ -221,46 +283,50 @@ def _plots(run_dir: Path, summary: dict[str, Any]) -> list[Path]:
     return [ratings_path, matrix_path]
 
 
-def _markdown(run_dir: Path, summary: dict[str, Any], gold: dict[str, Any]) -> Path:
-    lines = [
-        "# Arena report",
-        "",
-        "![ratings](ratings.png)",
-        "",
-        "![win-rate matrix](winrate_matrix.png)",
-        "",
-    ]
+def _markdown(
+    run_dir: Path,
+    summary: dict[str, Any],
+    gold: dict[str, Any],
+    skipped: Mapping[str, str],
+) -> Path:
+    lines = ["# Arena report", ""]
+    if played(summary):
+        lines += [
+            "![ratings](ratings.png)",
+            "",
+            "![win-rate matrix](winrate_matrix.png)",
+            "",
+        ]
+    else:
+        lines += ["**No game has a result**: nothing to rate.", ""]
+    errored = {g: s["errored"]["games"] for g, s in summary.items()}
+    if any(errored.values()):
+        lines += [
+            "Errored games are infrastructure failures, not results: they count in no "
+            "score, rating or metric, and a re-run with the same `--out` plays them "
+            "again.",
+            "",
+        ]
+        for env_id, count in errored.items():
+            if count:
+                lines.append(f"- {env_id}: {count} errored")
+        lines.append("")
+    if skipped:
+        lines += ["## Skipped games", ""]
+        for env_id, reason in skipped.items():
+            lines.append(f"- {env_id}: {reason}")
+        lines.append("")
     for env_id, game in summary.items():
-        lines += [
-            f"## {env_id}",
-            "",
-            "| agent | Elo | 95% CI | OpenSkill ordinal |",
-            "|---|---|---|---|",
-        ]
-        ratings = game["ratings"]
-        for agent in sorted(ratings, key=lambda a: -ratings[a]["elo"]):
-            r = ratings[agent]
-            lines.append(
-                f"| {agent} | {r['elo']:+.0f} | [{r['low']:+.0f}, {r['high']:+.0f}] "
-                f"| {game['skill'][agent]['ordinal']:.1f} |"
-            )
-        lines += [
-            "",
-            "| a | b | games | W-D-L of a | score of a (95% Wilson) | mean return of a |",
-            "|---|---|---|---|---|---|",
-        ]
-        for p in game["pairings"]:
-            lines.append(
-                f"| {p['a']} | {p['b']} | {p['games']} | {p['wins']}-{p['draws']}-"
-                f"{p['losses']} | {p['score']:.2f} [{p['score_low']:.2f}, "
-                f"{p['score_high']:.2f}] | {p['mean_return']:+.3f} |"
-            )
-        if game["metrics"]:
-            lines += ["", "Game metrics (mean per agent):", ""]
-            for spec, metrics in sorted(game["metrics"].items()):
-                text = ", ".join(f"{k} = {v:.3f}" for k, v in sorted(metrics.items()))
-                lines.append(f"- {spec}: {text}")
-        if env_id in gold:
+        lines += [f"## {env_id}", ""]
+        if game["all_errored"]:
+            lines += [
+                f"**Every game of {env_id} errored** ({game['errored']['games']} "
+                "games): no result, no rating.",
+            ]
+        else:
+            lines += _result_tables(game)
+        lines += _error_lines(game["errored"])
+        if env_id in gold and gold[env_id]:
             lines += ["", "Gold standard:", ""]
             for name, value in gold[env_id].items():
                 lines.append(f"- {name}: {value}")
@@ -268,3 +334,50 @@ def _markdown(run_dir: Path, summary: dict[str, Any], gold: dict[str, Any]) -> P
     path = run_dir / "report.md"
     path.write_text("\n".join(lines))
     return path
+
+
+def _result_tables(game: dict[str, Any]) -> list[str]:
+    lines = [
+        "| agent | Elo | 95% CI | OpenSkill ordinal |",
+        "|---|---|---|---|",
+    ]
+    ratings = game["ratings"]
+    for agent in sorted(ratings, key=lambda a: -ratings[a]["elo"]):
+        r = ratings[agent]
+        lines.append(
+            f"| {agent} | {r['elo']:+.0f} | [{r['low']:+.0f}, {r['high']:+.0f}] "
+            f"| {game['skill'][agent]['ordinal']:.1f} |"
+        )
+    lines += [
+        "",
+        "| a | b | games | W-D-L of a | score of a (95% Wilson) | mean return of a "
+        "| errored |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for p in game["pairings"]:
+        lines.append(
+            f"| {p['a']} | {p['b']} | {p['games']} | {p['wins']}-{p['draws']}-"
+            f"{p['losses']} | {p['score']:.2f} [{p['score_low']:.2f}, "
+            f"{p['score_high']:.2f}] | {p['mean_return']:+.3f} | {p['errored']} |"
+        )
+    if game["metrics"]:
+        lines += ["", "Game metrics (mean per agent):", ""]
+        for spec, metrics in sorted(game["metrics"].items()):
+            text = ", ".join(f"{k} = {v:.3f}" for k, v in sorted(metrics.items()))
+            lines.append(f"- {spec}: {text}")
+    return lines
+
+
+def _error_lines(errored: dict[str, Any]) -> list[str]:
+    if not errored["games"]:
+        return []
+    pairings = ", ".join(f"{k}: {v}" for k, v in errored["pairings"].items())
+    lines = [
+        "",
+        f"Errored games (not counted): {errored['games']} ({pairings}). Reasons:",
+        "",
+    ]
+    for item in errored["reasons"]:
+        reason = " ".join(item["reason"].split())  # one line per reason
+        lines.append(f"- {item['count']} x {reason}")
+    return lines

@@ -5,6 +5,11 @@ orders, so both agents see the same deals and positions from each side. Each fin
 game is one JSON line in ``results.jsonl``, written with a single ``write`` and an
 ``fsync``: a killed run loses at most the games in flight, and a re-run skips every
 game whose key is already in the file.
+
+A game whose play raises ``InfrastructureError`` (a sandbox that cannot start, a MARS
+kernel that does not compile, a retriever that is down) is no result: its record has
+``"status": "error"`` and the ``"error"`` message, counts in no score, rating or metric,
+and is played again on resume. Any other exception is a bug and propagates.
 """
 
 from __future__ import annotations
@@ -22,8 +27,18 @@ import numpy as np
 import selfplay_envs
 from agents.arena.specs import build_policy
 from agents.policy import Turn
+from selfplay_envs.core.errors import InfrastructureError
 
-__all__ = ["Job", "make_jobs", "play_game", "run_jobs", "read_results"]
+__all__ = [
+    "Job",
+    "make_jobs",
+    "play_game",
+    "run_jobs",
+    "read_results",
+    "latest_records",
+    "is_errored",
+    "finished",
+]
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -85,8 +100,39 @@ def _sides(env: Any) -> list[list[str]]:
     return groups
 
 
+def is_errored(record: dict[str, Any]) -> bool:
+    """Whether ``record`` is an errored game (no result) rather than a finished one."""
+    return record.get("status") == "error"
+
+
+def finished(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The records that are results: every one but the errored games."""
+    return [r for r in records if not is_errored(r)]
+
+
 def play_game(job: Job) -> dict[str, Any]:
-    """Play one game and return its JSON record."""
+    """Play one game and return its JSON record.
+
+    An ``InfrastructureError`` while building or playing the game gives an errored
+    record (``"status": "error"`` and the message) instead of a result.
+    """
+    try:
+        return _play(job)
+    except InfrastructureError as e:
+        return {
+            "key": job.key,
+            "env_id": job.env_id,
+            "a": job.a,
+            "b": job.b,
+            "order": job.order,
+            "index": job.index,
+            "seed": job.seed,
+            "status": "error",
+            "error": f"{type(e).__name__}: {e}",
+        }
+
+
+def _play(job: Job) -> dict[str, Any]:
     env = selfplay_envs.make(job.env_id, **job.config)
     env.reset(seed=job.seed)
     sides = _sides(env)
@@ -124,6 +170,7 @@ def play_game(job: Job) -> dict[str, Any]:
         "order": job.order,
         "index": job.index,
         "seed": job.seed,
+        "status": "ok",
         "return_a": ret_a,
         "return_b": ret_b,
         "score_a": score_a,
@@ -166,6 +213,11 @@ def read_results(path: Path) -> list[dict[str, Any]]:
     return records
 
 
+def latest_records(records: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The last record of each key: a game re-played after an error replaces it."""
+    return {r["key"]: r for r in records}
+
+
 def _append(path: Path, record: dict[str, Any]) -> None:
     line = (json.dumps(record, sort_keys=True) + "\n").encode()
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
@@ -183,9 +235,13 @@ def run_jobs(
     workers: int | None = None,
     on_result: Callable[[dict[str, Any]], None] | None = None,
 ) -> list[dict[str, Any]]:
-    """Play every job not yet in ``results_path``; return all records of the run."""
-    done = {r["key"]: r for r in read_results(results_path)}
-    todo = [job for job in jobs if job.key not in done]
+    """Play every job without a result in ``results_path``; return the run's records.
+
+    The returned list holds the latest record of each key in the file, errored games
+    included (``is_errored``); errored games are played again.
+    """
+    done = latest_records(read_results(results_path))
+    todo = [job for job in jobs if job.key not in done or is_errored(done[job.key])]
     workers = workers or os.cpu_count() or 1
     if workers == 1 or len(todo) <= 1:
         for job in todo:
@@ -208,9 +264,9 @@ def _finish(record, path, done, on_result) -> None:
 def score_table(
     records: Sequence[dict[str, Any]],
 ) -> dict[tuple[str, str, str], np.ndarray]:
-    """``(env_id, a, b) -> [wins, draws, losses]`` of ``a``."""
+    """``(env_id, a, b) -> [wins, draws, losses]`` of ``a``; errored games left out."""
     table: dict[tuple[str, str, str], np.ndarray] = {}
-    for r in records:
+    for r in finished(records):
         counts = table.setdefault((r["env_id"], r["a"], r["b"]), np.zeros(3, dtype=int))
         counts[{1.0: 0, 0.5: 1, 0.0: 2}[r["score_a"]]] += 1
     return table
