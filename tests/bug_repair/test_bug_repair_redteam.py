@@ -484,7 +484,8 @@ def test_a_runner_that_cannot_start_is_a_sandbox_error(
     import selfplay_envs.games.bug_repair.verdict as verdict
 
     monkeypatch.setattr(verdict.sys, "executable", "/nonexistent/python3")
-    with pytest.raises(SandboxError, match="did not start"):
+    # The backend's self-test or the verdict's own start check: never a score.
+    with pytest.raises(SandboxError, match="/nonexistent/python3"):
         _verdict("bwrap", tmp_path, _tree(tiny_files, tiny_files["tiny.py"], {}))
 
 

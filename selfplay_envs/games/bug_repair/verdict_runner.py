@@ -33,7 +33,7 @@ Order of events, each step before any code of the repository is imported:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 #: Events always refused once the code under test may run.
 DENIED_EVENTS = frozenset(
@@ -271,9 +271,8 @@ def _run(request: dict[str, Any], writer: _Writer) -> _LoopPlugin:
     import pytest  # the host's, read-only, before the working copy is on sys.path
 
     root = request["root"]
-    trusted = _Trust(root, request)
+    trusted = _Trust.build(root, request)
     plugin = _LoopPlugin(request, writer, trusted, _pytest.outcomes)
-    sys.addaudithook(_Guard(trusted))
     sys.path.insert(0, root)
     os.chdir(root)
     args = [
@@ -313,11 +312,19 @@ def _describe(err: BaseException) -> str:
     return text[:MAX_MESSAGE]
 
 
-class _Trust:
-    """Which files hold trusted code: the interpreter's libraries and the protected
-    files (tests, conftests), whose exact sources are known."""
+class _Trust(NamedTuple):
+    """Which code is trusted: the interpreter's libraries, the protected files (tests,
+    conftests, whose exact sources are known) and the runner's own frames. A tuple,
+    so nothing can be reassigned once it is built."""
 
-    def __init__(self, root: str, request: dict[str, Any]):
+    prefixes: tuple[str, ...]
+    root: str
+    protected: frozenset[str]
+    repository_files: frozenset[str]
+    codes: frozenset[Any]
+
+    @classmethod
+    def build(cls, root: str, request: dict[str, Any]) -> _Trust:
         import os
         import sys
         import sysconfig
@@ -332,18 +339,18 @@ class _Trust:
             if path and os.path.isdir(path) and not path.startswith(root):
                 prefixes.add(os.path.realpath(path) + os.sep)
                 prefixes.add(path.rstrip(os.sep) + os.sep)
-        self.prefixes = tuple(sorted(p for p in prefixes if p != os.sep))
-        self.root = root.rstrip(os.sep) + os.sep
-        self.sources = {os.path.join(root, path): None for path in request["protected"]}
-        self.protected = frozenset(self.sources)
-        self.repository_files = frozenset(request["sources"])
         # The bootstrap's frames (compiled from argv, named "<string>") are ours.
         frame, codes = sys._getframe(1), set()
         while frame is not None:
             codes.add(frame.f_code)
             frame = frame.f_back
-        self.codes = frozenset(codes)
-        self.active = False  # set once the code under test may run
+        return cls(
+            prefixes=tuple(sorted(p for p in prefixes if p != os.sep)),
+            root=root.rstrip(os.sep) + os.sep,
+            protected=frozenset(os.path.join(root, p) for p in request["protected"]),
+            repository_files=frozenset(request["sources"]),
+            codes=frozenset(codes),
+        )
 
     def file(self, filename: str) -> bool:
         """Whether code from ``filename`` is trusted."""
@@ -354,32 +361,48 @@ class _Trust:
         return filename.startswith(self.prefixes) and not filename.startswith(self.root)
 
 
-class _Guard:
-    """The audit hook: refuses the escape hatches once the code under test may run."""
+class _Guard(NamedTuple):
+    """The audit hook, installed when collection starts: from then on it refuses the
+    escape hatches. A tuple with no flag to flip: its own calls are told apart by
+    their code objects, not by state the code under test could change."""
 
-    __slots__ = ("trust", "busy", "getframe", "realpath")
+    trust: _Trust
+    getframe: Any
+    realpath: Any
+    own_codes: frozenset[Any]
 
-    def __init__(self, trust: _Trust):
+    @classmethod
+    def build(cls, trust: _Trust) -> _Guard:
         import os
         import sys
 
-        self.trust = trust
-        self.busy = False
-        self.getframe = sys._getframe
-        self.realpath = os.path.realpath
+        own = frozenset(
+            f.__code__
+            for f in (
+                cls.__call__,
+                cls._check_open,
+                cls._untrusted_frame,
+                cls._check_stack,
+                cls._check_compile,
+            )
+        )
+        return cls(trust, sys._getframe, os.path.realpath, own)
 
     def __call__(self, event: str, args: tuple[Any, ...]) -> None:
-        if self.busy or not self.trust.active:
+        if event == "sys._getframe":
+            # The event carries the frame handed out; our own calls are let through.
+            frame = args[0] if args else None
+            if frame is not None and frame.f_code in self.own_codes:
+                return
+            self._check_stack(event, frame)
             return
         if event in DENIED_EVENTS or event.startswith("ctypes."):
             raise RuntimeError(f"selfplay verdict: {event} is not allowed in tests")
         if event == "open":
             self._check_open(args)
-        elif event == "sys._getframe":
-            self._check_stack(event)
         elif event == "object.__getattr__":
             if len(args) > 1 and args[1] in FRAME_ATTRIBUTES:
-                self._check_stack(event)
+                self._check_stack(event, self.getframe().f_back)
         elif event == "object.__setattr__":
             if len(args) > 1 and args[1] in FROZEN_FUNCTION_ATTRIBUTES:
                 raise RuntimeError(
@@ -387,11 +410,13 @@ class _Guard:
                 )
         elif event == "import":
             if args and args[0] in DENIED_IMPORTS:
-                self._check_stack(f"import {args[0]}")
+                self._check_stack(f"import {args[0]}", self.getframe().f_back)
         elif event == "compile":
             self._check_compile(args)
         elif event in ("marshal.loads", "marshal.load"):
-            self._check_stack(event, allow=("_compile_bytecode",))
+            self._check_stack(
+                event, self.getframe().f_back, allow=("_compile_bytecode",)
+            )
 
     def _check_open(self, args: tuple[Any, ...]) -> None:
         path = args[0] if args else None
@@ -400,39 +425,28 @@ class _Guard:
         if not isinstance(path, str):
             return
         name = path.rstrip("/").rsplit("/", 1)[-1]
-        self.busy = True
-        try:
-            real = self.realpath(path)
-        finally:
-            self.busy = False
+        real = self.realpath(path)
         if name == "mem" or real.endswith("/mem") or real.startswith("/proc/kcore"):
             raise RuntimeError("selfplay verdict: process memory is not readable")
 
-    def _untrusted_frame(self, allow: tuple[str, ...] = ()) -> Any:
-        """The first frame of the stack that runs code under test, if any."""
-        self.busy = True
-        try:
-            frame = self.getframe(2)
-            caller = frame
-            while frame is not None:
-                code = frame.f_code
-                if code not in self.trust.codes and not self.trust.file(
-                    code.co_filename
-                ):
-                    if allow and caller.f_code.co_name in allow:
-                        return None
-                    return frame
-                frame = frame.f_back
-            return None
-        finally:
-            self.busy = False
+    def _untrusted_frame(self, frame: Any, allow: tuple[str, ...] = ()) -> Any:
+        """The first frame from ``frame`` down that runs code under test, if any."""
+        caller = frame
+        while frame is not None:
+            code = frame.f_code
+            if code not in self.trust.codes and not self.trust.file(code.co_filename):
+                if allow and caller is not None and caller.f_code.co_name in allow:
+                    return None
+                return frame
+            frame = frame.f_back
+        return None
 
-    def _check_stack(self, event: str, allow: tuple[str, ...] = ()) -> None:
-        frame = self._untrusted_frame(allow)
-        if frame is not None:
+    def _check_stack(self, event: str, frame: Any, allow: tuple[str, ...] = ()) -> None:
+        bad = self._untrusted_frame(frame, allow)
+        if bad is not None:
             raise RuntimeError(
                 f"selfplay verdict: {event} is not allowed from code under test "
-                f"({frame.f_code.co_filename})"
+                f"({bad.f_code.co_filename})"
             )
 
     def _check_compile(self, args: tuple[Any, ...]) -> None:
@@ -443,7 +457,7 @@ class _Guard:
         if not (
             filename in self.trust.protected
             or filename == "<selfplay-verdict>"
-            or (filename.startswith(self.trust.prefixes))
+            or filename.startswith(self.trust.prefixes)
         ):
             return
         source = args[0]
@@ -451,30 +465,23 @@ class _Guard:
             source = source.encode("utf-8")
         if not isinstance(source, (bytes, bytearray)):
             raise RuntimeError(f"selfplay verdict: compiling an AST as {filename}")
-        self.busy = True
         try:
             with open(filename, "rb") as handle:
                 same = handle.read() == bytes(source)
         except OSError:
             same = False
-        finally:
-            self.busy = False
         if not same:
             raise RuntimeError(f"selfplay verdict: code claims to be from {filename}")
 
 
-class _Baseline:
+class _Baseline(NamedTuple):
     """Identities of everything the tests rely on, taken before the code under test."""
 
-    __slots__ = ("builtins", "modules", "classes", "module_ids")
-
-    def __init__(self, builtins: Any, modules: Any, classes: Any, module_ids: Any):
-        self.builtins, self.modules, self.classes, self.module_ids = (
-            builtins,
-            modules,
-            classes,
-            module_ids,
-        )
+    builtins: tuple[Any, ...]
+    modules: tuple[Any, ...]
+    classes: tuple[Any, ...]
+    module_ids: tuple[Any, ...]
+    handlers: tuple[Any, ...]
 
     @classmethod
     def take(cls, builtins_module: Any, trusted: dict[str, Any]) -> _Baseline:
@@ -492,7 +499,7 @@ class _Baseline:
                 if isinstance(value, type) and value.__module__ == module.__name__:
                     classes.append((value, tuple(vars(value).items())))
         module_ids = tuple(trusted.items())
-        return cls(builtins_view, modules, tuple(classes), module_ids)
+        return cls(builtins_view, modules, tuple(classes), module_ids, _handlers())
 
     def changes(self, builtins_module: Any, modules: dict[str, Any]) -> list[str]:
         """What differs from the baseline now (empty when nothing does)."""
@@ -511,7 +518,26 @@ class _Baseline:
             now = modules.get(name)
             if now is not None and now is not module:
                 found.append(f"sys.modules[{name!r}] was replaced")
+        for (number, handler), (_, now) in zip(
+            self.handlers, _handlers(), strict=False
+        ):
+            if now is not handler:
+                found.append(f"a Python handler was installed for signal {number}")
         return found
+
+
+def _handlers() -> tuple[tuple[int, Any], ...]:
+    """The Python-level handler of every signal (a handler receives the interrupted
+    frame without an audit event, so a new one is reported)."""
+    import signal
+
+    found = []
+    for number in range(1, signal.NSIG):
+        try:
+            found.append((number, signal.getsignal(number)))
+        except (ValueError, OSError):
+            continue
+    return tuple(found)
 
 
 def _dict_changes(label: str, items: tuple[Any, ...], now: Any) -> list[str]:
@@ -553,6 +579,7 @@ class _LoopPlugin:
         self.writer = writer
         self.trust = trust
         self.baseline: _Baseline | None = None
+        self.reference: _ReferenceCode | None = None
         self.outcomes = outcomes
         self.finished = False
         self.count = 0
@@ -568,7 +595,8 @@ class _LoopPlugin:
 
         self.plugins_before = tuple(session.config.pluginmanager.get_plugins())
         self.baseline = _Baseline.take(builtins, _trusted_modules(sys.modules))
-        self.trust.active = True
+        self.reference = _ReferenceCode.build(self.trust)
+        sys.addaudithook(_Guard.build(self.trust))
 
     def pytest_runtestloop(self, session: Any) -> bool:
         import builtins
@@ -602,10 +630,10 @@ def _test_loop(
     """Run every collected test; sign each result."""
     skipped_type = outcomes.Skipped
     emit = writer.emit
-    items = list(session.items)
+    items = tuple(session.items)
     emit("collected", tests=len(items), errors=int(session.testsfailed))
     problems = _collection_problems(session, plugin)
-    reference = _ReferenceCode(plugin.trust)
+    reference = plugin.reference
     modules_state = _module_state(items, plugin.trust, modules)
     problems += modules_state.problems
     for problem in problems:
@@ -686,27 +714,32 @@ def _collection_problems(session: Any, plugin: _LoopPlugin) -> list[str]:
     return problems
 
 
-class _ReferenceCode:
-    """Code objects compiled from the protected sources, by file and qualified name."""
+class _ReferenceCode(NamedTuple):
+    """Code objects compiled from the protected sources (read before any code under
+    test ran), by file and qualified name, behind a read-only view."""
 
-    def __init__(self, trust: _Trust):
-        self.trust = trust
-        self.codes: dict[tuple[str, str], Any] = {}
-        self.loaded: set[str] = set()
+    trust: _Trust
+    codes: Any
 
-    def _load(self, filename: str) -> None:
+    @classmethod
+    def build(cls, trust: _Trust) -> _ReferenceCode:
         import types
 
-        if filename in self.loaded:
-            return
-        self.loaded.add(filename)
-        with open(filename, "rb") as handle:
-            source = handle.read()
-        stack = [compile(source, filename, "exec", dont_inherit=True)]
-        while stack:
-            code = stack.pop()
-            self.codes[(filename, code.co_qualname)] = code
-            stack.extend(c for c in code.co_consts if isinstance(c, types.CodeType))
+        codes = {}
+        for filename in sorted(trust.protected):
+            if not filename.endswith(".py"):
+                continue
+            with open(filename, "rb") as handle:
+                source = handle.read()
+            try:
+                stack = [compile(source, filename, "exec", dont_inherit=True)]
+            except SyntaxError:
+                continue  # pytest reports it as a collection error
+            while stack:
+                code = stack.pop()
+                codes[(filename, _qualname(code))] = code
+                stack.extend(c for c in code.co_consts if isinstance(c, types.CodeType))
+        return cls(trust, types.MappingProxyType(codes))
 
     def check(self, item: Any) -> tuple[Any, str]:
         """The test function to call, or a reason it is not the protected one."""
@@ -720,8 +753,7 @@ class _ReferenceCode:
         filename = code.co_filename
         if filename not in self.trust.protected:
             return None, f"the test function's code comes from {filename}"
-        self._load(filename)
-        expected = self.codes.get((filename, code.co_qualname))
+        expected = self.codes.get((filename, _qualname(code)))
         if expected is None or expected != code:
             return None, "the test function's code is not the protected source"
         module = getattr(item, "module", None)
@@ -729,9 +761,17 @@ class _ReferenceCode:
             return None, "the test function runs with foreign globals"
         path, _, rest = item.nodeid.partition("::")
         qualname = ".".join(part.split("[", 1)[0] for part in rest.split("::"))
-        if qualname != code.co_qualname or not filename.endswith("/" + path):
-            return None, f"the test id does not name its function ({code.co_qualname})"
+        own = _qualname(code)
+        if not hasattr(code, "co_qualname"):  # Python 3.10: names only
+            qualname = qualname.rsplit(".", 1)[-1]
+        if qualname != own or not filename.endswith("/" + path):
+            return None, f"the test id does not name its function ({own})"
         return function, ""
+
+
+def _qualname(code: Any) -> str:
+    """A code object's qualified name (its bare name before Python 3.11)."""
+    return getattr(code, "co_qualname", None) or code.co_name
 
 
 class _ModuleState:
