@@ -86,13 +86,12 @@ signal.setitimer(signal.ITIMER_REAL, 0.05)
     ),
     "xfail_the_failing_test": (
         """
-import sys, pytest
-def _mark():
-    module = sys.modules.get("test_tiny")
-    if module is not None and hasattr(module, "test_clamp_high"):
-        module.test_clamp_high = pytest.mark.xfail(module.test_clamp_high)
-import threading
-threading.Timer(0.0, _mark).start()
+import pytest
+_real_clamp = clamp
+def clamp(x, lo, hi):
+    if x > hi:
+        pytest.xfail("known bug")
+    return _real_clamp(x, lo, hi)
 """,
         {},
     ),
@@ -142,15 +141,16 @@ sys.modules["pytest"] = fake
     ),
     "rebind_test_function_via_sys_modules": (
         """
-import sys, threading
-def _swap():
+import sys
+_real_clamp = clamp
+def _good(x, lo, hi):
+    return max(lo, min(x, hi))
+def clamp(x, lo, hi):
     module = sys.modules.get("test_tiny")
     if module is not None:
+        module.clamp = _good
         module.test_clamp_high = lambda: None
-        module.clamp = lambda x, lo, hi: max(lo, min(x, hi))
-threading.Timer(0.0, _swap).start()
-def span_hook():
-    _swap()
+    return _real_clamp(x, lo, hi)
 """,
         {},
     ),
@@ -273,7 +273,7 @@ os.write(1, b"7 passed\\n")
         + """
 import time
 if os.fork() == 0:
-    time.sleep(0.5)
+    time.sleep(0.01)
     for fd in range(3, 12):
         try:
             os.write(fd, _fake.encode())
@@ -545,4 +545,98 @@ def test_a_forged_repair_scores_unsolved_through_the_env(
         assert info["tampering"][0]["phase"] == "solve"
         assert info["tampering"][0]["attempt"] == 0
     assert env.rewards["player_1"] < 0
+    env.close()
+
+
+@pytest.mark.parametrize(
+    ("path", "text"),
+    [
+        (
+            "conftest.py",
+            "def pytest_collection_modifyitems(items):\n    items.clear()\n",
+        ),
+        ("setup.cfg", "[tool:pytest]\naddopts = -k 'not clamp_high'\n"),
+        ("pyproject.toml", "[tool.pytest.ini_options]\naddopts = '-x -k nothing'\n"),
+        ("sitecustomize.py", "import os\nos._exit(0)\n"),
+        ("pytest.py", "def main(*a, **k):\n    return 0\n"),
+    ],
+)
+def test_files_the_solver_adds_never_reach_the_verdict(
+    need_bwrap: None, tiny_repo: RepoSpec, path: str, text: str
+) -> None:
+    env = selfplay_envs.make("bug_repair_v0", repos=[tiny_repo], solver_attempts=1)
+    env.reset(seed=0)
+    env.step(_artifact(tiny_repo))
+    env.step(f'<tool name="write_file" path="{path}">\n{text}</tool>')
+    env.step('<tool name="submit"></tool>')
+    result = env.infos["player_1"]["attempt_results"][0]
+    assert result["solved"] is False
+    assert TARGET in result["report"]["still_failing"]
+    env.close()
+
+
+def _injector_artifact(repo: RepoSpec, bug_suffix: str, **extra: object) -> str:
+    files = load_repo(repo).files
+    tests = files["test_tiny.py"].decode()
+    start = tests.index("def test_clamp_high(")
+    end = tests.index("\ndef ", start) + 1
+    buggy = files["tiny.py"].decode().replace("        return hi", "        return lo")
+    artifact = {
+        "bug_patch": make_patch(
+            {"tiny.py": files["tiny.py"]}, {"tiny.py": (buggy + bug_suffix).encode()}
+        ),
+        "weaken_patch": make_patch(
+            {"test_tiny.py": files["test_tiny.py"]},
+            {"test_tiny.py": (tests[:start] + tests[end:]).encode()},
+        ),
+        "test_files": ["test_tiny.py", "test_tiny_util.py"],
+        **extra,
+    }
+    return f'<tool name="submit">{json.dumps(artifact)}</tool>'
+
+
+@pytest.mark.parametrize(
+    ("suffix", "extra", "reason"),
+    [
+        # The bug "fails" tests by tampering rather than by behaviour.
+        ("\nimport gc\ngc.get_objects()\n", {}, "tampering detected in the buggy run"),
+        (
+            "\nimport unittest\nunittest.TestCase.assertEqual = None\n",
+            {},
+            "tampering detected in the buggy run",
+        ),
+        # Options that would load code or change collection on every run.
+        ("", {"test_command": "python -m pytest -p tiny"}, "'-p' is not allowed"),
+        ("", {"test_command": "pytest --co"}, "'--co' is not allowed"),
+        ("", {"test_command": "pytest -c evil.ini"}, "'-c' is not allowed"),
+    ],
+)
+def test_an_injector_that_forges_is_refused(
+    need_bwrap: None,
+    tiny_repo: RepoSpec,
+    suffix: str,
+    extra: dict[str, str],
+    reason: str,
+) -> None:
+    env = selfplay_envs.make("bug_repair_v0", repos=[tiny_repo], solver_attempts=1)
+    env.reset(seed=0)
+    env.step(_injector_artifact(tiny_repo, suffix, **extra))
+    info = env.infos["player_0"]
+    assert info["valid_artifact"] is False
+    assert reason in info["artifact_invalid_reason"], info["artifact_invalid_reason"]
+    assert env.rewards["player_0"] == -1.0
+    env.close()
+
+
+def test_the_honest_injector_artifact_is_valid(
+    need_bwrap: None, tiny_repo: RepoSpec
+) -> None:
+    env = selfplay_envs.make("bug_repair_v0", repos=[tiny_repo], solver_attempts=1)
+    env.reset(seed=0)
+    env.step(
+        _injector_artifact(
+            tiny_repo, "", test_command="python -m pytest -q -k 'not shout'"
+        )
+    )
+    assert env.agent_selection == "player_1", env.infos["player_0"]
     env.close()

@@ -56,8 +56,23 @@ DENIED_EVENTS = frozenset(
 FRAME_ATTRIBUTES = frozenset({"tb_frame", "gi_frame", "cr_frame", "ag_frame"})
 #: Function attributes no code may set once tests can run.
 FROZEN_FUNCTION_ATTRIBUTES = frozenset({"__code__", "__defaults__", "__kwdefaults__"})
-#: Modules the code under test may not (re-)import: fresh copies of the originals.
-DENIED_IMPORTS = frozenset({"ctypes", "_ctypes", "_signal", "signal", "gc"})
+#: Modules no code may import once tests can run: raw memory access (``ctypes``'
+#: ``memmove`` is not audited), CPython's test helpers, and fresh copies of modules
+#: whose originals are watched.
+DENIED_IMPORTS = frozenset(
+    {
+        "ctypes",
+        "_ctypes",
+        "_testcapi",
+        "_testinternalcapi",
+        "_testmultiphase",
+        "_testsinglephase",
+        "_xxsubinterpreters",
+        "_xxinterpchannels",
+    }
+)
+#: Modules the code under test may not re-import (a fresh copy of a watched one).
+GUARDED_IMPORTS = frozenset({"_signal", "signal", "gc", "builtins"})
 #: Names that configure pytest or the interpreter when they appear in the tree.
 CONFIG_NAMES = frozenset(
     {
@@ -211,14 +226,23 @@ def _encode(record: dict[str, Any], quote: Any) -> str:
 
 
 def _make_undumpable() -> bool:
-    """``prctl(PR_SET_DUMPABLE, 0)``: other processes of this uid cannot ptrace us."""
+    """``prctl(PR_SET_DUMPABLE, 0)``: other processes of this uid cannot ptrace us.
+
+    ``ctypes`` is dropped from ``sys.modules`` afterwards, so the code under test can
+    only reach it by importing it, which the guard refuses."""
+    import sys
+
+    before = set(sys.modules)
     try:
         import ctypes
 
         libc = ctypes.CDLL(None, use_errno=True)
-        return libc.prctl(4, 0, 0, 0, 0) == 0
+        done = libc.prctl(4, 0, 0, 0, 0) == 0
     except (OSError, AttributeError):
-        return False
+        done = False
+    for name in set(sys.modules) - before:
+        del sys.modules[name]
+    return done
 
 
 def _check_tree(request: dict[str, Any]) -> list[str]:
@@ -370,6 +394,9 @@ class _Guard(NamedTuple):
     getframe: Any
     realpath: Any
     own_codes: frozenset[Any]
+    #: What was refused, reported as tampering by the run loop (evidence only: the
+    #: refusal itself is what stops the attempt).
+    denials: list[str]
 
     @classmethod
     def build(cls, trust: _Trust) -> _Guard:
@@ -380,15 +407,26 @@ class _Guard(NamedTuple):
             f.__code__
             for f in (
                 cls.__call__,
+                cls._decide,
+                cls._origin,
+                cls._check_bytecode,
                 cls._check_open,
                 cls._untrusted_frame,
                 cls._check_stack,
                 cls._check_compile,
             )
         )
-        return cls(trust, sys._getframe, os.path.realpath, own)
+        return cls(trust, sys._getframe, os.path.realpath, own, [])
 
     def __call__(self, event: str, args: tuple[Any, ...]) -> None:
+        try:
+            self._decide(event, args)
+        except RuntimeError as err:
+            if len(self.denials) < 100:
+                self.denials.append(str(err))
+            raise
+
+    def _decide(self, event: str, args: tuple[Any, ...]) -> None:
         if event == "sys._getframe":
             # The event carries the frame handed out; our own calls are let through.
             frame = args[0] if args else None
@@ -402,21 +440,40 @@ class _Guard(NamedTuple):
             self._check_open(args)
         elif event == "object.__getattr__":
             if len(args) > 1 and args[1] in FRAME_ATTRIBUTES:
-                self._check_stack(event, self.getframe().f_back)
+                self._check_stack(event, self._origin())
         elif event == "object.__setattr__":
             if len(args) > 1 and args[1] in FROZEN_FUNCTION_ATTRIBUTES:
                 raise RuntimeError(
                     f"selfplay verdict: setting {args[1]} is not allowed"
                 )
         elif event == "import":
-            if args and args[0] in DENIED_IMPORTS:
-                self._check_stack(f"import {args[0]}", self.getframe().f_back)
+            name = args[0] if args else ""
+            if name in DENIED_IMPORTS or str(name).startswith("ctypes."):
+                raise RuntimeError(f"selfplay verdict: import {name} is not allowed")
+            if name in GUARDED_IMPORTS:
+                self._check_stack(f"import {name}", self._origin())
         elif event == "compile":
             self._check_compile(args)
         elif event in ("marshal.loads", "marshal.load"):
-            self._check_stack(
-                event, self.getframe().f_back, allow=("_compile_bytecode",)
-            )
+            self._check_bytecode(self._origin())
+
+    def _origin(self) -> Any:
+        """The frame whose operation raised the event (above ``__call__``). Depth 0
+        only: the frame handed out is then our own, which the hook lets through."""
+        return self.getframe().f_back.f_back.f_back
+
+    def _check_bytecode(self, caller: Any) -> None:
+        """Byte code may only come from the library's own caches, loaded by the import
+        system: a hand-made code object could claim any file name."""
+        path = None
+        if caller is not None and caller.f_code.co_name == "_compile_bytecode":
+            path = caller.f_locals.get("bytecode_path")
+        if not (
+            isinstance(path, str)
+            and path.startswith(self.trust.prefixes)
+            and not path.startswith(self.trust.root)
+        ):
+            raise RuntimeError("selfplay verdict: loading byte code is not allowed")
 
     def _check_open(self, args: tuple[Any, ...]) -> None:
         path = args[0] if args else None
@@ -580,6 +637,7 @@ class _LoopPlugin:
         self.trust = trust
         self.baseline: _Baseline | None = None
         self.reference: _ReferenceCode | None = None
+        self.guard: _Guard | None = None
         self.outcomes = outcomes
         self.finished = False
         self.count = 0
@@ -596,7 +654,8 @@ class _LoopPlugin:
         self.plugins_before = tuple(session.config.pluginmanager.get_plugins())
         self.baseline = _Baseline.take(builtins, _trusted_modules(sys.modules))
         self.reference = _ReferenceCode.build(self.trust)
-        sys.addaudithook(_Guard.build(self.trust))
+        self.guard = _Guard.build(self.trust)
+        sys.addaudithook(self.guard)
 
     def pytest_runtestloop(self, session: Any) -> bool:
         import builtins
@@ -636,6 +695,8 @@ def _test_loop(
     reference = plugin.reference
     modules_state = _module_state(items, plugin.trust, modules)
     problems += modules_state.problems
+    reported = [0]
+    problems += _new_denials(plugin.guard, reported)
     for problem in problems:
         emit("tamper", what=problem)
     setup_state = session._setupstate
@@ -671,16 +732,28 @@ def _test_loop(
             if outcome == "passed":
                 outcome, message = "error", "teardown: " + _describe(err)
         changes = baseline.changes(builtins, modules) + modules_state.changes(modules)
+        changes += _new_denials(plugin.guard, reported)
         for change in changes[:10]:
             emit("tamper", what=f"after {item.nodeid}: {change}")
         if changes and outcome == "passed":
             outcome, message = "error", "the test environment was tampered with"
         emit("test", id=item.nodeid, outcome=outcome, message=message[:MAX_MESSAGE])
         plugin.count += 1
-    for problem in _collection_problems(session, plugin):
+    for problem in _collection_problems(session, plugin) + _new_denials(
+        plugin.guard, reported
+    ):
         emit("tamper", what=f"at the end: {problem}")
     plugin.finished = True
     emit("end", tests=plugin.count)
+
+
+def _new_denials(guard: _Guard | None, reported: list[int]) -> list[str]:
+    """The guard's refusals since the last call (``reported`` counts those seen)."""
+    if guard is None:
+        return []
+    found = guard.denials[reported[0] :]
+    reported[0] = len(guard.denials)
+    return [f"refused: {text}" for text in found]
 
 
 def _call(item: Any, function: Any) -> None:
