@@ -9,8 +9,13 @@ each must be contained, reported in the result, and leave the host healthy.
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import socket
+import subprocess
+import sys
+import sysconfig
 import threading
 import uuid
 from collections.abc import Iterator
@@ -21,9 +26,12 @@ import pytest
 from selfplay_envs.games.bug_repair.sandbox import (
     BwrapSandbox,
     Sandbox,
+    SandboxError,
     SandboxLimits,
     SandboxSpec,
     UnsafeSubprocessSandbox,
+    base,
+    local,
 )
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -297,3 +305,180 @@ def test_bwrap_runs_as_its_own_uid_when_root(need_bwrap: None, tmp_path: Path) -
             assert int(result.stdout) == os.getuid()
     finally:
         box.close()
+
+
+# ---- the interpreter, wherever it lives -------------------------------------------
+
+# Run by another interpreter (a venv's): make a sandbox, self-test it, run python in it.
+_DRIVER = """
+import json, sys, tempfile
+from pathlib import Path
+sys.path.insert(0, sys.argv[1])
+from selfplay_envs.games.bug_repair.sandbox import SandboxError, SandboxLimits, SandboxSpec
+out = {"executable": sys.executable}
+box = SandboxSpec(backend=sys.argv[2], limits=SandboxLimits(timeout=30))(
+    Path(tempfile.mkdtemp())
+)
+try:
+    found = box.self_test()
+    out["self_test"] = [found.interpreter, found.pytest_version]
+    result = box.run("python -c 'import sys, pytest; print(sys.executable)'")
+    out["run"] = result.to_dict()
+except SandboxError as err:
+    out["error"] = str(err)
+finally:
+    box.close()
+print(json.dumps(out))
+"""
+
+# Under /tmp on purpose (a CI runner's venv); the fixed name lets a docker image built
+# for it be replaced by the next session's instead of piling up.
+VENV_ROOT = Path("/tmp") / f"selfplay-test-venvs-{os.getuid()}"
+
+
+@pytest.fixture(scope="module")
+def venvs() -> Iterator[dict[str, Path]]:
+    """Two venvs under /tmp (no pip, so made in a fraction of a second): "system" sees
+    the host's site-packages, pytest included; "bare" sees none, so has no pytest."""
+    shutil.rmtree(VENV_ROOT, ignore_errors=True)
+    made = {}
+    for name, flags in (("system", ["--system-site-packages"]), ("bare", [])):
+        path = VENV_ROOT / name
+        subprocess.run(
+            [sys.executable, "-m", "venv", "--without-pip", *flags, str(path)],
+            check=True,
+            timeout=120,
+        )
+        made[name] = path / "bin" / "python"
+    yield made
+    shutil.rmtree(VENV_ROOT, ignore_errors=True)
+
+
+def _drive(python: Path, backend: str, tmp_path: Path, **env: str) -> dict:
+    driver = tmp_path / "driver.py"
+    driver.write_text(_DRIVER)
+    spec = "docker" if backend == "docker" else "local"
+    done = subprocess.run(
+        [str(python), str(driver), str(PROJECT), spec],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, **env},
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize(
+    "backend",
+    ["bwrap", pytest.param("docker", marks=pytest.mark.slow)],
+    indirect=True,
+)
+def test_interpreter_of_a_venv_under_tmp_runs_in_the_sandbox(
+    backend: str, venvs: dict[str, Path], tmp_path: Path
+) -> None:
+    """The sandbox's private /tmp must not hide an interpreter that lives under /tmp
+    (bwrap mounted it over the interpreter; docker's /tmp tmpfs did the same)."""
+    python = venvs["system"]
+    out = _drive(python, backend, tmp_path)
+    assert out["executable"] == str(python)
+    assert "error" not in out, out["error"]
+    assert out["self_test"][0] == str(python)
+    run = out["run"]
+    assert run["exit_code"] == 0, run["stderr"]
+    assert run["stdout"].strip() == str(python)  # `python` is the venv's, under /tmp
+
+
+# ---- the self-test ------------------------------------------------------------------
+
+
+@pytest.fixture
+def fresh_self_tests(monkeypatch: pytest.MonkeyPatch) -> dict:
+    """Forget the self-tests this process passed, so the next one really runs."""
+    passed: dict = {}
+    monkeypatch.setattr(base, "_SELF_TESTS", passed)
+    return passed
+
+
+def test_self_test_passes_and_is_cached(box: Sandbox, fresh_self_tests: dict) -> None:
+    import pytest as host_pytest
+
+    (box.workdir / "tiny_pkg").mkdir()
+    (box.workdir / "tiny_pkg" / "__init__.py").write_text("VALUE = 1\n")
+    found = box.self_test(["tiny_pkg"])
+    assert found.interpreter == sys.executable
+    assert found.pytest_version == host_pytest.__version__
+    assert found.python_version == sys.version.split()[0]
+    assert found.imported == ("tiny_pkg",) and not found.cached
+    again = box.self_test()
+    assert again.cached and again.pytest_version == found.pytest_version
+    assert len(fresh_self_tests) == 1
+
+
+def test_self_test_runs_before_the_first_command_apart_from_it(
+    box: Sandbox, fresh_self_tests: dict
+) -> None:
+    result = box.run("echo hi; echo err >&2")
+    assert fresh_self_tests, "the first run() did not self-test the sandbox"
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "hi\n", "err\n")
+
+
+def test_self_test_names_a_module_missing_from_the_working_copy(
+    box: Sandbox, fresh_self_tests: dict
+) -> None:
+    with pytest.raises(SandboxError, match="'no_such_pkg' is not importable from the"):
+        box.self_test(["no_such_pkg"])
+    assert fresh_self_tests  # the interpreter part passed, and is kept
+    assert box.run("echo still").stdout == "still\n"
+
+
+def test_self_test_fails_clearly_when_the_interpreter_cannot_run(
+    backend: str, tmp_path: Path, fresh_self_tests: dict
+) -> None:
+    box = _make(backend, tmp_path)
+    box.interpreter = "/nonexistent/bin/python3"
+    try:
+        with pytest.raises(SandboxError) as caught:
+            box.run("echo never")
+        message = str(caught.value)
+        assert f"{box.backend} cannot" in message
+        assert "/nonexistent/bin/python3" in message and "fix:" in message
+        assert not fresh_self_tests
+    finally:
+        box.close()
+
+
+def test_bwrap_self_test_names_unmounted_interpreter_dirs(
+    need_bwrap: None,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    fresh_self_tests: dict,
+) -> None:
+    """An interpreter whose directories the sandbox does not mount (what a /tmp venv
+    was before) fails at the self-test, naming the cause and the fix."""
+    if os.path.realpath(sys.executable).startswith("/usr/"):
+        pytest.skip("the interpreter lives under /usr, which every sandbox mounts")
+    monkeypatch.setattr(local, "python_roots", lambda: [])
+    box = BwrapSandbox(tmp_path, LIMITS)
+    try:
+        with pytest.raises(
+            SandboxError,
+            match=r"bwrap cannot exec the interpreter .*No such file.*; fix: ",
+        ):
+            box.self_test()
+    finally:
+        box.close()
+
+
+def test_self_test_says_pytest_is_missing_inside_the_sandbox(
+    need_bwrap: None, venvs: dict[str, Path], tmp_path: Path
+) -> None:
+    """A venv without pytest: the host side imports pytest through PYTHONPATH (which
+    the sandbox does not inherit), so only the self-test can tell."""
+    python = venvs["bare"]
+    host_paths = [str(PROJECT), sysconfig.get_paths()["purelib"]]
+    out = _drive(python, "bwrap", tmp_path, PYTHONPATH=os.pathsep.join(host_paths))
+    assert out["executable"] == str(python)
+    assert "pytest is not importable inside the bwrap sandbox" in out["error"]
+    assert f"fix: {python} -m pip install pytest" in out["error"]

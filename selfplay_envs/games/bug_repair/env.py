@@ -88,6 +88,7 @@ from selfplay_envs.games.bug_repair.rules import (
     RewardMode,
 )
 from selfplay_envs.games.bug_repair.sandbox import SandboxLimits, SandboxSpec
+from selfplay_envs.games.bug_repair.sandbox.caps import warn_missing_caps
 
 __all__ = ["BugRepairGame"]
 
@@ -144,9 +145,12 @@ class BugRepairGame(Game):
         reward_mode: ``"zero_sum"`` or ``"ssr"`` (see the doc page).
         command_timeout: Wall-clock limit of one shell tool call (seconds).
         test_timeout: Wall-clock limit of one test run by the env.
-        memory_mb: Memory limit of sandboxed processes.
+        memory_mb: Memory limit of each sandboxed process, and of all processes of
+            a command together where the backend can cap totals.
         max_processes: Process limit of a sandbox.
         cpu_seconds: CPU-time limit of one sandboxed process.
+        disk_mb: Size of the sandbox's ``/tmp``, and of the working copy where it
+            can be capped (both tmpfs, so memory); writes past it get ``ENOSPC``.
         max_output_chars: Tool output kept per call in the observation.
         max_observation_chars: Size the prompt is kept under.
         extra_env: Environment variables for sandboxed commands.
@@ -181,6 +185,7 @@ class BugRepairGame(Game):
         memory_mb: int = 1024,
         max_processes: int = 64,
         cpu_seconds: int = 60,
+        disk_mb: int = 512,
         max_output_chars: int = 6000,
         max_observation_chars: int = 32000,
         extra_env: Mapping[str, str] | None = None,
@@ -205,6 +210,7 @@ class BugRepairGame(Game):
                 cpu_seconds=cpu_seconds,
                 memory_mb=memory_mb,
                 max_processes=max_processes,
+                disk_mb=disk_mb,
             ),
             allow_network=allow_network,
             unsafe_subprocess=unsafe_subprocess,
@@ -213,6 +219,8 @@ class BugRepairGame(Game):
         )
         _require_pytest()
         self.backend = self.sandbox.check()  # fail at make(), not mid-episode
+        # Said once, here: what this machine cannot cap (docker is the hard bound).
+        warn_missing_caps(self.backend, self.sandbox.missing_caps())
         self.config = BugRepairConfig(
             make_sandbox=self.sandbox,
             validation=ValidationConfig(

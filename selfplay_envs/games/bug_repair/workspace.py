@@ -48,7 +48,25 @@ def _remove(path: str) -> None:
             pass
 
     if os.path.lexists(path):
+        _unmount_below(path)
         shutil.rmtree(path, onerror=retry)
+
+
+def _unmount_below(path: str) -> None:
+    """Detach what a sandbox mounted in the working copy and never released (its
+    size-capped tmpfs), so that the directory can be removed."""
+    if os.geteuid() != 0:
+        return  # only root mounts working copies
+    root = os.path.realpath(path)
+    try:
+        with open("/proc/self/mountinfo") as handle:
+            mounted = any(f" {root}/" in line or f" {root} " in line for line in handle)
+    except OSError:
+        return
+    if mounted:
+        from selfplay_envs.games.bug_repair.sandbox.caps import unmount_below
+
+        unmount_below(root)
 
 
 class Workspace:

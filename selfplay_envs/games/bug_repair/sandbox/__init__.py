@@ -10,7 +10,9 @@ Two backends share the ``Sandbox`` interface (``run(command, timeout=...)`` ->
   (``DockerSandbox``).
 
 ``SandboxSpec`` is the picklable recipe an env keeps; calling it with a working copy
-makes a sandbox.
+makes a sandbox. Every sandbox proves it works before its first command
+(``Sandbox.self_test``), and bwrap caps the totals of a command where the host allows
+it (``caps.py``; ``SandboxSpec.missing_caps`` lists what it cannot cap).
 """
 
 from __future__ import annotations
@@ -25,11 +27,13 @@ from selfplay_envs.games.bug_repair.sandbox.base import (
     SandboxError,
     SandboxLimits,
     SandboxUnavailable,
+    SelfTest,
 )
 from selfplay_envs.games.bug_repair.sandbox.local import (
     BwrapSandbox,
     UnsafeSubprocessSandbox,
     bwrap_available,
+    bwrap_caps,
 )
 
 __all__ = [
@@ -42,8 +46,10 @@ __all__ = [
     "SandboxLimits",
     "SandboxSpec",
     "SandboxUnavailable",
+    "SelfTest",
     "UnsafeSubprocessSandbox",
     "bwrap_available",
+    "bwrap_caps",
     "docker_available",
 ]
 
@@ -97,6 +103,16 @@ class SandboxSpec:
         if self.unsafe_subprocess:
             return "unsafe-subprocess"
         raise SandboxUnavailable(reason)
+
+    def missing_caps(self) -> tuple[str, ...]:
+        """The totals the chosen backend cannot cap on this machine, with reasons.
+
+        Empty for docker (its container's cgroup and tmpfs bound everything) and for
+        the unsafe fallback (which warns on its own); for bwrap, see ``bwrap_caps``.
+        """
+        if self.check() != "bwrap":
+            return ()
+        return bwrap_caps()
 
     def __call__(self, workdir: Path) -> Sandbox:
         env = dict(self.extra_env)

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import abc
 import dataclasses
+import json
 import os
+import secrets
 import selectors
+import shlex
 import signal
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +26,7 @@ __all__ = [
     "SandboxLimits",
     "CommandResult",
     "Sandbox",
+    "SelfTest",
     "SANDBOX_WORKDIR",
     "capture",
     "python_bin_dir",
@@ -48,11 +53,16 @@ class SandboxLimits:
     Attributes:
         timeout: Default wall-clock limit of one command, in seconds.
         cpu_seconds: CPU time of one process (``RLIMIT_CPU``).
-        memory_mb: Address space of one process (``RLIMIT_AS``); the docker backend
-            also caps the whole container's memory at this value.
+        memory_mb: Address space of one process (``RLIMIT_AS``), and the memory of all
+            processes of a command together (a cgroup: the container's for docker, a
+            per-command one for bwrap where the host has cgroups).
         max_processes: Processes the sandbox may run at once (``RLIMIT_NPROC`` under a
-            dedicated uid for bwrap; the pids cgroup for docker).
+            dedicated uid for bwrap, plus its pids cgroup where the host has one; the
+            pids cgroup for docker).
         max_file_mb: Largest file a process may write (``RLIMIT_FSIZE``).
+        disk_mb: Size of the sandbox's ``/tmp`` (a tmpfs), and of the working copy
+            where it can be put on a size-capped tmpfs (bwrap and docker, as root);
+            writes past it fail with ``ENOSPC``. Both live in memory.
         max_open_files: Open file descriptors per process (``RLIMIT_NOFILE``).
         max_output_bytes: Output kept per stream; the rest is dropped.
         kill_output_bytes: Output after which the command is killed (a runaway
@@ -65,13 +75,14 @@ class SandboxLimits:
     memory_mb: int = 1024
     max_processes: int = 64
     max_file_mb: int = 64
+    disk_mb: int = 512
     max_open_files: int = 256
     max_output_bytes: int = 64 * 1024
     kill_output_bytes: int = 8 * 1024 * 1024
     cpus: float = 1.0
 
     def __post_init__(self) -> None:
-        for name in ("timeout", "cpu_seconds", "memory_mb", "max_processes"):
+        for name in ("timeout", "cpu_seconds", "memory_mb", "max_processes", "disk_mb"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"expected {name} > 0, got {getattr(self, name)}")
 
@@ -88,6 +99,8 @@ class CommandResult:
         output_truncated: Some output was dropped.
         output_killed: Killed for writing more than ``kill_output_bytes``.
         duration: Wall-clock seconds.
+        oom_killed: The kernel killed a process of the command for the sandbox's
+            memory cap (bwrap with cgroups).
     """
 
     exit_code: int
@@ -97,6 +110,7 @@ class CommandResult:
     output_truncated: bool = False
     output_killed: bool = False
     duration: float = 0.0
+    oom_killed: bool = False
 
     @property
     def ok(self) -> bool:
@@ -110,6 +124,8 @@ class CommandResult:
             parts.append(
                 f"killed by signal {-self.exit_code} ({_signal_name(-self.exit_code)})"
             )
+        if self.oom_killed:
+            parts.append("a process was KILLED for exceeding the sandbox's memory cap")
         elif self.exit_code in (137, 152, 153) and not (
             self.timed_out or self.output_killed
         ):
@@ -134,12 +150,63 @@ def _signal_name(number: int) -> str:
         return "unknown signal"
 
 
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class SelfTest:
+    """What a sandbox's self-test found (``Sandbox.self_test``).
+
+    Attributes:
+        backend: The backend tested.
+        interpreter: The interpreter run inside the sandbox.
+        python_version: Its version, as it reported it from inside.
+        pytest_version: The version of pytest it imported.
+        imported: The modules imported from the working copy.
+        cached: The interpreter part was proven earlier in this process.
+    """
+
+    backend: str
+    interpreter: str
+    python_version: str
+    pytest_version: str
+    imported: tuple[str, ...] = ()
+    cached: bool = False
+
+
+# Passed self-tests of this process, by ``Sandbox._self_test_key()``.
+_SELF_TESTS: dict[tuple[Any, ...], SelfTest] = {}
+_SELF_TEST_LOCK = threading.Lock()
+
+# Run by the interpreter under test, inside the sandbox: python -c PROBE MARK NAMES...
+_PROBE = """
+import importlib, json, sys
+report = {"executable": sys.executable, "version": sys.version.split()[0]}
+try:
+    import pytest
+    report["pytest"] = pytest.__version__
+except BaseException as err:
+    report["pytest_error"] = f"{type(err).__name__}: {err}"
+errors = {}
+for name in sys.argv[2:]:
+    try:
+        importlib.import_module(name)
+    except BaseException as err:
+        errors[name] = f"{type(err).__name__}: {err}"
+report["import_errors"] = errors
+sys.stdout.write("\\n" + sys.argv[1] + json.dumps(report) + "\\n")
+sys.stdout.flush()
+"""
+
+
 class Sandbox(abc.ABC):
     """Runs commands in one working copy, in isolation, under ``SandboxLimits``.
 
     One sandbox serves one episode: the caller may rewrite the working copy between
     commands (the docker backend keeps one container for all of them). ``close``
     releases everything; it is safe to call twice and runs on garbage collection.
+
+    Before its first command each backend runs ``self_test`` (once per process for a
+    given backend and interpreter), so a sandbox that cannot run the interpreter or
+    import pytest fails with a ``SandboxError`` that says why, not with a test run
+    that fails for reasons that have nothing to do with the code under test.
     """
 
     backend: str = "abstract"
@@ -150,6 +217,9 @@ class Sandbox(abc.ABC):
         self.workdir = Path(workdir)
         self.limits = limits
         self.allow_network = allow_network
+        #: The interpreter that runs inside the sandbox (first on its ``PATH``).
+        self.interpreter = sys.executable
+        self._self_tested = False
 
     @abc.abstractmethod
     def run(
@@ -170,6 +240,141 @@ class Sandbox(abc.ABC):
 
     def close(self) -> None:  # noqa: B027 - optional hook; most backends need it
         """Release the backend's resources (containers, processes)."""
+
+    # ---- self-test ---------------------------------------------------------------
+
+    def self_test(self, import_names: Sequence[str] = ()) -> SelfTest:
+        """Prove that the sandbox works: run ``self.interpreter`` inside it, import
+        pytest, and import each of ``import_names`` from the working copy.
+
+        The interpreter part runs once per process for a given backend and interpreter
+        (``_self_test_key``); later calls without ``import_names`` return the cached
+        result without running anything. The backends call it before their first
+        command, so its command never mixes with the caller's.
+
+        Raises:
+            SandboxError: naming the cause and the fix: the sandbox cannot run the
+                interpreter, pytest is not importable inside it, or a module of
+                ``import_names`` is not importable from the working copy.
+        """
+        names = tuple(import_names)
+        key = self._self_test_key()
+        with _SELF_TEST_LOCK:
+            cached = _SELF_TESTS.get(key)
+        if cached is not None and not names:
+            self._self_tested = True
+            return dataclasses.replace(cached, cached=True)
+        token = secrets.token_hex(8)
+        shell_mark, mark = f"selfplay-shell-{token}", f"selfplay-self-test-{token}:"
+        command = f"echo {shell_mark}; exec " + shlex.join(
+            [self.interpreter, "-c", _PROBE, mark, *names]
+        )
+        # The probe goes through run(), which runs the self-test first: not again.
+        self._self_tested = True
+        try:
+            result = self.run(command, timeout=max(self.limits.timeout, 60.0))
+            found = self._self_test_verdict(result, shell_mark, mark, names, key)
+        except BaseException:
+            self._self_tested = False
+            raise
+        return found
+
+    def _self_test_key(self) -> tuple[Any, ...]:
+        """What the interpreter part of the self-test depends on (its cache key)."""
+        return (self.backend, self.interpreter)
+
+    def _self_test_verdict(
+        self,
+        result: CommandResult,
+        shell_mark: str,
+        mark: str,
+        names: tuple[str, ...],
+        key: tuple[Any, ...],
+    ) -> SelfTest:
+        where = f"inside the {self.backend} sandbox"
+        lines = [ln for ln in result.stdout.splitlines() if ln.startswith(mark)]
+        if not lines:
+            detail = " ".join((result.stderr or result.stdout).split())[-600:]
+            detail = detail or result.describe()
+            if result.timed_out:
+                raise SandboxError(
+                    f"the self-test {where} timed out ({detail}); fix: check that the "
+                    "machine is not overloaded, or raise the command timeout"
+                )
+            started = shell_mark in result.stdout
+            raise SandboxError(
+                f"{self.backend} cannot exec the interpreter {self.interpreter} "
+                f"{'from its shell ' if started else ''}{where}: {detail}; "
+                f"fix: {self._interpreter_fix(detail)}"
+            )
+        try:
+            report = json.loads(lines[-1][len(mark) :])
+        except ValueError as err:
+            raise SandboxError(
+                f"the self-test {where} printed an unreadable report: {lines[-1]!r}"
+            ) from err
+        if "pytest_error" in report:
+            error = report["pytest_error"]
+            fix = f"{self.interpreter} -m pip install pytest"
+            if "MemoryError" in error:
+                fix = f"raise memory_mb (now {self.limits.memory_mb})"
+            raise SandboxError(
+                f"pytest is not importable {where} by {self.interpreter}: {error}; "
+                f"fix: {fix}"
+            )
+        found = SelfTest(
+            backend=self.backend,
+            interpreter=self.interpreter,
+            python_version=str(report.get("version", "")),
+            pytest_version=str(report.get("pytest", "")),
+        )
+        with _SELF_TEST_LOCK:
+            _SELF_TESTS[key] = found
+        errors = report.get("import_errors") or {}
+        for name in names:
+            if name in errors:
+                raise SandboxError(
+                    f"the repository's module {name!r} is not importable from the "
+                    f"working copy {where}: {errors[name]}; fix: check the name, that "
+                    "the working copy holds it at its top level (a src/ layout needs "
+                    "extra_env={'PYTHONPATH': 'src'}), and that what it imports is "
+                    f"installed for {self.interpreter}"
+                    + (
+                        " and listed in extra_distributions"
+                        if self.backend == "docker"
+                        else ""
+                    )
+                )
+        return dataclasses.replace(found, imported=names)
+
+    def _interpreter_dirs(self) -> list[str]:
+        """The host directories the interpreter needs inside the sandbox."""
+        return python_roots()
+
+    def _interpreter_fix(self, detail: str) -> str:
+        """How to fix a sandbox that cannot exec the interpreter (``detail``: what
+        it printed)."""
+        dirs = ", ".join(self._interpreter_dirs()) or "(none outside /usr)"
+        if "Permission denied" in detail:
+            return (
+                "make the interpreter's directories readable by every user "
+                f"(chmod -R a+rX on {dirs}), or use sandbox='docker'"
+            )
+        if "shared librar" in detail:
+            return (
+                "the interpreter links a library outside /usr and its prefix; use a "
+                "Python whose libraries live there, or sandbox='docker'"
+            )
+        return (
+            f"the sandbox shows the interpreter's directories ({dirs}) read-only; "
+            f"check that {self.interpreter} exists and lies in one of them (a "
+            "virtual environment's base interpreter too), or use sandbox='docker'"
+        )
+
+    def _ensure_self_tested(self) -> None:
+        """Run the self-test before the first command (a no-op afterwards)."""
+        if not self._self_tested:
+            self.self_test()
 
     @property
     def uid(self) -> int | None:

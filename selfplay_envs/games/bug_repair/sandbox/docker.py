@@ -9,9 +9,12 @@ size and modification time, so a changed host gets a new image (replacing the st
 and an unchanged one reuses it.
 
 The container runs with ``network_mode="none"`` (no interface but its own loopback),
-a read-only root, a private ``/tmp`` tmpfs, every capability dropped,
+a read-only root, a private ``/tmp`` tmpfs of ``disk_mb``, every capability dropped,
 ``no-new-privileges``, memory, CPU and pids limits from the cgroup, and the rlimits of
-``SandboxLimits`` as ulimits. The working copy is bind-mounted at ``/workspace``. Each
+``SandboxLimits`` as ulimits. The working copy is bind-mounted at ``/workspace``; when
+the caller is root it first moves onto a tmpfs of ``disk_mb`` (``caps.DirectoryCap``).
+An interpreter under ``/tmp`` (a virtual environment made there) would be hidden by
+the ``/tmp`` tmpfs, so its directories are bind-mounted read-only over it. Each
 command is a ``docker exec`` under ``timeout``; when it returns, every process it left
 behind is killed, so nothing runs between commands. The container is removed by
 ``close``, on garbage collection, at interpreter exit, and containers left by dead
@@ -48,6 +51,11 @@ from selfplay_envs.games.bug_repair.sandbox.base import (
     SandboxLimits,
     SandboxUnavailable,
     base_environment,
+    python_roots,
+)
+from selfplay_envs.games.bug_repair.sandbox.caps import (
+    DirectoryCap,
+    directory_cap_support,
 )
 from selfplay_envs.games.bug_repair.sandbox.local import _chown_tree, _next_uid, geteuid
 
@@ -55,7 +63,10 @@ __all__ = ["DockerSandbox", "docker_available", "ensure_image", "IMAGE_REPOSITOR
 
 IMAGE_REPOSITORY = "selfplay-envs-bug-repair"
 LABEL = "selfplay_envs.bug_repair"
-_RECIPE_VERSION = "2"
+_RECIPE_VERSION = "3"
+#: Container paths that docker mounts over the image: interpreter directories there
+#: are bind-mounted from the host instead.
+_HIDDEN = ("/tmp", "/dev")
 _TOOLS = (
     "sh",
     "dash",
@@ -249,6 +260,11 @@ def image_manifest(extra_distributions: tuple[str, ...] = ()) -> list[Path]:
             files |= _with_links(path)
     executable = Path(sys.executable)
     files |= _with_links(executable)
+    # A virtual environment is one by its pyvenv.cfg: without it the interpreter would
+    # not see the environment's site-packages.
+    for config in (Path(sys.prefix) / "pyvenv.cfg", executable.parent / "pyvenv.cfg"):
+        if config.is_file():
+            files.add(config)
     files.update(
         _distribution_files(
             ["pytest", "iniconfig", "packaging", "pluggy", *extra_distributions]
@@ -356,10 +372,12 @@ def ensure_image(client: Any = None, extra_distributions: Iterable[str] = ()) ->
     """The tag of the sandbox image, building it from the host if it is missing."""
     extras = tuple(sorted(extra_distributions))
     files = image_manifest(extras)
-    # The tag's first part names the variant (which extra distributions it holds), so
-    # that a rebuild replaces only earlier images of the same variant.
+    # The tag's first part names the variant (which interpreter, and which extra
+    # distributions it holds), so that a rebuild replaces only earlier images of the
+    # same variant: two interpreters of one machine (a venv) keep one image each.
     variant = (
-        hashlib.sha256("\n".join(extras).encode()).hexdigest()[:6] if extras else "base"
+        "py"
+        + hashlib.sha256("\n".join([sys.executable, *extras]).encode()).hexdigest()[:6]
     )
     tag = f"{IMAGE_REPOSITORY}:{variant}-{_manifest_hash(files)}"
     return _ensure_tag(tag, tuple(files), client)
@@ -395,12 +413,19 @@ def _ensure_tag(tag: str, files: tuple[Path, ...], client: Any) -> str:
 
 
 def _remove_stale_images(client: Any, keep: str) -> None:
-    """Drop images of the same variant built for earlier host states (unused ones
-    only; errors are ignored)."""
+    """Drop images of the same variant built for earlier host states, and those of
+    the variant names before recipe 3 (``base-``, six hex digits), unused ones only;
+    errors are ignored."""
     variant = keep.partition(":")[2].split("-")[0] + "-"
+
+    def stale(tag: str) -> bool:
+        name = tag.split("-")[0]
+        legacy = name == "base" or (len(name) == 6 and not name.startswith("py"))
+        return tag.startswith(variant) or legacy
+
     for image in client.images.list(name=IMAGE_REPOSITORY):
         tags = [t.partition(":")[2] for t in image.tags]
-        if keep in image.tags or not any(t.startswith(variant) for t in tags):
+        if keep in image.tags or not any(stale(t) for t in tags):
             continue
         try:
             client.images.remove(image.id)
@@ -511,6 +536,8 @@ class DockerSandbox(Sandbox):
         self._client: Any = None
         self._container_id: str | None = None
         self._finalizer: weakref.finalize | None = None
+        self._disk: DirectoryCap | None = None
+        self._disk_finalizer: weakref.finalize | None = None
 
     @property
     def uid(self) -> int | None:
@@ -522,11 +549,52 @@ class DockerSandbox(Sandbox):
         """Id of the episode's container, once a command has started it."""
         return self._container_id
 
+    @property
+    def capped_workdir(self) -> bool:
+        """True while the working copy lives on a tmpfs of ``disk_mb``."""
+        return self._disk is not None and self._disk.active
+
+    def _self_test_key(self) -> tuple[object, ...]:
+        return (self.backend, self.interpreter, self.extra_distributions)
+
+    def _interpreter_fix(self, detail: str) -> str:
+        return (
+            "the image holds a copy of this machine's interpreter, its stdlib and "
+            f"pytest; check that {self.interpreter} runs on the host, remove stale "
+            f"images (docker image rm $(docker images -q {IMAGE_REPOSITORY})) so that "
+            "it is rebuilt, or use sandbox='local'"
+        )
+
     def _start(self) -> str:
-        global _swept
         if self._container_id is not None:
             return self._container_id
+        try:
+            return self._create()
+        except SandboxError:
+            raise
+        except Exception as error:  # noqa: BLE001 - the engine, not the command
+            raise SandboxError(
+                f"docker cannot start the sandbox container: {type(error).__name__}: "
+                f"{error}; fix: {self._interpreter_fix(str(error))}"
+            ) from error
+
+    def _create(self) -> str:
+        global _swept
         image = _cached_image(self.extra_distributions)
+        if (
+            self._root
+            and self._disk is None
+            and not directory_cap_support()
+            and not os.path.ismount(self.workdir)
+        ):
+            disk = DirectoryCap(self.workdir, self.limits.disk_mb)
+            if disk.active:
+                self._disk = disk
+                self._disk_finalizer = weakref.finalize(self, disk.release)
+        volumes = {str(self.workdir): {"bind": SANDBOX_WORKDIR, "mode": "rw"}}
+        for root in python_roots():
+            if any(root == h or root.startswith(h + "/") for h in _HIDDEN):
+                volumes[root] = {"bind": root, "mode": "ro"}
         self._client = _client(timeout=self.limits.timeout + 60)
         if not _swept:
             _swept = True
@@ -535,15 +603,14 @@ class DockerSandbox(Sandbox):
 
         limits = self.limits
         memory = f"{int(limits.memory_mb)}m"
-        container = self._client.containers.run(
+        container = self._client.containers.create(
             image,
-            command=[sys.executable, "-S", "/sandbox_init.py"],
-            detach=True,
+            command=[self.interpreter, "-S", "/sandbox_init.py"],
             network_mode="host" if self.allow_network else "none",
             user=f"{self._uid}:{self._gid}",
             working_dir=SANDBOX_WORKDIR,
-            volumes={str(self.workdir): {"bind": SANDBOX_WORKDIR, "mode": "rw"}},
-            tmpfs={"/tmp": "rw,size=64m,mode=1777"},
+            volumes=volumes,
+            tmpfs={"/tmp": f"rw,size={int(limits.disk_mb)}m,mode=1777"},
             read_only=True,
             mem_limit=memory,
             memswap_limit=memory,
@@ -579,6 +646,13 @@ class DockerSandbox(Sandbox):
         self._finalizer = weakref.finalize(
             self, _remove_container, self._client, container.id
         )
+        try:
+            container.start()
+        except BaseException:
+            # A container that cannot start (its interpreter missing) is removed, not
+            # left "created".
+            self.close()
+            raise
         return container.id
 
     def run(
@@ -590,6 +664,7 @@ class DockerSandbox(Sandbox):
         stdout_limit: int | None = None,
     ) -> CommandResult:
         """Run ``command`` with ``sh -c`` in the episode's container."""
+        self._ensure_self_tested()
         limit = float(timeout or self.limits.timeout)
         if self._root:
             _chown_tree(self.workdir, self._uid)
@@ -620,9 +695,7 @@ class DockerSandbox(Sandbox):
                 stream = self._client.api.exec_start(exec_id, stream=True, demux=True)
             else:
                 stream = _with_stdin(self._client, exec_id, stdin)
-            out, err, truncated, killed = self._read(
-                stream, container_id, stdout_limit
-            )
+            out, err, truncated, killed = self._read(stream, container_id, stdout_limit)
             exit_code = self._client.api.exec_inspect(exec_id).get("ExitCode")
         except Exception as error:  # noqa: BLE001 - the engine, not the command
             raise SandboxError(
@@ -679,9 +752,13 @@ class DockerSandbox(Sandbox):
         self._client.api.exec_start(exec_id, detach=True)
 
     def close(self) -> None:
-        """Remove the container (force) and close the client."""
+        """Remove the container (force) and close the client; move the working copy
+        back from its tmpfs to its directory."""
         if self._finalizer is not None:
             self._finalizer()
             self._finalizer = None
         self._container_id = None
         self._client = None
+        finalizer, self._disk_finalizer = self._disk_finalizer, None
+        if finalizer is not None:
+            finalizer()

@@ -1,11 +1,13 @@
 """The embedded sandbox: bubblewrap (``bwrap``), and an explicit unsafe fallback.
 
 Each command is a fresh ``bwrap`` process tree in new pid, ipc, uts and network
-namespaces. It sees a read-only ``/usr`` (and the ``/bin``, ``/lib`` links), the host's
-Python read-only, a synthetic ``/etc``, a private ``/tmp`` emptied before each command,
-and the working copy read-write at ``/workspace``; nothing else of the host exists in
-it (no home directory, no project checkout, no ``/var`` or docker socket). Killing the
-``bwrap`` process kills the whole namespace, so nothing outlives a command.
+namespaces. It sees a read-only ``/usr`` (and the ``/bin``, ``/lib`` links), a synthetic
+``/etc``, a private ``/tmp`` (a fresh tmpfs of ``disk_mb`` for each command), the host's
+Python read-only (mounted after ``/tmp``, so an interpreter or virtual environment
+under ``/tmp`` stays visible), and the working copy read-write at ``/workspace``;
+nothing else of the host exists in it (no home directory, no project checkout, no
+``/var`` or docker socket). Killing the ``bwrap`` process kills the whole namespace, so
+nothing outlives a command.
 
 Limits are rlimits set by a tiny launcher inside the sandbox: CPU time, address space,
 file size, open files and process count. ``RLIMIT_NPROC`` counts processes per real
@@ -13,10 +15,16 @@ uid and never applies to root, so when the caller is root each sandbox runs its
 commands under its own unprivileged uid (from ``UID_BASE``) and the working copy is
 chowned to it; otherwise commands keep the caller's uid and the process limit is
 counted on top of the caller's current processes.
+
+Totals are capped where the host allows it (``caps.py``): each command runs in its own
+memory and pids cgroup (memory of all its processes together at ``memory_mb``), and,
+when the caller is root, the working copy is put on a tmpfs of ``disk_mb``.
+``bwrap_caps`` lists what this host cannot cap.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import itertools
 import logging
@@ -26,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 import warnings
+import weakref
 from pathlib import Path
 
 from selfplay_envs.games.bug_repair.sandbox.base import (
@@ -39,8 +48,20 @@ from selfplay_envs.games.bug_repair.sandbox.base import (
     kill_group,
     python_roots,
 )
+from selfplay_envs.games.bug_repair.sandbox.caps import (
+    DirectoryCap,
+    RunCgroup,
+    cgroup_support,
+    directory_cap_support,
+)
 
-__all__ = ["BwrapSandbox", "UnsafeSubprocessSandbox", "bwrap_available", "UID_BASE"]
+__all__ = [
+    "BwrapSandbox",
+    "UnsafeSubprocessSandbox",
+    "bwrap_available",
+    "bwrap_caps",
+    "UID_BASE",
+]
 
 _LOG = logging.getLogger(__name__)
 
@@ -48,11 +69,16 @@ _LOG = logging.getLogger(__name__)
 UID_BASE = 200_000
 _UID_SPAN = 60_000
 _uid_counter = itertools.count()
+#: Processes of bwrap itself in a command's cgroup (its monitor and the namespace's
+#: init); the pids cgroup allows them on top of ``max_processes``.
+BWRAP_PROCESSES = 2
 
-# Runs inside the sandbox (or the unsafe subprocess): set rlimits, drop to the
-# sandbox uid, exec the shell. ``python -S`` keeps it to a few milliseconds.
+# Runs inside the sandbox (or the unsafe subprocess): close inherited descriptors, set
+# rlimits, drop to the sandbox uid, exec the shell. ``python -S`` keeps it to a few
+# milliseconds.
 _LAUNCHER = """
 import os, resource, sys
+os.closerange(3, 1 << 20)
 uid, cpu, mem, nproc, fsize, nofile = (int(v) for v in sys.argv[1:7])
 limits = [
     (resource.RLIMIT_CORE, 0, 0),
@@ -77,10 +103,14 @@ os.execv("/bin/sh", ["sh", "-c", sys.argv[7]])
 
 
 def _launcher_argv(
-    limits: SandboxLimits, uid: int, nproc: int, command: str
+    limits: SandboxLimits,
+    uid: int,
+    nproc: int,
+    command: str,
+    interpreter: str | None = None,
 ) -> list[str]:
     return [
-        sys.executable,
+        interpreter or sys.executable,
         "-S",
         "-c",
         _LAUNCHER,
@@ -155,6 +185,10 @@ class BwrapSandbox(Sandbox):
         allow_network: bool = False,
         extra_env: dict[str, str] | None = None,
     ):
+        # First: close() (and __del__) must work whatever the rest raises.
+        self._state: Path | None = None
+        self._disk: DirectoryCap | None = None
+        self._disk_finalizer: weakref.finalize | None = None
         super().__init__(
             workdir, limits or SandboxLimits(), allow_network=allow_network
         )
@@ -164,6 +198,16 @@ class BwrapSandbox(Sandbox):
         self.extra_env = dict(extra_env or {})
         self._root = geteuid() == 0
         self._uid = _next_uid() if self._root else os.getuid()
+        self._roots = tuple(python_roots())
+        self._python = _python_mounts(self._roots)
+        self._tmpfs = bwrap_tmpfs_size()
+        cgroups = cgroup_support()
+        self._cgroups = cgroups if cgroups.controllers else None
+        if self._root and not directory_cap_support():
+            disk = DirectoryCap(self.workdir, self.limits.disk_mb)
+            if disk.active:
+                self._disk = disk
+                self._disk_finalizer = weakref.finalize(self, disk.release)
         self._state = Path(tempfile.mkdtemp(prefix="selfplay-bwrap-"))
         self._tmp = self._state / "tmp"
         self._etc = self._state / "etc"
@@ -182,6 +226,22 @@ class BwrapSandbox(Sandbox):
         """The dedicated uid when the caller is root, else ``None`` (the caller's)."""
         return self._uid if self._root else None
 
+    @property
+    def capped_workdir(self) -> bool:
+        """True while the working copy lives on a tmpfs of ``disk_mb``."""
+        return self._disk is not None and self._disk.active
+
+    @property
+    def cgroup_capped(self) -> bool:
+        """True when each command runs in a memory (and pids) cgroup."""
+        return self._cgroups is not None and self._cgroups.has("memory")
+
+    def _self_test_key(self) -> tuple[object, ...]:
+        return (self.backend, self.interpreter, self._python, self._root)
+
+    def _interpreter_dirs(self) -> list[str]:
+        return list(self._roots)
+
     def run(
         self,
         command: str,
@@ -193,32 +253,65 @@ class BwrapSandbox(Sandbox):
         """Run ``command`` in a fresh sandbox; ``/tmp`` starts empty."""
         if self._state is None:
             raise SandboxUnavailable("expected an open sandbox, got a closed one")
-        _empty_dir(self._tmp)
+        self._ensure_self_tested()
+        if not self._tmpfs:
+            _empty_dir(self._tmp)
         if self._root:
             _chown_tree(self.workdir, self._uid)
-            _chown_tree(self._tmp, self._uid)
+            if not self._tmpfs:
+                _chown_tree(self._tmp, self._uid)
         nproc = self.limits.max_processes
         if not self._root:
             nproc += _processes_of(self._uid)
         argv = self._argv(
-            _launcher_argv(self.limits, self._uid if self._root else -1, nproc, command)
+            _launcher_argv(
+                self.limits,
+                self._uid if self._root else -1,
+                nproc,
+                command,
+                self.interpreter,
+            )
         )
-        process = subprocess.Popen(
-            argv,
-            stdin=subprocess.DEVNULL if stdin is None else subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
-            env={"PATH": "/usr/bin:/bin"},
-        )
-        return capture(
-            process,
-            self.limits,
-            timeout or self.limits.timeout,
-            lambda: kill_group(process),
-            stdin=stdin,
-            stdout_limit=stdout_limit,
-        )
+        popen = {
+            "stdin": subprocess.DEVNULL if stdin is None else subprocess.PIPE,
+            "stdout": subprocess.PIPE,
+            "stderr": subprocess.PIPE,
+            "start_new_session": True,
+            "env": {"PATH": "/usr/bin:/bin"},
+        }
+        group: RunCgroup | None = None
+        if self._cgroups is not None:
+            group = RunCgroup(
+                self._cgroups,
+                memory_bytes=int(self.limits.memory_mb) << 20,
+                max_pids=int(self.limits.max_processes) + BWRAP_PROCESSES,
+            )
+            process = group.launch(argv, **popen)
+        else:
+            process = subprocess.Popen(argv, **popen)  # type: ignore[call-overload]
+
+        def kill() -> None:
+            kill_group(process)
+            if group is not None:
+                group.kill()
+
+        oom_kills = 0
+        try:
+            result = capture(
+                process,
+                self.limits,
+                timeout or self.limits.timeout,
+                kill,
+                stdin=stdin,
+                stdout_limit=stdout_limit,
+            )
+        finally:
+            if group is not None:
+                oom_kills = group.oom_kills()
+                group.remove()
+        if oom_kills:
+            result = dataclasses.replace(result, oom_killed=True)
+        return result
 
     def _argv(self, inner: list[str]) -> list[str]:
         argv = [
@@ -236,6 +329,8 @@ class BwrapSandbox(Sandbox):
             argv.append("--unshare-net")
         if not self._root:
             argv.append("--unshare-user")
+        # bwrap mounts in order, a later mount over an earlier one: the system first,
+        # then /tmp, then the interpreter (which may live under /tmp or /dev/shm).
         argv += ["--ro-bind", "/usr", "/usr"]
         argv += _system_links()
         argv += ["--ro-bind", str(self._etc), "/etc"]
@@ -243,9 +338,13 @@ class BwrapSandbox(Sandbox):
             for path in ("/etc/resolv.conf", "/etc/ssl", "/etc/ca-certificates"):
                 if os.path.exists(path):
                     argv += ["--ro-bind", path, path]
-        argv += _python_mounts()
         argv += ["--proc", "/proc", "--dev", "/dev"]
-        argv += ["--bind", str(self._tmp), "/tmp"]
+        if self._tmpfs:
+            size = str(int(self.limits.disk_mb) << 20)
+            argv += ["--perms", "1777", "--size", size, "--tmpfs", "/tmp"]
+        else:
+            argv += ["--bind", str(self._tmp), "/tmp"]
+        argv += self._python
         argv += [
             "--bind",
             str(self.workdir),
@@ -263,10 +362,14 @@ class BwrapSandbox(Sandbox):
         return [*argv, "--", *inner]
 
     def close(self) -> None:
-        """Remove the sandbox's private ``/tmp`` and ``/etc``."""
+        """Remove the sandbox's private ``/tmp`` and ``/etc``; move the working copy
+        back from its tmpfs to its directory."""
         state, self._state = self._state, None
         if state is not None:
             shutil.rmtree(state, ignore_errors=True)
+        finalizer, self._disk_finalizer = self._disk_finalizer, None
+        if finalizer is not None:
+            finalizer()
 
     def __del__(self) -> None:
         self.close()
@@ -314,9 +417,10 @@ class UnsafeSubprocessSandbox(Sandbox):
         tmp = self._state / "tmp"
         _empty_dir(tmp)
         env = base_environment({"HOME": str(tmp), "TMPDIR": str(tmp), **self.extra_env})
+        self._ensure_self_tested()
         nproc = self.limits.max_processes + _processes_of(os.getuid())
         process = subprocess.Popen(
-            _launcher_argv(self.limits, -1, nproc, command),
+            _launcher_argv(self.limits, -1, nproc, command, self.interpreter),
             cwd=self.workdir,
             stdin=subprocess.DEVNULL if stdin is None else subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -360,24 +464,71 @@ def _system_links() -> tuple[str, ...]:
     return tuple(args)
 
 
-@functools.lru_cache(maxsize=1)
-def _python_mounts() -> tuple[str, ...]:
-    """Read-only mounts of the host interpreter, with world-readable parent dirs.
+#: Mount points the sandbox makes before the interpreter's mounts.
+_SANDBOX_MOUNTS = frozenset(
+    {"/usr", "/etc", "/proc", "/dev", "/tmp", SANDBOX_WORKDIR, "/bin", "/sbin"}
+    | {"/lib", "/lib32", "/lib64", "/libx32"}
+)
+
+
+@functools.lru_cache(maxsize=8)
+def _python_mounts(roots: tuple[str, ...] | None = None) -> tuple[str, ...]:
+    """Read-only mounts of the host interpreter (``roots``, by default
+    ``python_roots()``), with world-readable parent dirs.
 
     The parents are created with mode 0755 so that the sandbox uid can reach a Python
-    installed under a private home directory (pyenv under ``/root``).
+    installed under a private home directory (pyenv under ``/root``); mount points the
+    sandbox made before (``/tmp``) are left as they are. Roots that would hide one of
+    them (``/tmp`` itself, or ``/`` ) are skipped.
     """
     args: list[str] = []
     made: set[str] = set()
-    for root in python_roots():
+    for root in python_roots() if roots is None else roots:
+        if root in _SANDBOX_MOUNTS or root == "/":
+            continue
         parts = Path(root).parts
         for depth in range(2, len(parts)):
             parent = str(Path(*parts[:depth]))
-            if parent not in made:
+            if parent not in made and parent not in _SANDBOX_MOUNTS:
                 args += ["--perms", "0755", "--dir", parent]
                 made.add(parent)
         args += ["--ro-bind", root, root]
     return tuple(args)
+
+
+@functools.lru_cache(maxsize=1)
+def bwrap_tmpfs_size() -> bool:
+    """Whether the installed bwrap can size a tmpfs (``--size``, bwrap >= 0.7)."""
+    try:
+        text = subprocess.run(
+            ["bwrap", "--help"], capture_output=True, text=True, timeout=30, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return False
+    help_text = text.stdout + text.stderr
+    return "--size" in help_text and "--perms" in help_text
+
+
+def bwrap_caps() -> tuple[str, ...]:
+    """The totals the bwrap sandbox cannot cap on this machine, each with its reason
+    (empty when memory, ``/tmp`` and the working copy are all capped).
+
+    Process totals are always bounded: ``RLIMIT_NPROC`` counts every process of the
+    sandbox's uid.
+    """
+    missing = []
+    support = cgroup_support()
+    if not support.has("memory"):
+        missing.append(
+            "the memory of all processes of a command together "
+            f"({support.reason('memory')})"
+        )
+    if not bwrap_tmpfs_size():
+        missing.append("the size of /tmp (this bwrap has no --size; bwrap >= 0.7 has)")
+    reason = directory_cap_support() if geteuid() == 0 else "it needs root"
+    if reason:
+        missing.append(f"the size of the working copy ({reason})")
+    return tuple(missing)
 
 
 @functools.lru_cache(maxsize=1)
