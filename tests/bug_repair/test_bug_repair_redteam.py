@@ -435,6 +435,30 @@ def test_outcomes_match_pytest_on_a_mixed_file(
         class TestGroup:
             def test_method(self, tmp_path):
                 assert tmp_path.is_dir()
+
+        import unittest
+
+        class TestLegacy(unittest.TestCase):
+            def setUp(self):
+                self.value = 2
+
+            def test_pass(self):
+                self.assertEqual(self.value, 2)
+
+            def test_fail(self):
+                self.assertEqual(self.value, 3)
+
+            @unittest.skip("not today")
+            def test_skip(self):
+                pass
+
+        from unittest import mock
+
+        @mock.patch("os.getcwd", return_value="/nowhere")
+        def test_patched(getcwd):
+            import os
+
+            assert os.getcwd() == "/nowhere"
         """
     )
     tree = {"test_tiny.py": tests.encode()}
@@ -449,6 +473,10 @@ def test_outcomes_match_pytest_on_a_mixed_file(
         "test_tiny.py::test_param[1]": "passed",
         "test_tiny.py::test_param[2]": "failed",
         "test_tiny.py::TestGroup::test_method": "passed",
+        "test_tiny.py::TestLegacy::test_pass": "passed",
+        "test_tiny.py::TestLegacy::test_fail": "failed",
+        "test_tiny.py::TestLegacy::test_skip": "skipped",
+        "test_tiny.py::test_patched": "passed",
     }
     assert "1 == 2" in report.messages["test_tiny.py::test_bad"] or report.messages[
         "test_tiny.py::test_bad"
@@ -640,3 +668,69 @@ def test_the_honest_injector_artifact_is_valid(
     )
     assert env.agent_selection == "player_1", env.infos["player_0"]
     env.close()
+
+
+DECORATED_TESTS = """
+import functools
+
+from tiny import clamp
+
+
+def checked(test):
+    @functools.wraps(test)
+    def wrapper(*args, **kwargs):
+        return test(*args, **kwargs)
+
+    return wrapper
+
+
+@checked
+def test_low():
+    assert clamp(-3, 0, 10) == 0
+
+
+@checked
+def test_high():
+    assert clamp(12, 0, 10) == 10
+"""
+
+
+@pytest.mark.parametrize(
+    "replacement",
+    ["lambda *a, **k: None", "print", "functools.partial(print)", "_good_test"],
+)
+def test_a_decorated_test_cannot_be_swapped_through_its_closure(
+    need_bwrap: None, tmp_path: Path, tiny_files: dict[str, str], replacement: str
+) -> None:
+    attack = f"""
+import functools, sys
+_real_clamp = clamp
+def _good_test():
+    pass
+def clamp(x, lo, hi):
+    module = sys.modules.get("test_tiny")
+    if module is not None:
+        cell = module.test_high.__closure__[0]
+        cell.cell_contents = {replacement}
+    return _real_clamp(x, lo, hi)
+"""
+    tree = {
+        "tiny.py": (_buggy(tiny_files) + attack).encode(),
+        "test_tiny.py": DECORATED_TESTS.encode(),
+    }
+    report = _verdict("bwrap", tmp_path, tree)
+    assert "test_tiny.py::test_high" not in report.passed, report.summary()
+    assert report.tampering, report.summary()
+
+
+def test_a_decorated_test_is_judged_normally(
+    need_bwrap: None, tmp_path: Path, tiny_files: dict[str, str]
+) -> None:
+    tree = {
+        "tiny.py": _buggy(tiny_files).encode(),
+        "test_tiny.py": DECORATED_TESTS.encode(),
+    }
+    report = _verdict("bwrap", tmp_path, tree)
+    assert not report.tampering, report.tampering
+    assert report.passed == {"test_tiny.py::test_low"}
+    assert report.failing == {"test_tiny.py::test_high"}

@@ -47,14 +47,12 @@ DENIED_EVENTS = frozenset(
         "sys.addaudithook",
         "sys.monitoring.register_callback",
         "sys.monitoring.use_tool_id",
-        "code.__new__",
-        "function.__new__",
         "cpython.run_command",
     }
 )
 #: Attribute reads that hand out frames (audited as ``object.__getattr__``).
 FRAME_ATTRIBUTES = frozenset({"tb_frame", "gi_frame", "cr_frame", "ag_frame"})
-#: Function attributes no code may set once tests can run.
+#: Function attributes the code under test may not set.
 FROZEN_FUNCTION_ATTRIBUTES = frozenset({"__code__", "__defaults__", "__kwdefaults__"})
 #: Modules no code may import once tests can run: raw memory access (``ctypes``'
 #: ``memmove`` is not audited), CPython's test helpers, and fresh copies of modules
@@ -85,7 +83,6 @@ CONFIG_NAMES = frozenset(
         "sitecustomize.py",
         "usercustomize.py",
         "pytest.py",
-        "py.py",
     }
 )
 MAX_MESSAGE = 500
@@ -443,15 +440,19 @@ class _Guard(NamedTuple):
                 self._check_stack(event, self._origin())
         elif event == "object.__setattr__":
             if len(args) > 1 and args[1] in FROZEN_FUNCTION_ATTRIBUTES:
-                raise RuntimeError(
-                    f"selfplay verdict: setting {args[1]} is not allowed"
-                )
+                # ``unittest.mock`` sets them on its own functions; the code under
+                # test may not (and a test function's code is checked before it runs).
+                self._check_stack(f"setting {args[1]}", self._origin())
         elif event == "import":
             name = args[0] if args else ""
             if name in DENIED_IMPORTS or str(name).startswith("ctypes."):
                 raise RuntimeError(f"selfplay verdict: import {name} is not allowed")
             if name in GUARDED_IMPORTS:
                 self._check_stack(f"import {name}", self._origin())
+        elif event in ("code.__new__", "function.__new__"):
+            # The library builds code objects (``unittest.mock``, ``dataclasses``);
+            # code under test must not: one could claim any file name.
+            self._check_stack(event, self._origin())
         elif event == "compile":
             self._check_compile(args)
         elif event in ("marshal.loads", "marshal.load"):
@@ -643,8 +644,10 @@ class _LoopPlugin:
         self.count = 0
         self.plugins_before: tuple[Any, ...] = ()
         from _pytest.tmpdir import tmppath_result_key
+        from _pytest.unittest import TestCaseFunction
 
         self.tmp_path_key = tmppath_result_key
+        self.unittest_item = TestCaseFunction
 
     def pytest_sessionstart(self, session: Any) -> None:
         # pytest is configured; from here on, collection imports the code under test.
@@ -700,6 +703,7 @@ def _test_loop(
     for problem in problems:
         emit("tamper", what=problem)
     setup_state = session._setupstate
+    unittest_item = plugin.unittest_item
     result_key = plugin.tmp_path_key
     for index, item in enumerate(items):
         nextitem = items[index + 1] if index + 1 < len(items) else None
@@ -717,7 +721,10 @@ def _test_loop(
                 emit("tamper", what=f"{item.nodeid}: {problem}")
             else:
                 try:
-                    _call(item, function)
+                    if isinstance(item, unittest_item):
+                        outcome, message = _call_unittest(item, skipped_type)
+                    else:
+                        _call(item, function)
                 except skipped_type:
                     outcome, message = "skipped", "skipped"
                 except BaseException as err:  # noqa: BLE001 - a failing test
@@ -754,6 +761,19 @@ def _new_denials(guard: _Guard | None, reported: list[int]) -> list[str]:
     found = guard.denials[reported[0] :]
     reported[0] = len(guard.denials)
     return [f"refused: {text}" for text in found]
+
+
+def _call_unittest(item: Any, skipped_type: type) -> tuple[str, str]:
+    """A ``unittest.TestCase`` method: unittest runs it (setUp, the method, tearDown)
+    and reports to the item, as under pytest; the first recorded error decides."""
+    item.runtest()
+    errors = getattr(item, "_excinfo", None) or []
+    if not errors:
+        return "passed", ""
+    error = errors[0].value
+    if isinstance(error, skipped_type):
+        return "skipped", _describe(error)
+    return "failed", _describe(error)
 
 
 def _call(item: Any, function: Any) -> None:
@@ -815,31 +835,83 @@ class _ReferenceCode(NamedTuple):
         return cls(trust, types.MappingProxyType(codes))
 
     def check(self, item: Any) -> tuple[Any, str]:
-        """The test function to call, or a reason it is not the protected one."""
+        """The test function to call, or a reason it is not the protected one.
+
+        A test may be wrapped by library decorators (``unittest.skip``,
+        ``mock.patch``, ``functools.wraps``): every function reachable from it through
+        closures and ``__wrapped__`` must be library code or protected code, no
+        builtin may stand in for one, and the protected function the test id names
+        must be among them."""
         import types
 
         function = getattr(item, "obj", None)
         raw = getattr(function, "__func__", function)
         if type(raw) is not types.FunctionType:
             return None, f"the test is not a plain function ({type(raw).__name__})"
-        code = raw.__code__
-        filename = code.co_filename
-        if filename not in self.trust.protected:
-            return None, f"the test function's code comes from {filename}"
-        expected = self.codes.get((filename, _qualname(code)))
-        if expected is None or expected != code:
-            return None, "the test function's code is not the protected source"
-        module = getattr(item, "module", None)
-        if module is not None and raw.__globals__ is not vars(module):
-            return None, "the test function runs with foreign globals"
         path, _, rest = item.nodeid.partition("::")
         qualname = ".".join(part.split("[", 1)[0] for part in rest.split("::"))
-        own = _qualname(code)
-        if not hasattr(code, "co_qualname"):  # Python 3.10: names only
+        if not hasattr(raw.__code__, "co_qualname"):  # Python 3.10: names only
             qualname = qualname.rsplit(".", 1)[-1]
-        if qualname != own or not filename.endswith("/" + path):
-            return None, f"the test id does not name its function ({own})"
+        module = getattr(item, "module", None)
+        found = False
+        stack, seen = [raw], set()
+        while stack:
+            current = stack.pop()
+            if id(current) in seen or len(seen) > 64:
+                continue
+            seen.add(id(current))
+            if type(current) is types.FunctionType:
+                problem, named = self._function(current, qualname, path, module)
+                if problem:
+                    return None, problem
+                found = found or named
+                cells = current.__closure__ or ()
+                stack.extend(cell.cell_contents for cell in cells if _filled(cell))
+                wrapped = vars(current).get("__wrapped__")
+                if wrapped is not None:
+                    stack.append(wrapped)
+            elif (
+                isinstance(
+                    current,
+                    (
+                        types.BuiltinFunctionType,
+                        types.MethodType,
+                        types.MethodWrapperType,
+                        types.WrapperDescriptorType,
+                    ),
+                )
+                or type(current).__name__ == "partial"
+            ):
+                return None, f"a {type(current).__name__} stands in the test's place"
+        if not found:
+            return None, "the test id does not name its protected function"
         return function, ""
+
+    def _function(
+        self, function: Any, qualname: str, path: str, module: Any
+    ) -> tuple[str, bool]:
+        """``(problem, is_the_named_test)`` for one function of the test's chain."""
+        code = function.__code__
+        filename = code.co_filename
+        if filename not in self.trust.protected:
+            if self.trust.file(filename) and filename not in ("<selfplay-verdict>",):
+                return "", False  # a library decorator's wrapper
+            return f"the test's code comes from {filename}", False
+        expected = self.codes.get((filename, _qualname(code)))
+        if expected is None or expected != code:
+            return "the test function's code is not the protected source", False
+        if module is not None and function.__globals__ is not vars(module):
+            return "the test function runs with foreign globals", False
+        named = _qualname(code) == qualname and filename.endswith("/" + path)
+        return "", named
+
+
+def _filled(cell: Any) -> bool:
+    try:
+        cell.cell_contents  # noqa: B018 - an empty cell raises
+    except ValueError:
+        return False
+    return True
 
 
 def _qualname(code: Any) -> str:
