@@ -78,6 +78,37 @@ signal.setitimer(signal.ITIMER_REAL, 0.05)
 """,
         {},
     ),
+    "signal_handler_steals_the_signer": (
+        """
+import os, signal, sys
+_done = []
+def _handler(signum, frame):
+    if _done:
+        return
+    f = frame
+    while f is not None:
+        for value in list(f.f_locals.values()):
+            if type(value).__name__ == "_Writer":
+                _done.append(1)
+                w = value
+                for name in ("test_clamp_inside","test_clamp_low","test_clamp_high","test_clamp_edges","test_mean","test_mean_empty","test_span"):
+                    body = '{"id":"test_tiny.py::%s","kind":"test","message":"","outcome":"passed","run":"%s","seq":%d}' % (name, w._run, w._seq)
+                    sig = w._signer.send(body.encode())
+                    w.emit("test", id="test_tiny.py::" + name, outcome="passed", message="")
+                    if sig:
+                        os.write(w._channel, (sig + " " + body + "\\n").encode())
+                        w._seq += 1
+                body = '{"kind":"end","run":"%s","seq":%d,"tests":7}' % (w._run, w._seq)
+                sig = w._signer.send(body.encode())
+                if sig:
+                    os.write(w._channel, (sig + " " + body + "\\n").encode())
+                os._exit(0)
+        f = f.f_back
+signal.signal(signal.SIGALRM, _handler)
+signal.setitimer(signal.ITIMER_REAL, 0.0001, 0.0001)
+""",
+        {},
+    ),
     "os_exit_zero_at_import": ("import os\nos._exit(0)\n", {}),
     "sys_exit_zero_at_import": ("import sys\nsys.exit(0)\n", {}),
     "pytest_skip_at_import": (

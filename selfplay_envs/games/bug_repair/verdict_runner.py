@@ -149,11 +149,23 @@ def _signer(key: bytes) -> Any:
         mac = hmac.new(key, digestmod="sha256")
     del key
     getframe = sys._getframe
-    owner, codes = yield None  # sent once by ``_Writer.bind``
+    owner, codes, emit = yield None  # sent once by ``_Writer.bind``
     line = yield None
     while True:
-        caller = getframe(1).f_back  # who called ``emit``
-        allowed = caller is not None and any(caller.f_code is c for c in codes)
+        # The sender must be ``_Writer.emit`` itself (a signal handler that calls
+        # ``send`` while the loop's frame is the interrupted one is refused), emit's
+        # caller one of the owner's functions, and the owner's frame on the stack.
+        try:
+            sender = getframe(1)
+        except RuntimeError:  # the guard refused: the sender is code under test
+            line = yield None
+            continue
+        caller = sender.f_back
+        allowed = (
+            sender.f_code is emit
+            and caller is not None
+            and any(caller.f_code is c for c in codes)
+        )
         frame = caller
         while allowed and frame is not None and frame is not owner:
             frame = frame.f_back
@@ -189,7 +201,7 @@ class _Writer:
 
         if not self._bound:
             self._bound = True
-            self._signer.send((sys._getframe(1), codes))
+            self._signer.send((sys._getframe(1), codes, _Writer.emit.__code__))
 
     def emit(self, kind: str, **fields: Any) -> None:
         record = {"seq": self._seq, "run": self._run, "kind": kind, **fields}
