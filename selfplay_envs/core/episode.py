@@ -3,12 +3,21 @@
 The adapters only translate between PettingZoo's calling conventions and this class.
 Everything about a move lives here, written once: parsing text or checking a numeric
 index, the invalid-move policy, buffering simultaneous moves, per-turn records and infos.
+
+A simultaneous move (several seats in ``current_players()``) is settled only once every
+one of its seats has either made a valid move (buffered until the last one) or run out
+of invalid moves: a seat that runs out does not end the game before the others have
+been judged. If any seat ran out, the game ends in the *joint forfeit* of every seat
+that did (``State.joint_forfeit_returns``). The outcome is therefore the same in the
+AEC form (seats in turn, retries at once) and the Parallel form (one reply per seat per
+step), and does not depend on seat order.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import enum
+from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -125,6 +134,10 @@ class Episode:
         self.move_index = 0
         self.attempts = 0
         self.pending: dict[int, Any] = {}
+        # Seats of the current simultaneous move that ran out of invalid moves: they
+        # owe nothing more, and forfeit together once every other seat is judged.
+        self.offenders: list[int] = []
+        self._in_step = False  # inside submit_step: the attempt limit waits
         self.retries = [0] * self.num_players
         self.invalid_counts = [0] * self.num_players
         self.warnings: list[str | None] = [None] * self.num_players
@@ -143,9 +156,11 @@ class Episode:
         self.done = self._state_terminal or self.forfeit is not None or self.truncated
         if self.done:
             self._acting: list[int] = []
-        elif self.pending:
+        elif self.pending or self.offenders:
             self._acting = [
-                p for p in self.state.current_players() if p not in self.pending
+                p
+                for p in self.state.current_players()
+                if p not in self.pending and p not in self.offenders
             ]
         else:
             self._acting = list(self.state.current_players())
@@ -187,6 +202,8 @@ class Episode:
             # Reached only from the parallel form, where idle seats' actions are ignored.
             return ParseResult.invalid(InvalidReason.NOT_YOUR_TURN)
         self.attempts += 1
+        # Part of a simultaneous move: buffered, and judged with the other seats.
+        joint = len(self._acting) > 1 or bool(self.pending) or bool(self.offenders)
         if self.numeric:
             result = self._check_numeric(player, action)
         elif isinstance(action, str):
@@ -199,19 +216,47 @@ class Episode:
             self.retries[player] = 0
             self.warnings[player] = None
             self._record(player, action, result, False)
-            if not self.pending and len(self._acting) == 1:
+            if not joint:
                 # A turn-based move: _play's first case, inlined as it runs every step.
                 self.state.apply_action(player, result.action)
                 self.move_index += 1
             else:
-                self._play(player, result.action)
+                self._play(player, result.action, joint)
         else:
-            self._on_invalid(player, action, result)
-        terminal = self._state_terminal = self.state.is_terminal()
-        if self.attempts >= self.max_attempts and not terminal and self.forfeit is None:
-            self.truncated = True
+            self._on_invalid(player, action, result, joint)
+        if joint:
+            self._settle_joint()
+        self._state_terminal = self.state.is_terminal()
+        if not self._in_step:
+            self._check_truncation()
         self._refresh()
         return result
+
+    def submit_step(self, moves: Mapping[int, Any]) -> None:
+        """One Parallel step: the reply of every acting seat in ``moves`` is judged
+        (seats without one are skipped), and the attempt limit is checked after all of
+        them, so the limit never leaves a seat's reply of the step unjudged."""
+        self._in_step = True
+        try:
+            for player in self._acting[:]:
+                if player in moves and not self.done:
+                    self.submit(player, moves[player])
+        finally:
+            self._in_step = False
+        if not self.done:
+            self._check_truncation()
+            self._refresh()
+
+    def _check_truncation(self) -> None:
+        # Never while a seat of a simultaneous move has run out of invalid moves: the
+        # move is settled first, so a forfeit cannot turn into a truncation.
+        if (
+            self.attempts >= self.max_attempts
+            and not self._state_terminal
+            and self.forfeit is None
+            and not self.offenders
+        ):
+            self.truncated = True
 
     def _check_numeric(self, player: int, action: Any) -> ParseResult:
         if type(action) is not int:  # the common case skips the checks below
@@ -224,19 +269,32 @@ class Episode:
                 )
         return self.state.check_numeric(player, int(action))
 
-    def _play(self, player: int, action: Any) -> None:
-        if not self.pending and len(self._acting) == 1:  # a turn-based move
+    def _play(self, player: int, action: Any, joint: bool) -> None:
+        if not joint:  # a turn-based move
             self.state.apply_action(player, action)
             self.move_index += 1
             return
         current = self.state.current_players()
         self.pending[player] = action
-        if all(p in self.pending for p in current):
-            joint, self.pending = self.pending, {}
-            self.state.apply_joint_action(joint)
+        if not self.offenders and all(p in self.pending for p in current):
+            moves, self.pending = self.pending, {}
+            self.state.apply_joint_action(moves)
             self.move_index += 1
 
-    def _on_invalid(self, player: int, action: Any, result: ParseResult) -> None:
+    def _settle_joint(self) -> None:
+        """After a reply to a simultaneous move: once no seat of it is left to judge,
+        end the game in the joint forfeit of the seats that ran out, if any did."""
+        if not self.offenders:
+            return  # the joint move is played when its last seat is buffered
+        if all(
+            p in self.pending or p in self.offenders
+            for p in self.state.current_players()
+        ):
+            self.forfeit = self.state.joint_forfeit_returns(sorted(self.offenders))
+
+    def _on_invalid(
+        self, player: int, action: Any, result: ParseResult, joint: bool
+    ) -> None:
         self.invalid_counts[player] += 1
         mode = self.policy.mode
         if (
@@ -257,10 +315,13 @@ class Episode:
                 f"{self.state.action_to_string(player, fallback)!r} was played instead."
             )
             self._record(player, action, result, fallback=True)
-            self._play(player, fallback)
+            self._play(player, fallback, joint)
             return
         self._record(player, action, result, fallback=False)
-        self.forfeit = self.state.forfeit_returns(player)
+        if joint:
+            self.offenders.append(player)  # forfeits once the move is settled
+        else:
+            self.forfeit = self.state.forfeit_returns(player)
 
     def _record(self, player: int, action: Any, result: ParseResult, fallback: bool):
         state = self.state

@@ -185,6 +185,24 @@ class State(abc.ABC):
         """Zero-sum returns when ``loser`` forfeits (invalid-move limit reached)."""
         return forfeit_returns(self.num_players, loser)
 
+    def joint_forfeit_returns(self, losers: Sequence[int]) -> list[float]:
+        """Returns when every seat of ``losers`` runs out of invalid moves in the same
+        simultaneous move (the adapter judges every seat's reply before it decides).
+
+        The default is the mean of ``forfeit_returns`` of each loser: what a fair coin
+        deciding whose reply is judged first would give on average. It keeps the sum
+        (zero-sum stays zero-sum) and the utility bounds, follows a game's own forfeit
+        rule (a team game's offenders lose for their team), and makes two seats that
+        both run out a draw. With the default ``forfeit_returns`` and ``k`` of ``n``
+        seats out, each of the ``k`` gets ``-(n - k) / (k (n - 1))`` and each other seat
+        ``1 / (n - 1)``: the offenders share the loss equally; all seats out is a draw.
+        ``forfeit_returns`` is called once per loser.
+        """
+        rows = [self.forfeit_returns(p) for p in losers]
+        if len(rows) == 1:
+            return list(rows[0])
+        return [sum(column) / len(rows) for column in zip(*rows, strict=True)]
+
     # ---- observations ---------------------------------------------------------------
 
     @property

@@ -3,7 +3,9 @@
 Every live agent sends an action each step, as PettingZoo requires. Only the seats the
 game waits on are used: in a turn-based phase that is one seat, in a simultaneous phase
 (votes, warrior submissions) it is everyone. Idle seats' actions are ignored, and their
-``infos[agent]["acting"]`` is ``False``.
+``infos[agent]["acting"]`` is ``False``. Every acting seat's reply of a step is judged
+before the step's outcome is decided: seats that run out of invalid moves in the same
+simultaneous step forfeit together (see ``core.episode``), never seat 0 alone.
 """
 
 from __future__ import annotations
@@ -39,10 +41,10 @@ class ParallelGameEnv(AdapterBase, ParallelEnv):
     def step(self, actions: dict[str, Any]) -> StepResult:
         """Apply the acting seats' moves; idle seats' entries are ignored."""
         episode = self._require_episode()
-        for player in episode.acting():
-            agent = self.possible_agents[player]
-            if agent in actions and not episode.done:
-                episode.submit(player, actions[agent])
+        index = self._index
+        episode.submit_step(
+            {index[a]: move for a, move in actions.items() if a in index}
+        )
         observations, infos = self._observations(), self._infos()
         returns = episode.returns()
         rewards = {

@@ -149,6 +149,10 @@ def test_no_redcode_and_forfeit_after_retries() -> None:
     env.step("")  # nothing at all
     assert env.infos["player_0"]["invalid_reason"].startswith("no action found")
     env.step("I would rather not write a warrior today.")
+    # Out of moves, but the other seat is judged before the move is settled.
+    assert not any(env.terminations.values())
+    assert env.agent_selection == "player_1"
+    env.step(_source("imp"))
     assert all(env.terminations.values())
     assert env.rewards == {"player_0": -1.0, "player_1": 1.0}
     assert "metrics" not in env.infos["player_0"]  # no battle was fought

@@ -287,7 +287,12 @@ def test_invalid_vote_under_loss_loses_for_the_civilian_team() -> None:
     env.reset(seed=9)
     spy = _spy_of(env)
     _to_vote_stage(env)
+    offender = env.agent_selection
     env.step("\\boxed{0}")
+    # The other voters are judged before the vote is settled; they vote validly.
+    while not any(env.terminations.values()):
+        assert env.agent_selection != offender
+        env.step("\\boxed{N/A}")
     assert all(env.terminations.values())
     assert env.rewards[f"player_{spy}"] == 1.0
     assert sum(env.rewards.values()) == pytest.approx(0.0)
