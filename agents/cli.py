@@ -310,11 +310,17 @@ def _play(args: argparse.Namespace) -> int:
     human = env.possible_agents[args.seat]
     opponent = make_opponent(args.env_id, args.opponent, seed=args.seed)
     actions: list[Any] = []
+    # Opponents' replies to a simultaneous move (a warrior, a vote), shown only once
+    # the move is settled: the env hides them from the other seats until then.
+    hidden: list[tuple[str, Any]] = []
+    hidden_turn = 0
     for agent in env.agent_iter():
         observation, _, termination, truncation, info = env.last()
         if termination or truncation:
             env.step(None)
             continue
+        episode = env.episode
+        joint = len(episode.state.current_players()) > 1 or bool(episode.pending)
         if agent == human:
             print("\n" + observation["text"])
             action = _ask("your move> ")
@@ -329,12 +335,24 @@ def _play(args: argparse.Namespace) -> int:
                     )
                 ]
             )[0]
-            print(f"\n{agent} ({args.opponent}) plays: {action}")
+            if joint:
+                hidden.append((agent, action))
+                hidden_turn = episode.move_index
+                print(
+                    f"\n{agent} ({args.opponent}) has replied; its move stays hidden "
+                    "until every seat has moved"
+                )
+            else:
+                print(f"\n{agent} ({args.opponent}) plays: {action}")
         actions.append(action)
         env.step(action)
         reason = env.infos.get(agent, {}).get("invalid_reason")
         if agent == human and reason:
             print(f"invalid move: {reason}")
+        if hidden and (episode.done or episode.move_index != hidden_turn):
+            for who, move in hidden:  # the move is settled: reveal what was hidden
+                print(f"\n{who} ({args.opponent}) played: {move}")
+            hidden.clear()
     print("\n" + (env.render() or ""))
     print(f"result: {env.episode.returns()} ({human} is you)")
     if args.record:

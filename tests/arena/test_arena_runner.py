@@ -110,3 +110,46 @@ def test_game_metrics_reach_the_record() -> None:
     assert record["metrics"]["a"]["question_valid"] == 1.0  # scripted proposer
     assert set(record["metrics"]["b"]) == {"exact_match", "f1"}
     assert 0.0 <= record["metrics"]["b"]["exact_match"] <= 1.0
+
+
+def _scripted_input(monkeypatch, capsys, answers: list[str]) -> list[str]:
+    """Feed ``answers`` to ``input``; return what was printed before each prompt."""
+    before: list[str] = []
+    replies = iter(answers)
+
+    def fake_input(prompt: str = "") -> str:
+        before.append(capsys.readouterr().out)
+        return next(replies)
+
+    monkeypatch.setattr("builtins.input", fake_input)
+    return before
+
+
+def test_cli_play_hides_the_opponents_pending_warrior(monkeypatch, capsys) -> None:
+    # Seat 1 of a simultaneous game: the opponent submits first, in secret.
+    before = _scripted_input(monkeypatch, capsys, ["mov 0, 1"])
+    code = main(["play", "core_war_v0", "--opponent", "dwarf", "--seat", "1"])
+    assert code == 0
+    after = capsys.readouterr().out
+    assert len(before) == 1
+    assert "Dwarf" not in before[0] and ";redcode-94" not in before[0]
+    assert "player_0 (dwarf) has replied; its move stays hidden" in before[0]
+    # Revealed once both warriors are in, before the battle's report.
+    assert "player_0 (dwarf) played: ```redcode" in after
+    assert after.index(";name Dwarf") < after.index("result:")
+
+
+def test_cli_play_hides_the_opponents_pending_vote(monkeypatch, capsys) -> None:
+    clue, vote = "\\boxed{There is a small cube.}", "\\boxed{N/A}"
+    before = _scripted_input(monkeypatch, capsys, [clue, clue, vote])
+    code = main(["play", "who_is_the_spy_v0", "--opponent", "scripted", "--seat", "1"])
+    assert code == 0
+    after = capsys.readouterr().out
+    vote_prompt = before[-1]
+    assert "It is time to vote" in vote_prompt
+    # Clues are turn-based and shown; player_0's vote is in, but not what it is.
+    assert "player_2 (scripted) plays: \\boxed{" in vote_prompt
+    assert "player_0 (scripted) has replied; its move stays hidden" in vote_prompt
+    assert "played:" not in vote_prompt
+    assert "player_0 (scripted) plays" not in vote_prompt
+    assert "player_0 (scripted) played: \\boxed{" in after
