@@ -91,18 +91,60 @@ def _handler(signum, frame):
             if type(value).__name__ == "_Writer":
                 _done.append(1)
                 w = value
+                seq = 2
                 for name in ("test_clamp_inside","test_clamp_low","test_clamp_high","test_clamp_edges","test_mean","test_mean_empty","test_span"):
-                    body = '{"id":"test_tiny.py::%s","kind":"test","message":"","outcome":"passed","run":"%s","seq":%d}' % (name, w._run, w._seq)
-                    sig = w._signer.send(body.encode())
+                    body = '{"id":"test_tiny.py::%s","kind":"test","message":"","outcome":"passed","run":"%s","seq":%d}' % (name, w.run, seq)
+                    sig = w.signer.send(body.encode())
                     w.emit("test", id="test_tiny.py::" + name, outcome="passed", message="")
                     if sig:
-                        os.write(w._channel, (sig + " " + body + "\\n").encode())
-                        w._seq += 1
-                body = '{"kind":"end","run":"%s","seq":%d,"tests":7}' % (w._run, w._seq)
-                sig = w._signer.send(body.encode())
+                        os.write(w.channel, (sig + " " + body + "\\n").encode())
+                        seq += 1
+                body = '{"kind":"end","run":"%s","seq":%d,"tests":7}' % (w.run, seq)
+                sig = w.signer.send(body.encode())
                 if sig:
-                    os.write(w._channel, (sig + " " + body + "\\n").encode())
+                    os.write(w.channel, (sig + " " + body + "\\n").encode())
                 os._exit(0)
+        f = f.f_back
+signal.signal(signal.SIGALRM, _handler)
+signal.setitimer(signal.ITIMER_REAL, 0.0001, 0.0001)
+""",
+        {},
+    ),
+    "signal_handler_runs_a_copy_of_the_loop": (
+        """
+import os, signal, sys, types
+_done = []
+class _Item:
+    def __init__(self, module, name):
+        self.nodeid = "test_tiny.py::" + name
+        self.obj = getattr(module, name)
+        self.module = module
+        self._fixtureinfo = types.SimpleNamespace(argnames=())
+        self.funcargs = {}
+        self.stash = {}
+class _Setup:
+    def setup(self, item): pass
+    def teardown_exact(self, item): pass
+def _handler(signum, frame):
+    module = sys.modules.get("test_tiny")
+    if _done or module is None or not hasattr(module, "test_span"):
+        return
+    f = frame
+    while f is not None:
+        g = f.f_globals
+        writer = next((v for v in f.f_locals.values() if type(v).__name__ == "_Writer"), None)
+        if "_test_loop" in g and writer is not None:
+            _done.append(1)
+            g["_call"] = lambda item, function: None
+            names = [n for n in dir(module) if n.startswith("test_")]
+            session = types.SimpleNamespace(
+                items=[_Item(module, n) for n in names], testsfailed=0,
+                _setupstate=_Setup(),
+                config=types.SimpleNamespace(pluginmanager=types.SimpleNamespace(get_plugins=lambda: [])),
+            )
+            state = next(v for v in f.f_locals.values() if type(v).__name__ == "_RunState")
+            g["_test_loop"](session, state, writer, state.baseline, state.outcomes)
+            os._exit(0)
         f = f.f_back
 signal.signal(signal.SIGALRM, _handler)
 signal.setitimer(signal.ITIMER_REAL, 0.0001, 0.0001)
@@ -765,3 +807,39 @@ def test_a_decorated_test_is_judged_normally(
     assert not report.tampering, report.tampering
     assert report.passed == {"test_tiny.py::test_low"}
     assert report.failing == {"test_tiny.py::test_high"}
+
+
+def test_the_signer_signs_only_for_the_runners_call_chain() -> None:
+    from selfplay_envs.games.bug_repair import verdict_runner as runner
+
+    lines: list[bytes] = []
+    signer = runner._signer(b"k" * 32)
+    next(signer)
+    writer = runner._Writer.open(1, "r1", signer, lambda fd, data: lines.append(data))
+
+    def inner() -> None:
+        writer.emit("test", id="inner", outcome="passed")
+
+    def middle() -> None:
+        inner()
+        writer.emit("test", id="middle", outcome="passed")
+
+    def rogue() -> None:
+        writer.emit("test", id="rogue", outcome="passed")
+        inner()  # the loop's code, called from outside the chain
+        signer.send(b'{"kind":"test","id":"direct"}')
+
+    def owner() -> None:
+        writer.bind((inner.__code__, middle.__code__))
+        writer.emit("start")
+        writer.emit("collected")
+        middle()
+        rogue()
+        writer.emit("end")
+
+    owner()
+    text = b"".join(lines).decode()
+    records = read_records(text, b"k" * 32, "r1")
+    assert not records.tampering, records.tampering
+    assert records.ended and list(records.outcomes) == ["inner", "middle"]
+    assert "rogue" not in text and "direct" not in text

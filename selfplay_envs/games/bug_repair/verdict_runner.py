@@ -104,7 +104,7 @@ def main(buffer: bytearray) -> None:
     channel = os.dup(1)  # non-inheritable: no child process gets it
     os.dup2(2, 1)
     sys.stdin = None
-    writer = _Writer(channel, request["run"], signer, os.write)
+    writer = _Writer.open(channel, request["run"], signer, os.write)
     _drive(request, writer)
 
 
@@ -113,7 +113,8 @@ def _drive(request: dict[str, Any], writer: _Writer) -> None:
     no frame the code under test creates later can take it over."""
     import os
 
-    writer.bind((_drive.__code__, _test_loop.__code__))
+    # Who may emit: this frame, ``_run`` called by it, ``_test_loop`` called by that.
+    writer.bind((_test_loop.__code__, _run.__code__))
     dumpable = not _make_undumpable()
     problems = _check_tree(request)
     writer.emit("start", dumpable=dumpable)
@@ -133,10 +134,13 @@ def _drive(request: dict[str, Any], writer: _Writer) -> None:
 
 
 def _signer(key: bytes) -> Any:
-    """A generator that signs lines, but only for the owner's code.
+    """A generator that numbers and signs records, but only for the owner's code.
 
-    A line is signed when the function that sends it (``_Writer.emit``) was called
-    by one of the owner's code objects and the owner's frame is on the stack."""
+    It is sent a record's JSON body without its number; it returns the whole line
+    (signature, space, numbered body), or ``None`` when the sender is not
+    ``_Writer.emit`` called by one of the owner's functions with the owner's frame on
+    the stack. The key and the counter live only in this generator's frame, which no
+    code under test can reach (``gi_frame`` is refused by the guard)."""
     import sys
 
     try:
@@ -149,68 +153,65 @@ def _signer(key: bytes) -> Any:
         mac = hmac.new(key, digestmod="sha256")
     del key
     getframe = sys._getframe
-    owner, codes, emit = yield None  # sent once by ``_Writer.bind``
-    line = yield None
+    owner, chain, emit = yield None  # sent once by ``_Writer.bind``
+    seq = 0
+    body = yield None
     while True:
         # The sender must be ``_Writer.emit`` itself (a signal handler that calls
-        # ``send`` while the loop's frame is the interrupted one is refused), emit's
-        # caller one of the owner's functions, and the owner's frame on the stack.
+        # ``send`` while the loop's frame is the interrupted one is refused), and
+        # emit's caller must sit on the runner's own call chain: the owner's frame,
+        # or a frame of ``chain[i]`` whose callers down to the owner are
+        # ``chain[i+1:]``. A copy of the loop called from anywhere else is refused.
         try:
             sender = getframe(1)
         except RuntimeError:  # the guard refused: the sender is code under test
-            line = yield None
+            body = yield None
             continue
-        caller = sender.f_back
-        allowed = (
-            sender.f_code is emit
-            and caller is not None
-            and any(caller.f_code is c for c in codes)
-        )
-        frame = caller
-        while allowed and frame is not None and frame is not owner:
-            frame = frame.f_back
-        if not allowed or frame is None:
-            line = yield None  # not ours: refuse
+        frame = sender.f_back if sender.f_code is emit else None
+        allowed, position = frame is not None, 0
+        while allowed and frame is not owner:
+            while position < len(chain) and frame.f_code is not chain[position]:
+                position += 1
+            allowed = position < len(chain) and frame.f_back is not None
+            frame, position = frame.f_back, position + 1
+        if not allowed or type(body) is not bytes or body[:1] != b"{":
+            body = yield None  # not ours: refuse
             continue
+        numbered = b'{"seq":' + str(seq).encode() + b"," + body[1:]
+        seq += 1
         signature = mac.copy()
-        signature.update(line)
-        line = yield signature.hexdigest()
+        signature.update(numbered)
+        body = yield signature.hexdigest().encode() + b" " + numbered + b"\n"
 
 
-class _Writer:
-    """Signed, numbered records on the channel."""
+class _Writer(NamedTuple):
+    """Signed, numbered records on the channel. A tuple: nothing it holds (the
+    channel, the signer, the quoting function) can be swapped."""
 
-    __slots__ = ("_channel", "_run", "_signer", "_write", "_seq", "_bound", "_quote")
+    channel: int
+    run: str
+    signer: Any
+    write: Any
+    quote: Any  # json's C string encoder, taken before the code under test runs
 
-    def __init__(self, channel: int, run: str, signer: Any, write: Any):
+    @classmethod
+    def open(cls, channel: int, run: str, signer: Any, write: Any) -> _Writer:
         from json.encoder import encode_basestring_ascii
 
-        self._channel, self._run, self._signer, self._write = (
-            channel,
-            run,
-            signer,
-            write,
-        )
-        self._quote = encode_basestring_ascii  # taken before the code under test runs
-        self._seq = 0
-        self._bound = False
+        return cls(channel, run, signer, write, encode_basestring_ascii)
 
-    def bind(self, codes: tuple[Any, ...]) -> None:
-        """Make the caller's frame the owner; ``codes`` may emit while it lives."""
+    def bind(self, chain: tuple[Any, ...]) -> None:
+        """Make the caller's frame the owner, and ``chain`` (code objects, innermost
+        first) the calls above it that may emit (the signer accepts this once)."""
         import sys
 
-        if not self._bound:
-            self._bound = True
-            self._signer.send((sys._getframe(1), codes, _Writer.emit.__code__))
+        self.signer.send((sys._getframe(1), chain, _Writer.emit.__code__))
 
     def emit(self, kind: str, **fields: Any) -> None:
-        record = {"seq": self._seq, "run": self._run, "kind": kind, **fields}
-        body = _encode(record, self._quote)
-        signature = self._signer.send(body.encode())
-        if signature is None:
-            return
-        self._seq += 1
-        self._write(self._channel, (signature + " " + body + "\n").encode())
+        body = _encode({"run": self.run, "kind": kind, **fields}, self.quote)
+        line = self.signer.send(body.encode())
+        if line is not None:
+            self.write(self.channel, line)
 
 
 def _encode(record: dict[str, Any], quote: Any) -> str:
@@ -294,18 +295,24 @@ def _check_tree(request: dict[str, Any]) -> list[str]:
 # ---- the run ------------------------------------------------------------------------
 
 
-def _run(request: dict[str, Any], writer: _Writer) -> _LoopPlugin:
+def _run(request: dict[str, Any], writer: _Writer) -> _RunState:
+    """Drive pytest by hand: configure, start the session, collect, then our loop.
+
+    No object of the runner is registered with pytest, so nothing the code under
+    test can reach from pytest's modules (the config, the plugin manager) leads to
+    the runner."""
     import os
     import sys
 
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     sys.dont_write_bytecode = True
     import _pytest.outcomes
-    import pytest  # the host's, read-only, before the working copy is on sys.path
+    import pytest  # noqa: F401 - the host's, before the working copy is on sys.path
+    from _pytest.config import _prepareconfig
+    from _pytest.main import Session
 
     root = request["root"]
-    trusted = _Trust.build(root, request)
-    plugin = _LoopPlugin(request, writer, trusted, _pytest.outcomes)
+    state = _RunState(request, _Trust.build(root, request), _pytest.outcomes)
     sys.path.insert(0, root)
     os.chdir(root)
     args = [
@@ -322,12 +329,33 @@ def _run(request: dict[str, Any], writer: _Writer) -> _LoopPlugin:
         f"--rootdir={root}",
         *request["files"],
     ]
+    config = _prepareconfig(args)
+    config._do_configure()
+    session = Session.from_config(config)
+    config.hook.pytest_sessionstart(session=session)
+    _forget_config()
+    state.start(session)  # from here on, collection imports the code under test
     try:
-        pytest.main(args, plugins=[plugin])
-    except BaseException as err:  # noqa: BLE001 - a crash of the session is tampering
-        if not plugin.finished:
-            writer.emit("tamper", what=f"the session raised {_describe(err)}")
-    return plugin
+        config.hook.pytest_collection(session=session)
+    except BaseException as err:  # noqa: BLE001 - the collection crashed
+        writer.emit("tamper", what=f"the collection raised {_describe(err)}")
+        os._exit(0)  # no end record: the host treats the run as cut short
+    _test_loop(session, state, writer, state.baseline, _pytest.outcomes)
+    return state
+
+
+def _forget_config() -> None:
+    """Drop pytest's module-level references to the live config (used by assertion
+    rewriting, marker checks at decoration time and ``--pdb``, none of which the
+    verdict uses): the code under test cannot reach the session and its items."""
+    import _pytest.assertion.util
+    import _pytest.debugging
+    import _pytest.mark.structures
+
+    _pytest.assertion.util._config = None
+    _pytest.mark.structures.MARK_GEN._config = None
+    _pytest.debugging.pytestPDB._config = None
+    _pytest.debugging.pytestPDB._pluginmanager = None
 
 
 def _trusted_modules(modules: dict[str, Any]) -> dict[str, Any]:
@@ -635,34 +663,27 @@ def _dict_changes(label: str, items: tuple[Any, ...], now: Any) -> list[str]:
     return found[:5]
 
 
-class _LoopPlugin:
-    """The pytest plugin that replaces the run loop."""
+class _RunState:
+    """What the run loop needs, built before the code under test runs."""
 
-    def __init__(
-        self,
-        request: dict[str, Any],
-        writer: _Writer,
-        trust: _Trust,
-        outcomes: Any,
-    ):
-        self.request = request
-        self.writer = writer
-        self.trust = trust
-        self.baseline: _Baseline | None = None
-        self.reference: _ReferenceCode | None = None
-        self.guard: _Guard | None = None
-        self.outcomes = outcomes
-        self.finished = False
-        self.count = 0
-        self.plugins_before: tuple[Any, ...] = ()
+    def __init__(self, request: dict[str, Any], trust: _Trust, outcomes: Any):
         from _pytest.tmpdir import tmppath_result_key
         from _pytest.unittest import TestCaseFunction
 
+        self.request = request
+        self.trust = trust
+        self.outcomes = outcomes
+        self.baseline: _Baseline | None = None
+        self.reference: _ReferenceCode | None = None
+        self.guard: _Guard | None = None
+        self.finished = False
+        self.count = 0
+        self.plugins_before: tuple[Any, ...] = ()
         self.tmp_path_key = tmppath_result_key
         self.unittest_item = TestCaseFunction
 
-    def pytest_sessionstart(self, session: Any) -> None:
-        # pytest is configured; from here on, collection imports the code under test.
+    def start(self, session: Any) -> None:
+        """Snapshots and the guard, just before collection."""
         import builtins
         import sys
 
@@ -672,36 +693,19 @@ class _LoopPlugin:
         self.guard = _Guard.build(self.trust)
         sys.addaudithook(self.guard)
 
-    def pytest_runtestloop(self, session: Any) -> bool:
-        import builtins
-        import sys
-
-        _test_loop(
-            session,
-            self,
-            self.writer,
-            self.baseline,
-            self.outcomes,
-            builtins,
-            sys.modules,
-        )
-        return True
-
-
-_LoopPlugin.pytest_runtestloop.tryfirst = True  # type: ignore[attr-defined]
-_LoopPlugin.pytest_sessionstart.trylast = True  # type: ignore[attr-defined]
-
 
 def _test_loop(
     session: Any,
-    plugin: _LoopPlugin,
+    plugin: _RunState,
     writer: _Writer,
     baseline: _Baseline,
     outcomes: Any,
-    builtins: Any,
-    modules: dict[str, Any],
 ) -> None:
     """Run every collected test; sign each result."""
+    import builtins
+    import sys
+
+    modules = sys.modules
     skipped_type = outcomes.Skipped
     emit = writer.emit
     items = tuple(session.items)
@@ -799,7 +803,7 @@ def _call(item: Any, function: Any) -> None:
         raise TypeError("async and generator tests are not supported by the verdict")
 
 
-def _collection_problems(session: Any, plugin: _LoopPlugin) -> list[str]:
+def _collection_problems(session: Any, plugin: _RunState) -> list[str]:
     """Plugins the code under test registered (a conftest that is not protected)."""
     import os
 
