@@ -93,6 +93,9 @@ per line, the first 12, each quoting its line (`line 3, col 9: Syntax error  [ad
 lines count from the first line of the extracted code), so the model can fix it and
 retry. The env's invalid-move policy decides what follows (retry by default); under
 the penalty policy the fallback warrior is a single `DAT` that dies on its first cycle.
+Submissions are simultaneous: every seat's warrior is judged before a forfeit, and seats
+that all run out of attempts on the same submission forfeit together (two seats: a draw;
+see [simultaneous moves](../concepts.md#simultaneous-moves-are-judged-together)).
 In the AEC env a seat's submitted move shows to the others as `warrior <digest>` only
 (`info["last_move"]["parsed"]`); the load files come with the final infos.
 

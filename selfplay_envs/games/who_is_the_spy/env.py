@@ -93,6 +93,10 @@ long or names the player's word is `illegal`. A vote that is not a seat or N/A i
 what follows: retry (default), loss (the offender's team loses: spy -1 or civilians
 -1/n_c each), or penalty, which plays `(no clue)` for a clue and an invalid vote (no vote,
 `vote_reward` -1) for a vote.
+Every voter's vote is judged before a forfeit: voters who all run out of attempts in the
+vote forfeit together, the mean of their single forfeits (two civilians: a civilian loss;
+a civilian and the spy: a draw between the teams; see
+[simultaneous moves](../concepts.md#simultaneous-moves-are-judged-together)).
 
 ## Version History
 * v0: initial release.
