@@ -1,4 +1,6 @@
-"""PettingZoo's api/parallel/seed tests plus ours, on every registered env and view."""
+"""PettingZoo's api/parallel/seed tests plus ours, on every registered env and view,
+and PettingZoo's own conversions of each (``aec_to_parallel``, ``parallel_to_aec``,
+``OrderEnforcingWrapper``)."""
 
 from __future__ import annotations
 
@@ -6,9 +8,13 @@ import pytest
 from envs import env_params
 
 import selfplay_envs
-from selfplay_envs.test import check_env
+from selfplay_envs.test import check_conversions, check_env
 
 VIEWS = ("text", "numeric")
+# Games whose every move is a simultaneous move of every seat: their AEC env converts
+# to Parallel with PettingZoo's aec_to_parallel, under a policy without retries.
+PARALLELIZABLE = {"core_war_v0"}
+NO_RETRY = ({"mode": "loss"}, {"mode": "penalty"}, {"mode": "retry", "max_retries": 0})
 
 
 def _cases():
@@ -39,3 +45,46 @@ def test_every_env_has_a_text_view(env_id: str) -> None:
     env = selfplay_envs.make(env_id)
     env.reset(seed=0)
     assert isinstance(env.observe(env.agent_selection)["text"], str)
+
+
+@pytest.mark.parametrize(("env_id", "view", "config"), list(_cases()))
+def test_is_parallelizable_is_declared_truthfully(
+    env_id: str, view: str, config: dict
+) -> None:
+    # The default policy retries: the same seat steps twice in one AEC cycle.
+    env = selfplay_envs.make(env_id, view=view, **config)
+    assert env.metadata["is_parallelizable"] is False
+    for policy in NO_RETRY:
+        env = selfplay_envs.make(env_id, view=view, invalid_move=policy, **config)
+        assert env.metadata["is_parallelizable"] is (env_id in PARALLELIZABLE)
+        parallel = selfplay_envs.make_parallel(
+            env_id, view=view, invalid_move=policy, **config
+        )
+        assert parallel.metadata == env.metadata
+
+
+@pytest.mark.parametrize(("env_id", "view", "config"), list(_cases()))
+def test_pettingzoo_conversions_pass_or_are_refused_up_front(
+    env_id: str, view: str, config: dict
+) -> None:
+    """Never accepted and then broken mid-game (``expected agent player_1 got agent
+    player_0``): a full game through each conversion, or PettingZoo's own refusal."""
+    accepted = check_conversions(env_id, view, invalid_move={"mode": "loss"}, **config)
+    assert accepted == {
+        "OrderEnforcingWrapper": True,
+        "parallel_to_aec": True,
+        "aec_to_parallel": env_id in PARALLELIZABLE,
+    }
+
+
+@pytest.mark.parametrize(
+    ("config", "invalid_move"),
+    [
+        pytest.param({"rounds": 3}, {"mode": "penalty"}, id="versus-penalty"),
+        pytest.param({"mode": "red_queen", "rounds": 3}, None, id="red-queen-retry"),
+    ],
+)
+def test_aec_to_parallel_plays_core_war_through(config: dict, invalid_move) -> None:
+    # One seat: every AEC cycle is one step of it, retries included.
+    accepted = check_conversions("core_war_v0", invalid_move=invalid_move, **config)
+    assert accepted["aec_to_parallel"] is True

@@ -7,15 +7,33 @@ from typing import Any
 import numpy as np
 from gymnasium import spaces
 
-from selfplay_envs.core.episode import Episode, InvalidMovePolicy, View
+from selfplay_envs.core.episode import Episode, InvalidMoveMode, InvalidMovePolicy, View
 from selfplay_envs.core.errors import ResetNeeded
 from selfplay_envs.core.game import Game
 from selfplay_envs.core.seeding import np_random
 from selfplay_envs.core.spaces import FreeText
 
-__all__ = ["RENDER_MODES", "AdapterBase", "build_spaces"]
+__all__ = ["RENDER_MODES", "AdapterBase", "build_spaces", "is_parallelizable"]
 
 RENDER_MODES = ("ansi", "human")
+
+
+def is_parallelizable(game: Game, policy: InvalidMovePolicy) -> bool:
+    """Whether PettingZoo's ``aec_to_parallel`` can convert the AEC env of ``game``.
+
+    That wrapper steps every live agent once per Parallel step, in agent order, with
+    actions all chosen from the observations before the step. It is right only when
+    one AEC cycle is one joint move: a one-seat game, or a game whose every move is a
+    simultaneous move of every seat (``GameInfo.parallelizable``) under a policy where
+    an invalid reply never asks the same seat again (``loss``, ``penalty``, or
+    ``retry`` with ``max_retries=0``). A turn-based game never is: the second seat
+    would choose before it sees the first seat's move. Use ``make_parallel`` there.
+    """
+    info = game.info
+    if info.num_players == 1:
+        return True
+    no_retry = policy.mode is not InvalidMoveMode.RETRY or policy.max_retries == 0
+    return info.parallelizable and no_retry
 
 
 def build_spaces(game: Game, view: View) -> tuple[spaces.Space[Any], spaces.Space[Any]]:
@@ -77,7 +95,7 @@ class AdapterBase:
         self.render_mode = render_mode
         self.metadata = {
             "render_modes": list(RENDER_MODES),
-            "is_parallelizable": True,
+            "is_parallelizable": is_parallelizable(game, self.invalid_move),
             "name": game.info.name,
             "zero_sum": game.info.zero_sum,
         }

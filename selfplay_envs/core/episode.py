@@ -79,12 +79,15 @@ class TurnRecord(NamedTuple):
     valid: bool
     reason: str  # invalid-move reason, "" when valid
     fallback: bool = False  # True when the env played a fallback move instead
+    # The reply's length when it was longer than the game's max_text_length: only its
+    # first max_text_length characters were judged (and kept in ``action``); else 0.
+    truncated_reply: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-friendly dict of the fields."""
         # A literal: about half the cost of _asdict, and every record of an episode
         # is converted once for the final infos.
-        turn, agent, player, role, action, parsed, valid, reason, fallback = self
+        turn, agent, player, role, action, parsed, valid, reason, fallback, cut = self
         return {
             "turn": turn,
             "agent": agent,
@@ -95,6 +98,7 @@ class TurnRecord(NamedTuple):
             "valid": valid,
             "reason": reason,
             "fallback": fallback,
+            "truncated_reply": cut,
         }
 
 
@@ -125,6 +129,10 @@ class Episode:
         self.numeric = view is View.NUMERIC
         self.policy = policy
         self.max_attempts = max_attempts
+        # Replies are cut to this many characters before any parsing (the bound of
+        # the text action space), so no parser ever reads more.
+        self.max_text_length = game.info.max_text_length
+        self._cut = 0  # the length of the reply being judged, when it was cut
         self.num_players = game.info.num_players
         self.num_actions = game.info.num_actions
         if names is None:
@@ -207,7 +215,13 @@ class Episode:
         if self.numeric:
             result = self._check_numeric(player, action)
         elif isinstance(action, str):
+            if len(action) > self.max_text_length:
+                self._cut, action = len(action), action[: self.max_text_length]
+            else:
+                self._cut = 0
             result = self.state.parse_action(player, action)
+            if self._cut and result.reason is not None:
+                result = self._truncated_reason(result)
         else:
             raise InvalidActionError(
                 f"expected a str action in the text view, got {type(action).__name__}"
@@ -248,12 +262,14 @@ class Episode:
             self._refresh()
 
     def _check_truncation(self) -> None:
-        # Never while a seat of a simultaneous move has run out of invalid moves: the
-        # move is settled first, so a forfeit cannot turn into a truncation.
+        # Never in the middle of a simultaneous move (a move buffered, or a seat out of
+        # invalid moves): the move is settled first, so a forfeit cannot turn into a
+        # truncation, and in the AEC form an episode is cut only between joint moves.
         if (
             self.attempts >= self.max_attempts
             and not self._state_terminal
             and self.forfeit is None
+            and not self.pending
             and not self.offenders
         ):
             self.truncated = True
@@ -323,9 +339,18 @@ class Episode:
         else:
             self.forfeit = self.state.forfeit_returns(player)
 
+    def _truncated_reason(self, result: ParseResult) -> ParseResult:
+        note = (
+            f"the reply was truncated to its first {self.max_text_length} of "
+            f"{self._cut} characters"
+        )
+        detail = f"{result.detail} ({note})" if result.detail else note
+        return result._replace(detail=detail)
+
     def _record(self, player: int, action: Any, result: ParseResult, fallback: bool):
         state = self.state
         ok = result.reason is None
+        cut, self._cut = self._cut, 0
         self.records.append(
             # tuple.__new__ skips the NamedTuple constructor's argument handling:
             # half the cost, and this runs on every move.
@@ -341,6 +366,7 @@ class Episode:
                     ok,
                     "" if ok else result.message,
                     fallback,
+                    cut,
                 ),
             )
         )
@@ -385,7 +411,7 @@ class Episode:
             # Everyone else sees it without the raw text, which may hold private
             # reasoning; a buffered simultaneous move (a vote, a warrior) stays
             # secret until every seat has moved.
-            turn, agent, author, role, _, parsed, valid, reason, fallback = last
+            turn, agent, author, role, _, parsed, valid, reason, fallback, cut = last
             self._public_move = {
                 "turn": turn,
                 "agent": agent,
@@ -395,6 +421,7 @@ class Episode:
                 "valid": valid,
                 "reason": reason,
                 "fallback": fallback,
+                "truncated_reply": cut,
             }
         return self._public_move, False
 
@@ -411,6 +438,7 @@ class Episode:
             "current_agents": self._current_agents,
             "last_move": last_move,
             "invalid_reason": last_move["reason"] if own_last else "",
+            "truncated_reply": last_move["truncated_reply"] if own_last else 0,
             "invalid_moves": invalid,
             "format_penalty": invalid * self.policy.format_penalty,
         }

@@ -47,6 +47,11 @@ class GameInfo:
         observation_shape: Shape of the numeric observation tensor, or ``None``.
         zero_sum: Whether final returns sum to zero.
         simultaneous: Whether some phases have several players acting at once.
+        parallelizable: Whether every move is one simultaneous move of every seat (no
+            turn-based phase), so that one AEC cycle (each agent once, in order) is one
+            joint move. The adapter then declares ``metadata["is_parallelizable"]``
+            under an invalid-move policy without retries, and PettingZoo's
+            ``aec_to_parallel`` converts the AEC env (see ``AdapterBase``).
         min_utility: Lowest final return of one player.
         max_utility: Highest final return of one player.
         roles: Optional display names of the seats (``"x"``, ``"o"``).
@@ -59,6 +64,7 @@ class GameInfo:
     observation_shape: tuple[int, ...] | None = None
     zero_sum: bool = True
     simultaneous: bool = False
+    parallelizable: bool = False
     min_utility: float = -1.0
     max_utility: float = 1.0
     max_text_length: int = 65536

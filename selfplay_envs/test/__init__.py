@@ -1,7 +1,9 @@
 """The conformance suite, shipped in the package so third-party games can run it."""
 
 from selfplay_envs.test.conformance import (
+    check_conversions,
     check_env,
+    check_parallel_random_play,
     check_pickle_replay,
     check_random_play,
     check_rng_determinism,
@@ -9,7 +11,9 @@ from selfplay_envs.test.conformance import (
 )
 
 __all__ = [
+    "check_conversions",
     "check_env",
+    "check_parallel_random_play",
     "check_pickle_replay",
     "check_random_play",
     "check_rng_determinism",

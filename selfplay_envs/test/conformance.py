@@ -1,8 +1,11 @@
 """Checks every registered env must pass, in every view.
 
 ``check_env`` runs PettingZoo's ``api_test``, ``parallel_api_test`` and ``seed_test``
-and adds ours: zero-sum returns at game end, pickle-and-replay, and RNG-state
-determinism as in Gymnasium's ``env_checker``.
+and adds ours: zero-sum returns at game end, pickle-and-replay, RNG-state determinism as
+in Gymnasium's ``env_checker``, and PettingZoo's own conversions (``aec_to_parallel``,
+``parallel_to_aec``, ``OrderEnforcingWrapper``): each converted env passes PettingZoo's
+API test and a full random game, or, for ``aec_to_parallel`` of an env that declares
+``metadata["is_parallelizable"] = False``, is refused up front by PettingZoo itself.
 """
 
 from __future__ import annotations
@@ -13,25 +16,37 @@ from typing import Any
 
 import numpy as np
 from pettingzoo.test import api_test, parallel_api_test, seed_test
-from pettingzoo.utils.env import AECEnv
+from pettingzoo.utils.conversions import aec_to_parallel, parallel_to_aec
+from pettingzoo.utils.env import AECEnv, ParallelEnv
+from pettingzoo.utils.wrappers import OrderEnforcingWrapper
 
 from selfplay_envs.core.registry import make, make_parallel
 
 __all__ = [
     "check_env",
+    "check_conversions",
     "check_random_play",
+    "check_parallel_random_play",
     "check_pickle_replay",
     "check_rng_determinism",
 ]
 
 
-def _random_action(env: AECEnv, agent: str, rng: np.random.Generator) -> Any:
-    """A seeded random action: a masked index, or junk text that is sometimes legal."""
-    info = env.infos[agent]
+def _random_action(
+    env: AECEnv | ParallelEnv,
+    agent: str,
+    rng: np.random.Generator,
+    info: dict[str, Any] | None = None,
+) -> Any:
+    """A seeded random action: a masked index, or junk text that is sometimes legal.
+
+    ``env`` may be wrapped or converted: the episode is read from ``env.unwrapped``.
+    """
+    info = env.infos[agent] if info is None else info
     if "action_mask" in info:
         legal = np.flatnonzero(info["action_mask"])
         return int(rng.choice(legal)) if len(legal) else 0
-    episode = env.episode
+    episode = env.unwrapped.episode
     replies = episode.state.example_actions(env.possible_agents.index(agent))
     if replies and rng.random() < 0.8:
         return f"My move: {replies[int(rng.integers(len(replies)))]}"
@@ -65,6 +80,91 @@ def check_random_play(
             assert abs(total) < 1e-6, f"returns {totals} do not sum to zero"
         all_returns.append(totals)
     return all_returns
+
+
+def check_parallel_random_play(
+    env_fn: Callable[[], ParallelEnv], *, episodes: int = 5, seed: int = 0
+) -> list[dict[str, float]]:
+    """As ``check_random_play``, through the Parallel API: every live agent sends an
+    action each step; each episode must end, with zero-sum returns if terminal."""
+    rng = np.random.default_rng(seed)
+    all_returns = []
+    for episode in range(episodes):
+        env = env_fn()
+        _, infos = env.reset(seed=seed + episode)
+        totals = dict.fromkeys(env.possible_agents, 0.0)
+        for _ in range(100_000):
+            if not env.agents:
+                break
+            actions = {a: _random_action(env, a, rng, infos[a]) for a in env.agents}
+            _, rewards, _, _, infos = env.step(actions)
+            for agent, reward in rewards.items():
+                totals[agent] += reward
+        assert not env.agents, f"episode {episode} did not end within 100000 steps"
+        if env.metadata.get("zero_sum", True):
+            total = sum(totals.values())
+            assert abs(total) < 1e-6, f"returns {totals} do not sum to zero"
+        all_returns.append(totals)
+    return all_returns
+
+
+def check_conversions(
+    env_id: str,
+    view: str = "text",
+    num_cycles: int = 200,
+    *,
+    invalid_move: Any = None,
+    **config: Any,
+) -> dict[str, bool]:
+    """PettingZoo's conversions of ``env_id`` in ``view``: each passes PettingZoo's API
+    test and a full random game, or is refused up front with PettingZoo's own error.
+
+    ``parallel_to_aec`` (of ``make_parallel``) and ``OrderEnforcingWrapper`` (of
+    ``make``) must always work. ``aec_to_parallel`` (of ``make``) must work exactly when
+    the env declares ``metadata["is_parallelizable"]``, and be refused by PettingZoo
+    at once otherwise, never fail in the middle of a game. Returns whether each
+    conversion was accepted.
+    """
+    kwargs = {"view": view, "invalid_move": invalid_move, **config}
+
+    def aec_fn() -> AECEnv:
+        return make(env_id, **kwargs)
+
+    def parallel_fn() -> ParallelEnv:
+        return make_parallel(env_id, **kwargs)
+
+    def ordered_fn() -> AECEnv:
+        return OrderEnforcingWrapper(aec_fn())
+
+    def from_parallel_fn() -> AECEnv:
+        return parallel_to_aec(parallel_fn())
+
+    def to_parallel_fn() -> ParallelEnv:
+        return aec_to_parallel(aec_fn())
+
+    for converted in (ordered_fn, from_parallel_fn):
+        api_test(converted(), num_cycles=num_cycles)
+        check_random_play(converted)
+    declared = bool(aec_fn().metadata.get("is_parallelizable", False))
+    assert parallel_fn().metadata.get("is_parallelizable", False) == declared
+    if declared:
+        parallel_api_test(to_parallel_fn(), num_cycles=num_cycles)
+        check_parallel_random_play(to_parallel_fn)
+    else:
+        try:
+            to_parallel_fn()
+        except AssertionError as e:  # PettingZoo's own refusal, before any step
+            assert "is_parallelizable" in str(e), f"unexpected refusal: {e}"
+        else:
+            raise AssertionError(
+                f"aec_to_parallel accepted {env_id} ({view}), which declares "
+                "is_parallelizable=False"
+            )
+    return {
+        "OrderEnforcingWrapper": True,
+        "parallel_to_aec": True,
+        "aec_to_parallel": declared,
+    }
 
 
 def _play_recorded(env: AECEnv, actions: list[Any]) -> list[Any]:
@@ -142,5 +242,12 @@ def check_env(
     parallel_api_test(make_parallel(env_id, view=view, **config), num_cycles=num_cycles)
     seed_test(env_fn, num_cycles=num_cycles)
     check_random_play(env_fn)
+    check_parallel_random_play(lambda: make_parallel(env_id, view=view, **config))
     check_pickle_replay(env_fn)
     check_rng_determinism(env_fn)
+    # The default policy retries, which no AEC cycle can hold; ``loss`` never asks a
+    # seat twice, so a game of simultaneous moves converts to Parallel under it.
+    for invalid_move in (None, {"mode": "loss"}):
+        check_conversions(
+            env_id, view, num_cycles=num_cycles, invalid_move=invalid_move, **config
+        )

@@ -334,6 +334,7 @@ def _game_info(config: CoreWarConfig) -> GameInfo:
         max_game_length=config.num_submissions * config.num_players,
         zero_sum=config.mode == VERSUS,
         simultaneous=config.num_players > 1,
+        parallelizable=True,  # every move is a submission of every seat
         min_utility=low,
         max_utility=high,
         max_text_length=_BASE_TEXT + shown + SOURCE_CAP + 200,
