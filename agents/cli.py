@@ -64,6 +64,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     bench.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     bench.add_argument("--seed", type=int, default=0)
+    bench.add_argument(
+        "--force",
+        action="store_true",
+        help="if --out holds a run with other settings, delete its results and "
+        "start over (without it, such a folder is refused)",
+    )
     bench.set_defaults(func=_bench)
 
     listing = sub.add_parser("list", help="games, views, opponents and backends")
@@ -122,7 +128,13 @@ def _bench(args: argparse.Namespace) -> int:
     import selfplay_envs
     from agents.arena.gold import gold_standards
     from agents.arena.report import summarize, write_report
-    from agents.arena.runner import is_errored, make_jobs
+    from agents.arena.runner import (
+        RunMismatch,
+        is_errored,
+        make_jobs,
+        prepare_run_dir,
+        run_settings,
+    )
     from agents.arena.specs import supports
     from agents.opponents import list_opponents
     from selfplay_envs.test import unavailable_reason
@@ -133,28 +145,30 @@ def _bench(args: argparse.Namespace) -> int:
     game_config = {**DEFAULT_GAME_CONFIG, **config.get("game_config", {})}
     jobs = []
     skipped: dict[str, str] = {}
+    # The run's settings, whether or not each game can be built here: what run.json
+    # holds and a resume must match.
+    plan: dict[str, dict[str, Any]] = {}
     for env_id in env_ids:
-        reason = unavailable_reason(env_id, **game_config.get(env_id, {}))
-        if not reason:
-            pool = (
-                [s for s in agent_specs if supports(s, env_id)]
-                if agent_specs
-                else list_opponents(env_id)
-            )
-            if len(pool) < 2:
-                reason = f"fewer than two agents can play it ({pool})"
-        if reason:
-            print(f"skipping {env_id}: {reason}")
-            skipped[env_id] = reason
-            continue
+        pool = (
+            [s for s in agent_specs if supports(s, env_id)]
+            if agent_specs
+            else list_opponents(env_id)
+        )
         games = (
             args.games
             or config.get("games")
             or DEFAULT_GAMES.get(env_id, FALLBACK_GAMES)
         )
-        jobs += make_jobs(
-            env_id, pool, games, base_seed=args.seed, config=game_config.get(env_id, {})
-        )
+        env_config = game_config.get(env_id, {})
+        plan[env_id] = {"agents": pool, "games": games, "config": env_config}
+        reason = unavailable_reason(env_id, **env_config)
+        if not reason and len(pool) < 2:
+            reason = f"fewer than two agents can play it ({pool})"
+        if reason:
+            print(f"skipping {env_id}: {reason}")
+            skipped[env_id] = reason
+            continue
+        jobs += make_jobs(env_id, pool, games, base_seed=args.seed, config=env_config)
     if not jobs:
         lines = [f"  {env_id}: {reason}" for env_id, reason in skipped.items()]
         print(
@@ -163,10 +177,14 @@ def _bench(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    args.out.mkdir(parents=True, exist_ok=True)
+    try:
+        prepare_run_dir(args.out, run_settings(plan, seed=args.seed), force=args.force)
+    except RunMismatch as e:
+        print(f"selfplay bench: {e}", file=sys.stderr)
+        return 2
     results_path = args.out / "results.jsonl"
     records = _run_with_progress(jobs, results_path, args.workers)
-    summary = summarize(records)
+    summary = summarize(records, seed=args.seed)
     gold = gold_standards(summary, records)
     paths = write_report(args.out, summary, gold, skipped)
     _print_summary(summary)
@@ -198,7 +216,10 @@ def _run_with_progress(jobs, results_path: Path, workers: int) -> list[dict[str,
 
     from agents.arena.runner import is_errored, latest_records, read_results, run_jobs
 
-    latest = latest_records(read_results(results_path))
+    def on_corrupt(message: str) -> None:
+        print(f"selfplay bench: warning: {message}", file=sys.stderr)
+
+    latest = latest_records(read_results(results_path, on_corrupt=on_corrupt))
     done_keys = {key for key, r in latest.items() if not is_errored(r)}
     todo = sum(1 for job in jobs if job.key not in done_keys)
     scores: dict[tuple[str, str, str], list[float]] = {}
@@ -229,7 +250,13 @@ def _run_with_progress(jobs, results_path: Path, workers: int) -> list[dict[str,
                 )
             progress.update(task, advance=1, description=description)
 
-        return run_jobs(jobs, results_path, workers=workers, on_result=on_result)
+        return run_jobs(
+            jobs,
+            results_path,
+            workers=workers,
+            on_result=on_result,
+            on_corrupt=lambda message: None,  # reported above
+        )
 
 
 def _print_summary(summary: dict[str, Any]) -> None:

@@ -2,12 +2,17 @@
 
 Errored games (``"status": "error"`` in ``results.jsonl``) count in no pairing, rating
 or metric; each game's summary counts them, per pairing too, with their reasons.
+
+The same records give byte-identical files: records are taken in key order (not in the
+order games finished), the bootstrap is seeded from the run's seed, and the PNGs carry
+no matplotlib version or date.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import zlib
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -23,7 +28,11 @@ from agents.arena.stats import (
     wilson_interval,
 )
 
-__all__ = ["summarize", "write_report", "played"]
+__all__ = ["summarize", "write_report", "played", "bootstrap_seed"]
+
+# No "Software" entry (matplotlib's version) in the PNGs: the same results give the
+# same bytes on any install.
+PNG_METADATA = {"Software": None}
 
 
 def _agents_of(records: Sequence[dict[str, Any]], env_id: str) -> list[str]:
@@ -32,15 +41,25 @@ def _agents_of(records: Sequence[dict[str, Any]], env_id: str) -> list[str]:
     return sorted(names)
 
 
+def bootstrap_seed(seed: int, env_id: str) -> list[int]:
+    """The bootstrap's seed for ``env_id`` in a run seeded ``seed`` (stable across
+    processes and Python versions, unlike ``hash``)."""
+    return [seed, zlib.crc32(env_id.encode())]
+
+
 def summarize(
-    records: Sequence[dict[str, Any]], *, bootstrap: int = 200
+    records: Sequence[dict[str, Any]], *, bootstrap: int = 200, seed: int = 0
 ) -> dict[str, Any]:
     """Per game: pairings with W/D/L and Wilson intervals, ratings with intervals.
 
     Errored games are left out of every statistic; ``"errored"`` counts them per game
     and per pairing with their reasons, and ``"all_errored"`` says that the game has
-    no result at all.
+    no result at all. The result depends on the records, not on their order, and on
+    ``seed`` (the run's seed), which seeds each game's bootstrap.
     """
+    # The order games finished in (parallel workers, resumes) must not matter: it
+    # changes the bootstrap's resamples and the last digits of sums.
+    records = sorted(records, key=lambda r: r["key"])
     summary: dict[str, Any] = {}
     errored = [r for r in records if is_errored(r)]
     records = finished(records)
@@ -77,7 +96,9 @@ def summarize(
             for r in records
             if r["env_id"] == env_id
         ]
-        ratings, low, high = bootstrap_ratings(games, len(agents), samples=bootstrap)
+        ratings, low, high = bootstrap_ratings(
+            games, len(agents), samples=bootstrap, seed=bootstrap_seed(seed, env_id)
+        )
         summary[env_id] = {
             "agents": agents,
             "pairings": pairings,
@@ -257,7 +278,7 @@ def _plots(run_dir: Path, summary: dict[str, Any]) -> list[Path]:
         ax.axvline(0, color="grey", lw=0.5)
     fig.tight_layout()
     ratings_path = run_dir / "ratings.png"
-    fig.savefig(ratings_path, dpi=100)
+    fig.savefig(ratings_path, dpi=100, metadata=PNG_METADATA)
     plt.close(fig)
 
     fig, axes = plt.subplots(
@@ -278,7 +299,7 @@ def _plots(run_dir: Path, summary: dict[str, Any]) -> list[Path]:
         ax.set_title(f"{env_id}\nrow's score vs column")
     fig.colorbar(image, ax=axes[0].tolist(), shrink=0.8)
     matrix_path = run_dir / "winrate_matrix.png"
-    fig.savefig(matrix_path, dpi=100, bbox_inches="tight")
+    fig.savefig(matrix_path, dpi=100, bbox_inches="tight", metadata=PNG_METADATA)
     plt.close(fig)
     return [ratings_path, matrix_path]
 

@@ -4,7 +4,13 @@ A *pairing* is two agents on one game. Each pairing plays ``games`` seeds in bot
 orders, so both agents see the same deals and positions from each side. Each finished
 game is one JSON line in ``results.jsonl``, written with a single ``write`` and an
 ``fsync``: a killed run loses at most the games in flight, and a re-run skips every
-game whose key is already in the file.
+game whose key is already in the file. A line that does not parse is reported by file
+and line number (``CorruptRecordWarning``) and skipped: every other record is kept, and
+only the games without a record are played again.
+
+``run.json`` holds the settings of the run in its folder (``run_settings``):
+``prepare_run_dir`` refuses to resume a folder whose run had other games, agents,
+configs or seed (``RunMismatch``), so two runs are never mixed in one report.
 
 A game whose play raises ``InfrastructureError`` (a sandbox that cannot start, a MARS
 kernel that does not compile, a retriever that is down) is no result: its record has
@@ -18,6 +24,7 @@ import concurrent.futures as futures
 import dataclasses
 import json
 import os
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -30,6 +37,12 @@ from agents.policy import Turn
 from selfplay_envs.core.errors import InfrastructureError
 
 __all__ = [
+    "CorruptRecordWarning",
+    "RunMismatch",
+    "RUN_FILE",
+    "RESULTS_FILE",
+    "run_settings",
+    "prepare_run_dir",
     "Job",
     "make_jobs",
     "play_game",
@@ -39,6 +52,26 @@ __all__ = [
     "is_errored",
     "finished",
 ]
+
+
+RUN_FILE = "run.json"
+RESULTS_FILE = "results.jsonl"
+# What a run writes besides results.jsonl and run.json (``report.write_report``).
+OUTPUT_FILES = (
+    "summary.json",
+    "summary.csv",
+    "ratings.png",
+    "winrate_matrix.png",
+    "report.md",
+)
+
+
+class CorruptRecordWarning(UserWarning):
+    """A line of ``results.jsonl`` that is no record; it is skipped, never fatal."""
+
+
+class RunMismatch(ValueError):
+    """A run folder holds a run with other settings than the one asked for."""
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -195,22 +228,65 @@ def _metrics(
     return out
 
 
-def read_results(path: Path) -> list[dict[str, Any]]:
-    """Every complete record in ``path``; a torn last line from a kill is dropped."""
+def _warn(message: str) -> None:
+    warnings.warn(message, CorruptRecordWarning, stacklevel=3)
+
+
+def read_results(
+    path: Path, *, on_corrupt: Callable[[str], None] | None = None
+) -> list[dict[str, Any]]:
+    """Every record in ``path``, in file order.
+
+    A torn last line (a kill in the middle of a write: no newline, no JSON) is cut off
+    the file. Any other line that is not a JSON record with a ``"key"`` is skipped and
+    reported, naming the file and the line number, to ``on_corrupt`` (by default a
+    ``CorruptRecordWarning``); it is left in the file, and every record after it is
+    kept, so a resume plays only the games that have no record.
+    """
     if not path.exists():
         return []
-    records, good_bytes = [], 0
+    report = _warn if on_corrupt is None else on_corrupt
+    records: list[dict[str, Any]] = []
+    size = offset = 0
+    tail = b""
     with path.open("rb") as handle:
-        for line in handle:
-            try:
-                records.append(json.loads(line))
-            except json.JSONDecodeError:
-                break  # a partial line can only be the last one
-            good_bytes += len(line)
-    if good_bytes != path.stat().st_size:
+        for number, line in enumerate(handle, start=1):
+            size += len(line)
+            if not line.endswith(b"\n"):
+                tail = line  # only the last line can lack its newline
+                break
+            offset = size
+            if not line.strip():
+                continue
+            record, why = _parse_record(line)
+            if record is None:
+                report(
+                    f"{path}:{number}: skipped a corrupt record ({why}); the other "
+                    "records are kept and its game, if any, is played again"
+                )
+            else:
+                records.append(record)
+    if tail:
+        record, _ = _parse_record(tail)
         with path.open("r+b") as handle:
-            handle.truncate(good_bytes)
+            if record is None:  # torn by a kill: drop it, the game is played again
+                handle.truncate(offset)
+            else:  # complete but for its newline: end it, so appends start anew
+                handle.seek(0, os.SEEK_END)
+                handle.write(b"\n")
+                records.append(record)
     return records
+
+
+def _parse_record(line: bytes) -> tuple[dict[str, Any] | None, str]:
+    """The record on ``line``, or ``None`` and why it is not one."""
+    try:
+        record = json.loads(line)
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        return None, f"not JSON: {e}"
+    if not isinstance(record, dict) or not isinstance(record.get("key"), str):
+        return None, "not a game record: no string 'key'"
+    return record, ""
 
 
 def latest_records(records: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -234,24 +310,29 @@ def run_jobs(
     *,
     workers: int | None = None,
     on_result: Callable[[dict[str, Any]], None] | None = None,
+    on_corrupt: Callable[[str], None] | None = None,
 ) -> list[dict[str, Any]]:
     """Play every job without a result in ``results_path``; return the run's records.
 
-    The returned list holds the latest record of each key in the file, errored games
-    included (``is_errored``); errored games are played again.
+    The returned list holds the latest record of each job's key, errored games
+    included (``is_errored``), ordered by key (records in the file for other keys are
+    left out); errored games are played again. ``on_corrupt`` gets each corrupt line's
+    report (``read_results``).
     """
-    done = latest_records(read_results(results_path))
+    jobs = list(jobs)
+    done = latest_records(read_results(results_path, on_corrupt=on_corrupt))
     todo = [job for job in jobs if job.key not in done or is_errored(done[job.key])]
     workers = workers or os.cpu_count() or 1
     if workers == 1 or len(todo) <= 1:
         for job in todo:
             _finish(play_game(job), results_path, done, on_result)
-        return list(done.values())
-    with futures.ProcessPoolExecutor(max_workers=workers) as pool:
-        pending = {pool.submit(play_game, job) for job in todo}
-        for future in futures.as_completed(pending):
-            _finish(future.result(), results_path, done, on_result)
-    return list(done.values())
+    else:
+        with futures.ProcessPoolExecutor(max_workers=workers) as pool:
+            pending = {pool.submit(play_game, job) for job in todo}
+            for future in futures.as_completed(pending):
+                _finish(future.result(), results_path, done, on_result)
+    keys = sorted({job.key for job in jobs})
+    return [done[key] for key in keys if key in done]
 
 
 def _finish(record, path, done, on_result) -> None:
@@ -259,6 +340,79 @@ def _finish(record, path, done, on_result) -> None:
     done[record["key"]] = record
     if on_result is not None:
         on_result(record)
+
+
+def run_settings(games: dict[str, dict[str, Any]], *, seed: int) -> dict[str, Any]:
+    """What fixes a run's games: per env id its agents, games per pairing and seat
+    order, and game config; and the base seed. Stored in ``run.json``."""
+    return {
+        "seed": seed,
+        "games": {
+            env_id: {
+                "agents": list(plan["agents"]),
+                "games": int(plan["games"]),
+                "config": dict(plan.get("config") or {}),
+            }
+            for env_id, plan in sorted(games.items())
+        },
+    }
+
+
+def _describe_changes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    changes = []
+    if old.get("seed") != new.get("seed"):
+        changes.append(f"seed {old.get('seed')} -> {new.get('seed')}")
+    before, after = old.get("games", {}), new.get("games", {})
+    for env_id in sorted(set(before) | set(after)):
+        if env_id not in after:
+            changes.append(f"{env_id} left out (it was in the run)")
+        elif env_id not in before:
+            changes.append(f"{env_id} added (it was not in the run)")
+        else:
+            for field in ("agents", "games", "config"):
+                a, b = before[env_id].get(field), after[env_id].get(field)
+                if a != b:
+                    changes.append(f"{env_id} {field} {a} -> {b}")
+    return changes or ["the settings differ"]
+
+
+def prepare_run_dir(run_dir: Path, settings: dict[str, Any], *, force: bool) -> None:
+    """Make ``run_dir`` ready for the run ``settings`` describes (``run_settings``).
+
+    A new or empty folder gets ``run.json``. A folder holding the same run is resumed.
+    A folder holding a run with other settings, or results without a ``run.json``
+    (its settings are unknown), raises ``RunMismatch`` saying what differs, unless
+    ``force``: then its results and reports are deleted and the run starts over.
+    """
+    run_dir.mkdir(parents=True, exist_ok=True)
+    run_file, results = run_dir / RUN_FILE, run_dir / RESULTS_FILE
+    settings = json.loads(json.dumps(settings))  # as it reads back from the file
+    if force:
+        for name in (RESULTS_FILE, RUN_FILE, *OUTPUT_FILES):
+            (run_dir / name).unlink(missing_ok=True)
+    elif run_file.exists():
+        try:
+            stored = json.loads(run_file.read_text())
+        except json.JSONDecodeError as e:
+            raise RunMismatch(
+                f"{run_file} is not valid JSON ({e}): cannot tell which run the folder "
+                "holds; choose a new --out, or pass --force to start over"
+            ) from e
+        if stored != settings:
+            changes = "; ".join(_describe_changes(stored, settings))
+            raise RunMismatch(
+                f"{run_dir} holds a run with other settings ({changes}); its results "
+                "would be mixed with this run's. Choose a new --out, or pass --force "
+                "to delete its results and start over"
+            )
+        return
+    elif results.exists() and results.stat().st_size:
+        raise RunMismatch(
+            f"{run_dir} holds results but no {RUN_FILE}, so its settings are unknown "
+            "and its results could be mixed with this run's. Choose a new --out, or "
+            "pass --force to delete its results and start over"
+        )
+    run_file.write_text(json.dumps(settings, indent=2, sort_keys=True) + "\n")
 
 
 def score_table(

@@ -82,7 +82,7 @@ def bootstrap_ratings(
     num_players: int,
     *,
     samples: int = 200,
-    seed: int = 0,
+    seed: int | Sequence[int] = 0,
     level: float = 0.95,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Bradley-Terry ratings with percentile bootstrap intervals over games.
@@ -91,7 +91,7 @@ def bootstrap_ratings(
         games: ``(i, j, score_i)`` per game, with score 1 / 0.5 / 0.
         num_players: Pool size.
         samples: Bootstrap resamples.
-        seed: Seed of the resampling.
+        seed: Seed of the resampling (anything ``np.random.default_rng`` takes).
         level: Interval coverage.
 
     Returns:
