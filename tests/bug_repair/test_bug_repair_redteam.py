@@ -151,6 +151,41 @@ signal.setitimer(signal.ITIMER_REAL, 0.0001, 0.0001)
 """,
         {},
     ),
+    "callbacks_leak_frames_from_trusted_stacks": (
+        """
+import functools, gc, inspect, itertools, logging, sys, traceback, weakref
+_leaks = []
+class _Cycle:
+    pass
+def _arm():
+    sources = [
+        lambda: map(sys._getframe, [0]),
+        lambda: itertools.islice(iter(logging.currentframe, None), 1),
+        lambda: map(inspect.stack, [0]),
+        lambda: traceback.walk_stack(None),
+    ]
+    for make in sources * 50:
+        item = _Cycle()
+        item.cycle = item  # collected by the cyclic GC, wherever it next runs
+        weakref.finalize(item, functools.partial(_leaks.extend, make()))
+        for _ in range(20):  # garbage, so that later collections come soon
+            junk = _Cycle()
+            junk.cycle = junk
+gc.set_threshold(50, 1, 1)
+_arm()
+_real_clamp = clamp
+def clamp(x, lo, hi):
+    sys.stderr.write(f"leaked {len(_leaks)} frames\\n")
+    for leaked in list(_leaks):
+        frame = getattr(leaked, "frame", leaked)
+        while frame is not None and hasattr(frame, "f_globals"):
+            if "_test_loop" in frame.f_globals:
+                frame.f_globals["_call"] = lambda item, function: None
+            frame = frame.f_back
+    return _real_clamp(x, lo, hi)
+""",
+        {},
+    ),
     "os_exit_zero_at_import": ("import os\nos._exit(0)\n", {}),
     "sys_exit_zero_at_import": ("import sys\nsys.exit(0)\n", {}),
     "pytest_skip_at_import": (
@@ -843,3 +878,128 @@ def test_the_signer_signs_only_for_the_runners_call_chain() -> None:
     assert not records.tampering, records.tampering
     assert records.ended and list(records.outcomes) == ["inner", "middle"]
     assert "rogue" not in text and "direct" not in text
+
+
+def _verdicts_at(code: object, action: object, check: object) -> list[str]:
+    """``check(frame)`` on each frame that starts running ``code`` while ``action()``
+    runs (caught by a profiler, so the frame's callers are still live): "ok" or the
+    error's text."""
+    import sys
+
+    verdicts = []
+
+    def profiler(frame, event, arg):  # noqa: ANN001, ARG001
+        if event == "call" and frame.f_code is code:
+            try:
+                check(frame)
+                verdicts.append("ok")
+            except RuntimeError as err:
+                verdicts.append(str(err))
+
+    sys.setprofile(profiler)
+    try:
+        action()
+    finally:
+        sys.setprofile(None)
+    return verdicts
+
+
+def test_the_guard_refuses_frames_taken_on_behalf_of_other_code() -> None:
+    import collections
+    import gc
+    import sys
+    import traceback
+    import weakref
+
+    from selfplay_envs.games.bug_repair import verdict_runner as runner
+
+    trust = runner._Trust.build("/nonexistent-root", {"protected": {}, "sources": []})
+    guard = runner._Guard.build(trust)
+
+    def check(frame: object) -> None:
+        guard._check_direct("sys._getframe", frame, ("_getframe",), caller=True)
+
+    # A C callable run by weakref.finalize's dispatcher, which never names _getframe.
+    class Box:
+        pass
+
+    def collect() -> None:
+        box = Box()
+        weakref.finalize(box, len, [])
+        del box
+        gc.collect()
+
+    dispatch = weakref.finalize.__call__.__code__
+    assert "on behalf of other code" in _verdicts_at(dispatch, collect, check)[0]
+    # traceback's walker handing frames to code outside traceback: refused ...
+    walk = traceback.walk_stack.__code__
+    outside = _verdicts_at(walk, lambda: next(traceback.walk_stack(None)), check)
+    assert "leaves traceback.py" in outside[0]
+    # ... and to traceback's own summaries: allowed.
+    assert _verdicts_at(walk, traceback.extract_stack, check)[0] == "ok"
+    # A library function that uses the frame itself (namedtuple's module name).
+    named = collections.namedtuple.__code__
+    assert _verdicts_at(named, lambda: collections.namedtuple("P", "x"), check) == [
+        "ok"
+    ]
+    assert sys.getprofile() is None
+
+
+LEGIT_HELPER = '''
+import asyncio, collections, dataclasses, enum, functools, inspect, logging
+import traceback, typing, warnings
+
+log = logging.getLogger("helper")
+Point = collections.namedtuple("Point", "x y")
+T = typing.TypeVar("T")
+
+
+class Colour(enum.Enum):
+    RED = 1
+
+
+@dataclasses.dataclass
+class Box:
+    size: int = 1
+
+
+def robust(value):
+    """Library features real code uses, all with code under test on the stack."""
+    try:
+        raise ValueError(value)
+    except ValueError:
+        log.exception("caught")
+        text = traceback.format_exc()
+        summary = traceback.extract_stack()
+    warnings.warn("careful", stacklevel=2)
+    log.warning("done %s", inspect.signature(robust))
+
+    async def answer():
+        return value
+
+    return (
+        asyncio.run(answer()),
+        Point(1, 2).x,
+        Box().size,
+        Colour.RED.value,
+        functools.lru_cache()(abs)(-3),
+        "ValueError" in text,
+        len(summary) > 0,
+    )
+'''
+
+
+def test_library_features_in_code_under_test_are_not_tampering(
+    need_bwrap: None, tmp_path: Path
+) -> None:
+    tests = (
+        "import warnings\nfrom helper import robust\n\n"
+        "def test_robust():\n"
+        "    with warnings.catch_warnings():\n"
+        "        warnings.simplefilter('ignore')\n"
+        "        assert robust(5) == (5, 1, 1, 1, 3, True, True)\n"
+    )
+    tree = {"helper.py": LEGIT_HELPER.encode(), "test_tiny.py": tests.encode()}
+    report = _verdict("bwrap", tmp_path, tree)
+    assert not report.tampering, (report.tampering, report.log[-1500:])
+    assert report.passed == {"test_tiny.py::test_robust"}, report.messages

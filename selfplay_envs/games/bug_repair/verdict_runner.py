@@ -52,6 +52,21 @@ DENIED_EVENTS = frozenset(
 )
 #: Attribute reads that hand out frames (audited as ``object.__getattr__``).
 FRAME_ATTRIBUTES = frozenset({"tb_frame", "gi_frame", "cr_frame", "ag_frame"})
+#: Library functions that hand the frames they take to their callers, as
+#: (module, dotted attribute).
+FRAME_HANDING_FUNCTIONS = (
+    ("inspect", "currentframe"),
+    ("inspect", "stack"),
+    ("inspect", "trace"),
+    ("inspect", "getouterframes"),
+    ("inspect", "getinnerframes"),
+    ("traceback", "walk_stack"),
+    ("traceback", "walk_tb"),
+    ("traceback", "_walk_tb_with_full_positions"),
+    ("logging", "currentframe"),
+    ("_pytest._code.code", "TracebackEntry.frame"),
+    ("_pytest._code.code", "Frame.__init__"),
+)
 #: Function attributes the code under test may not set.
 FROZEN_FUNCTION_ATTRIBUTES = frozenset({"__code__", "__defaults__", "__kwdefaults__"})
 #: Modules no code may import once tests can run: raw memory access (``ctypes``'
@@ -69,7 +84,8 @@ DENIED_IMPORTS = frozenset(
         "_xxinterpchannels",
     }
 )
-#: Modules the code under test may not re-import (a fresh copy of a watched one).
+#: Modules loaded before the run that no code may import again (a fresh copy of
+#: ``_signal`` would bring back the unguarded ``signal``).
 GUARDED_IMPORTS = frozenset({"_signal", "signal", "gc", "builtins"})
 #: Names that configure pytest or the interpreter when they appear in the tree.
 CONFIG_NAMES = frozenset(
@@ -434,6 +450,7 @@ class _Guard(NamedTuple):
     #: What was refused, reported as tampering by the run loop (evidence only: the
     #: refusal itself is what stops the attempt).
     denials: list[str]
+    handing_codes: frozenset[Any]
 
     @classmethod
     def build(cls, trust: _Trust) -> _Guard:
@@ -446,14 +463,13 @@ class _Guard(NamedTuple):
                 cls.__call__,
                 cls._decide,
                 cls._origin,
+                cls._check_direct,
                 cls._check_bytecode,
                 cls._check_open,
-                cls._untrusted_frame,
-                cls._check_stack,
                 cls._check_compile,
             )
         )
-        return cls(trust, sys._getframe, os.path.realpath, own, [])
+        return cls(trust, sys._getframe, os.path.realpath, own, [], _handing_codes())
 
     def __call__(self, event: str, args: tuple[Any, ...]) -> None:
         try:
@@ -469,7 +485,7 @@ class _Guard(NamedTuple):
             frame = args[0] if args else None
             if frame is not None and frame.f_code in self.own_codes:
                 return
-            self._check_stack(event, frame)
+            self._check_direct(event, self._origin(), ("_getframe",), caller=True)
             return
         if event in DENIED_EVENTS or event.startswith("ctypes."):
             raise RuntimeError(f"selfplay verdict: {event} is not allowed in tests")
@@ -477,22 +493,30 @@ class _Guard(NamedTuple):
             self._check_open(args)
         elif event == "object.__getattr__":
             if len(args) > 1 and args[1] in FRAME_ATTRIBUTES:
-                self._check_stack(event, self._origin())
+                origin = self._origin()
+                self._check_direct(
+                    f"reading {args[1]}", origin, (args[1],), caller=True
+                )
         elif event == "object.__setattr__":
             if len(args) > 1 and args[1] in FROZEN_FUNCTION_ATTRIBUTES:
                 # ``unittest.mock`` sets them on its own functions; the code under
                 # test may not (and a test function's code is checked before it runs).
-                self._check_stack(f"setting {args[1]}", self._origin())
+                origin = self._origin()
+                self._check_direct(f"setting {args[1]}", origin, (args[1],))
         elif event == "import":
             name = args[0] if args else ""
             if name in DENIED_IMPORTS or str(name).startswith("ctypes."):
                 raise RuntimeError(f"selfplay verdict: import {name} is not allowed")
-            if name in GUARDED_IMPORTS:
-                self._check_stack(f"import {name}", self._origin())
+            if name in GUARDED_IMPORTS:  # loaded before the run: a fresh copy only
+                raise RuntimeError(
+                    f"selfplay verdict: re-importing {name} is not allowed"
+                )
         elif event in ("code.__new__", "function.__new__"):
             # The library builds code objects (``unittest.mock``, ``dataclasses``);
             # code under test must not: one could claim any file name.
-            self._check_stack(event, self._origin())
+            origin = self._origin()
+            names = ("replace", "CodeType", "FunctionType", "_create_fn", "exec")
+            self._check_direct(event, origin, names)
         elif event == "compile":
             self._check_compile(args)
         elif event in ("marshal.loads", "marshal.load"):
@@ -502,6 +526,52 @@ class _Guard(NamedTuple):
         """The frame whose operation raised the event (above ``__call__``). Depth 0
         only: the frame handed out is then our own, which the hook lets through."""
         return self.getframe().f_back.f_back.f_back
+
+    def _check_direct(
+        self, event: str, origin: Any, names: tuple[str, ...], *, caller: bool = False
+    ) -> None:
+        """``origin`` (the frame running the operation) must be trusted code: the
+        runner, the library, or the protected tests. Code under test may use library
+        code that takes frames for itself (``namedtuple``, ``logging``), never
+        frames of its own.
+
+        The operation must be written in the code that runs it: a C callable
+        (``map(sys._getframe, ...)``, a ``partial``) run by a library dispatcher
+        such as ``weakref.finalize`` would otherwise act with a trusted stack.
+
+        With ``caller``, a frame taken by a library function that hands frames to its
+        caller (``FRAME_HANDING_FUNCTIONS``) must stay in that function's package:
+        ``logging``'s ``currentframe`` for ``findCaller``, ``traceback``'s walkers
+        for its own summaries. Other library code (a ``namedtuple`` reading its
+        caller's module name, ``traceback.extract_stack``) uses the frame itself."""
+        if origin is None:
+            raise RuntimeError(f"selfplay verdict: {event} from nowhere")
+        code = origin.f_code
+        if _package(code.co_filename, self.trust) == "<selfplay-verdict>" or (
+            code in self.trust.codes
+        ):
+            return
+        if not self.trust.file(code.co_filename):
+            raise RuntimeError(
+                f"selfplay verdict: {event} is not allowed from code under test "
+                f"({code.co_filename})"
+            )
+        if not any(name in code.co_names for name in names):
+            raise RuntimeError(
+                f"selfplay verdict: {event} run on behalf of other code by "
+                f"{code.co_filename}:{code.co_name}"
+            )
+        home = _package(code.co_filename, self.trust)
+        if caller and code in self.handing_codes:
+            consumer = origin.f_back
+            if (
+                consumer is None
+                or _package(consumer.f_code.co_filename, self.trust) != home
+            ):
+                raise RuntimeError(
+                    f"selfplay verdict: {event} leaves {home} for "
+                    f"{consumer.f_code.co_filename if consumer else 'nowhere'}"
+                )
 
     def _check_bytecode(self, caller: Any) -> None:
         """Byte code may only come from the library's own caches, loaded by the import
@@ -527,26 +597,6 @@ class _Guard(NamedTuple):
         if name == "mem" or real.endswith("/mem") or real.startswith("/proc/kcore"):
             raise RuntimeError("selfplay verdict: process memory is not readable")
 
-    def _untrusted_frame(self, frame: Any, allow: tuple[str, ...] = ()) -> Any:
-        """The first frame from ``frame`` down that runs code under test, if any."""
-        caller = frame
-        while frame is not None:
-            code = frame.f_code
-            if code not in self.trust.codes and not self.trust.file(code.co_filename):
-                if allow and caller is not None and caller.f_code.co_name in allow:
-                    return None
-                return frame
-            frame = frame.f_back
-        return None
-
-    def _check_stack(self, event: str, frame: Any, allow: tuple[str, ...] = ()) -> None:
-        bad = self._untrusted_frame(frame, allow)
-        if bad is not None:
-            raise RuntimeError(
-                f"selfplay verdict: {event} is not allowed from code under test "
-                f"({bad.f_code.co_filename})"
-            )
-
     def _check_compile(self, args: tuple[Any, ...]) -> None:
         """Code may not claim to come from a trusted file unless it is that file."""
         if len(args) < 2 or not isinstance(args[1], str):
@@ -570,6 +620,39 @@ class _Guard(NamedTuple):
             same = False
         if not same:
             raise RuntimeError(f"selfplay verdict: code claims to be from {filename}")
+
+
+def _handing_codes() -> frozenset[Any]:
+    """The code objects of ``FRAME_HANDING_FUNCTIONS`` (those this Python has)."""
+    import importlib
+
+    codes = set()
+    for module_name, dotted in FRAME_HANDING_FUNCTIONS:
+        try:
+            value: Any = importlib.import_module(module_name)
+            for part in dotted.split("."):
+                value = getattr(value, part)
+        except (ImportError, AttributeError):
+            continue
+        value = getattr(value, "fget", value)  # a property
+        code = getattr(value, "__code__", None)
+        if code is not None:
+            codes.add(code)
+    return frozenset(codes)
+
+
+def _package(filename: str, trust: _Trust) -> str:
+    """The library package (or runner) a file belongs to: ``logging``, ``_pytest``,
+    ``traceback.py``; the file name itself for anything else."""
+    if filename in ("<selfplay-verdict>",) or filename.startswith("<frozen "):
+        return "<selfplay-verdict>" if filename == "<selfplay-verdict>" else "<frozen>"
+    best = ""
+    for prefix in trust.prefixes:
+        if filename.startswith(prefix) and len(prefix) > len(best):
+            best = prefix
+    if not best or filename.startswith(trust.root):
+        return filename
+    return filename[len(best) :].split("/", 1)[0]
 
 
 class _Baseline(NamedTuple):
@@ -688,10 +771,76 @@ class _RunState:
         import sys
 
         self.plugins_before = tuple(session.config.pluginmanager.get_plugins())
+        _guard_signals(self.trust)
         self.baseline = _Baseline.take(builtins, _trusted_modules(sys.modules))
         self.reference = _ReferenceCode.build(self.trust)
         self.guard = _Guard.build(self.trust)
         sys.addaudithook(self.guard)
+
+
+def _guard_signals(trust: _Trust) -> None:
+    """Route ``signal.signal`` through a gate: a Python handler receives the
+    interrupted frame with no audit event, so only the library may install one, with
+    a library function as the handler, from code that calls ``signal`` itself.
+
+    SIGINT is set to its default first, so ``asyncio.run`` (which installs its own
+    handler only over Python's default one) does not need to."""
+    import _signal
+
+    _signal.signal(_signal.SIGINT, _signal.SIG_DFL)
+    gate = _signal_gate(trust, _signal.signal)
+    next(gate)
+
+    def signal(signalnum: Any, handler: Any, _send: Any = gate.send) -> Any:
+        verdict = _send((signalnum, handler))
+        if type(verdict) is str:
+            raise RuntimeError(verdict)
+        return verdict[0]
+
+    gate.send(signal.__code__)
+    _signal.signal = signal
+
+
+def _signal_gate(trust: _Trust, install: Any) -> Any:
+    """A generator that holds the real ``signal.signal``; it is sent
+    ``(signalnum, handler)`` by the gate function and answers ``(previous,)`` or a
+    refusal. Nothing outside this frame holds the original."""
+    import sys
+    import types
+
+    getframe = sys._getframe
+    gate_code = yield None
+    request = yield None
+    while True:
+        try:
+            sender = getframe(1)  # the guard refuses it from code under test
+        except RuntimeError as err:
+            request = yield f"selfplay verdict: installing a signal handler: {err}"
+            continue
+        asker = sender.f_back
+        if asker is not None and asker.f_code.co_filename.endswith("/signal.py"):
+            asker = asker.f_back  # signal.signal's own wrapper
+        handler = request[1] if type(request) is tuple and len(request) == 2 else None
+        function = getattr(handler, "__func__", handler)
+        refusal = ""
+        if sender.f_code is not gate_code:
+            refusal = "the gate was called directly"
+        elif asker is None or "signal" not in asker.f_code.co_names:
+            refusal = "a signal handler installed on behalf of other code"
+        elif not (
+            isinstance(handler, int)
+            or handler is None
+            or (
+                type(function) is types.FunctionType
+                and trust.file(function.__code__.co_filename)
+                and function.__code__.co_filename != "<selfplay-verdict>"
+            )
+        ):
+            refusal = "a signal handler that is not library code"
+        if refusal:
+            request = yield f"selfplay verdict: {refusal}"
+            continue
+        request = yield (install(*request),)
 
 
 def _test_loop(
