@@ -771,14 +771,14 @@ class _RunState:
         import sys
 
         self.plugins_before = tuple(session.config.pluginmanager.get_plugins())
-        _guard_signals(self.trust)
+        self.guard = _Guard.build(self.trust)
+        _guard_signals(self.trust, self.guard.denials)
         self.baseline = _Baseline.take(builtins, _trusted_modules(sys.modules))
         self.reference = _ReferenceCode.build(self.trust)
-        self.guard = _Guard.build(self.trust)
         sys.addaudithook(self.guard)
 
 
-def _guard_signals(trust: _Trust) -> None:
+def _guard_signals(trust: _Trust, denials: list[str]) -> None:
     """Route ``signal.signal`` through a gate: a Python handler receives the
     interrupted frame with no audit event, so only the library may install one, with
     a library function as the handler, from code that calls ``signal`` itself.
@@ -788,7 +788,7 @@ def _guard_signals(trust: _Trust) -> None:
     import _signal
 
     _signal.signal(_signal.SIGINT, _signal.SIG_DFL)
-    gate = _signal_gate(trust, _signal.signal)
+    gate = _signal_gate(trust, _signal.signal, denials)
     next(gate)
 
     def signal(signalnum: Any, handler: Any, _send: Any = gate.send) -> Any:
@@ -801,7 +801,7 @@ def _guard_signals(trust: _Trust) -> None:
     _signal.signal = signal
 
 
-def _signal_gate(trust: _Trust, install: Any) -> Any:
+def _signal_gate(trust: _Trust, install: Any, denials: list[str]) -> Any:
     """A generator that holds the real ``signal.signal``; it is sent
     ``(signalnum, handler)`` by the gate function and answers ``(previous,)`` or a
     refusal. Nothing outside this frame holds the original."""
@@ -827,6 +827,8 @@ def _signal_gate(trust: _Trust, install: Any) -> Any:
             refusal = "the gate was called directly"
         elif asker is None or "signal" not in asker.f_code.co_names:
             refusal = "a signal handler installed on behalf of other code"
+        elif not (trust.file(asker.f_code.co_filename) or asker.f_code in trust.codes):
+            refusal = f"a signal handler installed by {asker.f_code.co_filename}"
         elif not (
             isinstance(handler, int)
             or handler is None
@@ -838,6 +840,8 @@ def _signal_gate(trust: _Trust, install: Any) -> Any:
         ):
             refusal = "a signal handler that is not library code"
         if refusal:
+            if len(denials) < 100:
+                denials.append(f"selfplay verdict: {refusal}")
             request = yield f"selfplay verdict: {refusal}"
             continue
         request = yield (install(*request),)
