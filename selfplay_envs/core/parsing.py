@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 __all__ = [
@@ -93,42 +93,86 @@ ALL_FORMATS: tuple[AnswerFormat, ...] = (
 _THINK_BLOCK = re.compile(r"<think>.*?(</think>|$)", re.DOTALL | re.IGNORECASE)
 _BOXED_OPEN = re.compile(r"\\boxed\s*\{")
 _BRACKET = re.compile(r"\[([^\[\]\n]{1,200})\]")
+_BRACE = re.compile(r"[{}]")
+_ANSWER_TAG = re.compile(r"<(/?)answer>", re.IGNORECASE)
 
 
-def _matching_braces(text: str) -> dict[int, int]:
-    """Map each ``{`` to its matching ``}`` in one pass (unbalanced ones are absent)."""
-    stack: list[int] = []
-    match: dict[int, int] = {}
-    for i, char in enumerate(text):
-        if char == "{":
-            stack.append(i)
-        elif char == "}" and stack:
-            match[stack.pop()] = i
-    return match
+def _boxed_spans(text: str) -> list[tuple[int, int, int]]:
+    """``(position, content start, content end)`` of each balanced ``\\boxed{...}``.
 
-
-def _boxed_spans(text: str) -> Iterable[tuple[int, str]]:
-    """Yield ``(position, content)`` of each balanced ``\\boxed{...}``.
-
-    Linear in the text: a looping model can repeat ``\\boxed{`` thousands of times.
+    One pass over the braces from the first box: a looping model can repeat
+    ``\\boxed{`` thousands of times, and nested boxes share their text, so no content
+    is copied here. (Braces before the first box cannot change how a box's brace
+    pairs: it pairs with the first ``}`` that brings the nesting back to it.)
     """
-    braces = _matching_braces(text)
-    for match in _BOXED_OPEN.finditer(text):
-        close = braces.get(match.end() - 1)
+    opens = [(m.start(), m.end()) for m in _BOXED_OPEN.finditer(text)]
+    if not opens:
+        return []
+    closing: dict[int, int] = {}
+    stack: list[int] = []
+    for match in _BRACE.finditer(text, opens[0][1] - 1):
+        at = match.start()
+        if text[at] == "{":
+            stack.append(at)
+        elif stack:
+            closing[stack.pop()] = at
+    spans = []
+    for start, end in opens:
+        close = closing.get(end - 1)
         if close is not None:
-            yield match.start(), text[match.end() : close]
+            spans.append((start, end, close))
+    return spans
 
 
-def _answer_tags(text: str) -> Iterable[tuple[int, str]]:
-    """Yield ``(position, content)`` of each ``<answer>...</answer>``, in linear time."""
-    lower = text.lower()
-    pos = 0
-    while (start := lower.find("<answer>", pos)) != -1:
-        end = lower.find("</answer>", start + 8)
-        if end == -1:
-            return
-        yield start, text[start + 8 : end]
-        pos = end + 9
+def _answer_tag_spans(text: str) -> list[tuple[int, int, int]]:
+    """``(position, content start, content end)`` of each ``<answer>...</answer>``.
+
+    Leftmost first, as a lazy regex would pair them, in one pass over the tags: an
+    opening tag pairs with the first closing tag after it, and an opening tag that is
+    never closed ends the search.
+    """
+    spans = []
+    opened = -1
+    for match in _ANSWER_TAG.finditer(text):
+        if match.group(1):  # "</answer>"
+            if opened >= 0:
+                spans.append((opened, opened + 8, match.start()))
+                opened = -1
+        elif opened < 0:
+            opened = match.start()
+    return spans
+
+
+def _spans(
+    text: str, formats: Sequence[AnswerFormat]
+) -> tuple[str, list[tuple[int, AnswerFormat, int, int]]]:
+    """``find_answers`` as ``(position, format, content start, content end)`` into the
+    returned text (``<think>`` blocks blanked out), sorted by position.
+
+    Linear in ``text``: no content is copied (nested ``\\boxed{}`` share their text).
+    """
+    text = _THINK_BLOCK.sub(lambda m: " " * len(m.group(0)), text)
+    found: list[tuple[int, AnswerFormat, int, int]] = []
+    if AnswerFormat.BOXED in formats:
+        found += [(p, AnswerFormat.BOXED, lo, hi) for p, lo, hi in _boxed_spans(text)]
+    if AnswerFormat.ANSWER_TAG in formats:
+        tags = _answer_tag_spans(text)
+        found += [(p, AnswerFormat.ANSWER_TAG, lo, hi) for p, lo, hi in tags]
+    if AnswerFormat.BRACKET in formats:
+        # A [..] inside \boxed{...} or <answer> belongs to that answer, not a new one.
+        # Such an answer covers [p, p + len(content) + 8); brackets come in order, so
+        # one sweep over the covers sorted by start decides each in constant time.
+        covers = sorted((p, p + hi - lo + 8) for p, _, lo, hi in found)
+        reach, next_cover = -1, 0
+        for m in _BRACKET.finditer(text):
+            start = m.start()
+            while next_cover < len(covers) and covers[next_cover][0] <= start:
+                reach = max(reach, covers[next_cover][1])
+                next_cover += 1
+            if reach <= start:
+                found.append((start, AnswerFormat.BRACKET, m.start(1), m.end(1)))
+    found.sort(key=lambda item: item[0])
+    return text, found
 
 
 def find_answers(
@@ -137,22 +181,12 @@ def find_answers(
     """Every well-formed tagged answer in ``text`` as ``(position, format, content)``.
 
     ``<think>`` blocks are ignored: a move considered while thinking is not an answer.
-    The bare format is not a tag and is handled by ``extract_answer``.
+    The bare format is not a tag and is handled by ``extract_answer``. Finding the
+    answers is linear in ``text``; the list holds a copy of each content, and nested
+    ``\\boxed{}`` overlap (``extract_answer`` copies only the answer it returns).
     """
-    text = _THINK_BLOCK.sub(lambda m: " " * len(m.group(0)), text)
-    found: list[tuple[int, AnswerFormat, str]] = []
-    if AnswerFormat.BOXED in formats:
-        found += [(pos, AnswerFormat.BOXED, c) for pos, c in _boxed_spans(text)]
-    if AnswerFormat.ANSWER_TAG in formats:
-        found += [(pos, AnswerFormat.ANSWER_TAG, c) for pos, c in _answer_tags(text)]
-    if AnswerFormat.BRACKET in formats:
-        inside_other = [(p, p + len(c) + 8) for p, f, c in found]
-        for m in _BRACKET.finditer(text):
-            # a [..] inside \boxed{...} or <answer> belongs to that answer, not a new one
-            if not any(lo <= m.start() < hi for lo, hi in inside_other):
-                found.append((m.start(), AnswerFormat.BRACKET, m.group(1)))
-    found.sort(key=lambda item: item[0])
-    return found
+    visible, spans = _spans(text, formats)
+    return [(p, fmt, visible[lo:hi]) for p, fmt, lo, hi in spans]
 
 
 def extract_answer(
@@ -194,9 +228,10 @@ def extract_answer_general(
     text: str, formats: Sequence[AnswerFormat] = ALL_FORMATS
 ) -> tuple[str | None, AnswerFormat | None]:
     """``extract_answer`` without its fast paths (the reference its tests compare to)."""
-    answers = find_answers(text, formats)
+    visible, answers = _spans(text, formats)
     if answers:
-        _, fmt, content = answers[-1]
+        _, fmt, lo, hi = answers[-1]
+        content = visible[lo:hi]
         if fmt is AnswerFormat.BOXED:
             content = strip_latex(content)
         return content.strip(), fmt

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -10,6 +12,7 @@ from selfplay_envs.core.parsing import (
     AnswerFormat,
     extract_answer,
     extract_answer_general,
+    find_answers,
     match_legal,
 )
 
@@ -112,3 +115,64 @@ def test_fast_paths_agree_with_the_general_parser(
 def test_fast_path_cases_agree(text: str) -> None:
     for formats in ([*AnswerFormat], [AnswerFormat.BOXED], [AnswerFormat.BARE]):
         assert extract_answer(text, formats) == extract_answer_general(text, formats)
+
+
+# The parser before it was made linear, kept as the reference: quadratic on nested
+# \boxed{} (every content copied) and on many brackets next to many other answers.
+_REF_THINK = re.compile(r"<think>.*?(</think>|$)", re.DOTALL | re.IGNORECASE)
+_REF_BOXED_OPEN = re.compile(r"\\boxed\s*\{")
+_REF_BRACKET = re.compile(r"\[([^\[\]\n]{1,200})\]")
+
+
+def _reference_find_answers(text: str, formats) -> list:
+    text = _REF_THINK.sub(lambda m: " " * len(m.group(0)), text)
+    found = []
+    if AnswerFormat.BOXED in formats:
+        stack, braces = [], {}
+        for i, char in enumerate(text):
+            if char == "{":
+                stack.append(i)
+            elif char == "}" and stack:
+                braces[stack.pop()] = i
+        for m in _REF_BOXED_OPEN.finditer(text):
+            close = braces.get(m.end() - 1)
+            if close is not None:
+                found.append((m.start(), AnswerFormat.BOXED, text[m.end() : close]))
+    if AnswerFormat.ANSWER_TAG in formats:
+        lower, pos = text.lower(), 0
+        while (start := lower.find("<answer>", pos)) != -1:
+            end = lower.find("</answer>", start + 8)
+            if end == -1:
+                break
+            found.append((start, AnswerFormat.ANSWER_TAG, text[start + 8 : end]))
+            pos = end + 9
+    if AnswerFormat.BRACKET in formats:
+        inside = [(p, p + len(c) + 8) for p, _, c in found]
+        for m in _REF_BRACKET.finditer(text):
+            if not any(lo <= m.start() < hi for lo, hi in inside):
+                found.append((m.start(), AnswerFormat.BRACKET, m.group(1)))
+    found.sort(key=lambda item: item[0])
+    return found
+
+
+_TAG_TEXT = st.lists(
+    st.sampled_from(
+        [*"[]<>{}\\ \n4xb/", "<think>", "</think>", "<answer>", "</answer>"]
+        + ["<ANSWER>", "</Answer>", "\\boxed{", "\\boxed {", "\\text{", "[4]", "[a b]"]
+    ),
+    max_size=40,
+).map("".join)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(text=_TAG_TEXT, formats=_FORMAT_SETS)
+def test_find_answers_agrees_with_the_reference_parser(
+    text: str, formats: list[AnswerFormat]
+) -> None:
+    assert find_answers(text, formats) == _reference_find_answers(text, formats)
+
+
+def test_answer_tags_keep_their_positions_after_case_changing_characters() -> None:
+    # "İ".lower() is two characters: searching a lower-cased copy shifted every
+    # position after it (the reference parser returned "<" here).
+    assert extract_answer("İ<answer>x</answer>") == ("x", AnswerFormat.ANSWER_TAG)
