@@ -277,12 +277,14 @@ def public_message(text: str) -> tuple[str, bool]:
     visible = _THINK_BLOCK.sub(lambda m: " " * len(m.group(0)), text)
     spans = _boxed_spans(visible) + _answer_spans(visible)
     if spans:
-        return max(spans)[1].strip(), True
+        _, start, end = max(spans)
+        return visible[start:end].strip(), True
     return _THINK_BLOCK.sub("", text).strip(), False
 
 
-def _boxed_spans(text: str) -> list[tuple[int, str]]:
-    """``(start, content)`` of each balanced ``\\boxed{...}``, in one pass over braces."""
+def _boxed_spans(text: str) -> list[tuple[int, int, int]]:
+    """``(start, content start, content end)`` of each balanced ``\\boxed{...}``, in
+    one pass over braces; no content is copied (nested boxes share their text)."""
     closing: dict[int, int] = {}
     stack: list[int] = []
     for match in _BRACE.finditer(text):
@@ -294,12 +296,13 @@ def _boxed_spans(text: str) -> list[tuple[int, str]]:
     for match in _BOXED_OPEN.finditer(text):
         brace = match.end() - 1
         if brace in closing:
-            spans.append((match.start(), text[brace + 1 : closing[brace]]))
+            spans.append((match.start(), brace + 1, closing[brace]))
     return spans
 
 
-def _answer_spans(text: str) -> list[tuple[int, str]]:
-    """``(start, content)`` of each ``<answer>...</answer>``, leftmost-first as ``re``."""
+def _answer_spans(text: str) -> list[tuple[int, int, int]]:
+    """``(start, content start, content end)`` of each ``<answer>...</answer>``,
+    leftmost-first as ``re``."""
     closes = [m.start() for m in _ANSWER_CLOSE.finditer(text)]
     spans = []
     position = 0
@@ -309,7 +312,7 @@ def _answer_spans(text: str) -> list[tuple[int, str]]:
         after = bisect.bisect_left(closes, match.end())
         if after == len(closes):
             break  # no later opener can close either
-        spans.append((match.start(), text[match.end() : closes[after]]))
+        spans.append((match.start(), match.end(), closes[after]))
         position = closes[after] + len("</answer>")
     return spans
 
