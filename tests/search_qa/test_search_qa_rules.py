@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import selfplay_envs
 from selfplay_envs.core.parsing import InvalidReason
@@ -20,6 +24,7 @@ from selfplay_envs.games.search_qa.rules import (
     Move,
     MoveKind,
     SearchQAConfig,
+    _tags,
     check_filters,
 )
 from selfplay_envs.games.search_qa.search.corpus import Passage
@@ -208,6 +213,27 @@ def test_parse_takes_the_last_allowed_tag_outside_think() -> None:
         state.parse_action(SOLVER, "<ANSWER>Paris</ANSWER>").action.kind
         is MoveKind.ANSWER
     )
+
+
+# The tag pattern the parser used before its linear scan: the reference it must equal.
+_REFERENCE_TAG = re.compile(
+    r"<(search|question|answer)>(.*?)</\1>", re.DOTALL | re.IGNORECASE
+)
+_TAG_PIECES = st.sampled_from(
+    ["<search>", "</search>", "<SEARCH>", "</Search>", "<answer>", "</answer>"]
+    + ["</ANSWER>", "<question>", "</question>", "x", " ", "<", ">", "/", "\n"]
+)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(pieces=st.lists(_TAG_PIECES, max_size=16))
+def test_tags_pair_as_the_lazy_regex_did(pieces: list[str]) -> None:
+    text = "".join(pieces)
+    expected = [
+        (MoveKind(m.group(1).lower()), m.group(2))
+        for m in _REFERENCE_TAG.finditer(text)
+    ]
+    assert _tags(text) == expected
 
 
 @pytest.mark.parametrize(

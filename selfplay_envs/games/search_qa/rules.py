@@ -65,7 +65,9 @@ __all__ = [
 
 PROPOSER, SOLVER = 0, 1
 ROLES = ("proposer", "solver")
-_TAG = re.compile(r"<(search|question|answer)>(.*?)</\1>", re.DOTALL | re.IGNORECASE)
+# Opening and closing tags, matched one by one: a single regex with a lazy body and a
+# back-reference rescans the rest of the reply from every unclosed tag (quadratic).
+_TAG_TOKEN = re.compile(r"<(/?)(search|question|answer)>", re.IGNORECASE)
 _THINK = re.compile(r"<think>.*?(?:</think>|$)", re.DOTALL | re.IGNORECASE)
 _MAX_QUERY_CHARS = 1000
 
@@ -244,6 +246,40 @@ def check_filters(
     return failures
 
 
+def _tags(text: str) -> list[tuple[MoveKind, str]]:
+    """Every ``<kind>body</kind>`` in ``text``, paired as the regex
+    ``<(search|question|answer)>(.*?)</\\1>`` would pair them, in one pass.
+
+    The leftmost opening tag pairs with the first closing tag of its kind after it
+    (any case); the scan resumes after that closing tag. An opening tag that is never
+    closed pairs with nothing, and the next opening tag is tried.
+    """
+    tokens = [
+        (m.start(), m.end(), bool(m.group(1)), m.group(2).lower())
+        for m in _TAG_TOKEN.finditer(text)
+    ]
+    # The closing tags of each kind, in order, and a pointer to the first one not
+    # yet passed: opening tags are visited in order, so each pointer only advances.
+    closes: dict[str, list[tuple[int, int]]] = {}
+    for start, end, closing, kind in tokens:
+        if closing:
+            closes.setdefault(kind, []).append((start, end))
+    pointer = dict.fromkeys(closes, 0)
+    tags = []
+    resume = 0
+    for start, end, closing, kind in tokens:
+        if closing or start < resume or kind not in closes:
+            continue
+        ends, i = closes[kind], pointer[kind]
+        while i < len(ends) and ends[i][0] < end:
+            i += 1
+        pointer[kind] = i
+        if i < len(ends):
+            tags.append((MoveKind(kind), text[end : ends[i][0]]))
+            resume = ends[i][1]
+    return tags
+
+
 class SearchQAState(State):
     """One question: its proposal, its validity, and the solver's attempts."""
 
@@ -348,11 +384,7 @@ class SearchQAState(State):
             MoveKind.QUESTION if player == PROPOSER else MoveKind.ANSWER,
         )
         visible = _THINK.sub(" ", text)
-        tags = [
-            (MoveKind(m.group(1).lower()), m.group(2))
-            for m in _TAG.finditer(visible)
-            if MoveKind(m.group(1).lower()) in allowed
-        ]
+        tags = [(kind, body) for kind, body in _tags(visible) if kind in allowed]
         expected = " or ".join(f"<{k.value}>...</{k.value}>" for k in allowed)
         if not tags:
             return ParseResult.invalid(
