@@ -338,30 +338,39 @@ class _CBuffer:
             self.data[self.data.index(";", start, end)] = "\0"
 
 
+_LINE_END = re.compile(r"[\r\0]")
+
+
 def _logical_lines(source: str, buf: _CBuffer) -> Iterable[_Src]:
     """Split like pMARS's reader: a line ends at CR, LF or NUL; ``\\`` continues it.
 
     A trailing backslash continues the line only if no ``;`` was seen so far. Each
-    physical line is written into ``buf`` as ``fgets`` would.
+    physical line is written into ``buf`` as ``fgets`` would. Linear in the source: a
+    continued line grows as a list of characters, never by copying what it holds.
     """
     physical = source.split("\n")
     index = 0
     while index < len(physical):
         lineno = index + 1
-        text = ""
+        chars: list[str] = []
+        comment = False
         while index < len(physical):
             raw = physical[index]
             index += 1
-            piece = re.split(r"[\r\0]", raw, maxsplit=1)[0]
+            piece = _LINE_END.split(raw, maxsplit=1)[0]
             newline = "\n" if index < len(physical) else ""
-            buf.write(len(text), raw + newline + "\0")
-            buf.write(len(text) + len(piece), "\0")
-            text += piece
-            if not text.endswith("\\") or ";" in text or index >= len(physical):
+            length = len(chars)
+            if length < MAX_LINE:  # the buffer keeps nothing past its end
+                buf.write(length, raw[: MAX_LINE - length] + newline + "\0")
+                buf.write(length + len(piece), "\0")
+            chars.extend(piece)
+            comment = comment or ";" in piece
+            if not chars or chars[-1] != "\\" or comment or index >= len(physical):
                 break
-            text = text[:-1]
-            buf.write(len(text), "\0")
-        yield _Src(lineno, text)
+            chars.pop()
+            if len(chars) < MAX_LINE:
+                buf.write(len(chars), "\0")
+        yield _Src(lineno, "".join(chars))
 
 
 def _read(source: str) -> tuple[_Source, _CBuffer]:
@@ -866,7 +875,10 @@ def assemble(source: str, settings: AssemblerSettings = AssemblerSettings()) -> 
     )
 
 
-_FENCE = re.compile(r"^[ \t]*(```+|~~~+)[ \t]*([^\n`]*)$", re.MULTILINE)
+# A fence line: ``` or ~~~ (or longer), then an info string without backticks. The
+# info string takes the blanks too: "[ \t]*[^\n`]*" would backtrack quadratically
+# over a long run of blanks followed by a backtick.
+_FENCE = re.compile(r"^[ \t]*(```+|~~~+)[^\n`]*$", re.MULTILINE)
 _CODE_WORDS = sorted(OPCODE_NAMES | PSEUDO_OPS | {"EQU", "FOR", "ROF"})
 _CODE_LINE = re.compile(
     r"^\s*(?:[A-Za-z_]\w*:?\s+)?(?:" + "|".join(_CODE_WORDS) + r")"
@@ -874,30 +886,44 @@ _CODE_LINE = re.compile(
     re.IGNORECASE,
 )
 _THINK = re.compile(r"<think>.*?(?:</think>|\Z)", re.DOTALL | re.IGNORECASE)
-_REDCODE_HEADER = re.compile(r"^\s*;redcode", re.IGNORECASE | re.MULTILINE)
+# Matched against one line at a time: searched over a whole text, "^\s*" would run
+# from every line start across all the blank lines after it (quadratic).
+_REDCODE_HEADER = re.compile(r"\s*;redcode", re.IGNORECASE)
+
+
+def _has_redcode_header(text: str) -> bool:
+    """A line that is ``;redcode`` after blanks (blank lines before it included)."""
+    return any(_REDCODE_HEADER.match(line) for line in text.split("\n"))
 
 
 def _looks_like_redcode(text: str) -> bool:
-    return bool(_REDCODE_HEADER.search(text)) or any(
+    return _has_redcode_header(text) or any(
         _CODE_LINE.match(line.split(";", 1)[0]) for line in text.splitlines()
     )
 
 
 def _fenced_blocks(text: str) -> list[str]:
-    """Contents of Markdown fenced blocks; an unclosed last fence runs to the end."""
-    blocks = []
+    """Contents of Markdown fenced blocks; an unclosed last fence runs to the end.
+
+    A fence closes at the next fence of the same character (` or ~); the next block
+    opens at the fence after that. One pass over the fences, from the last.
+    """
     fences = list(_FENCE.finditer(text))
+    following: list[int | None] = [None] * len(fences)
+    last: dict[str, int] = {}
+    for i in range(len(fences) - 1, -1, -1):
+        char = fences[i].group(1)[0]
+        following[i] = last.get(char)
+        last[char] = i
+    blocks = []
     i = 0
     while i < len(fences):
-        opening = fences[i]
-        closing = next(
-            (f for f in fences[i + 1 :] if f.group(1)[0] == opening.group(1)[0]), None
-        )
-        end = closing.start() if closing else len(text)
-        blocks.append(text[opening.end() : end].strip("\n"))
-        if closing is None:
+        close = following[i]
+        end = fences[close].start() if close is not None else len(text)
+        blocks.append(text[fences[i].end() : end].strip("\n"))
+        if close is None:
             break
-        i = fences.index(closing) + 1
+        i = close + 1
     return blocks
 
 
