@@ -59,6 +59,27 @@ def test_battle_matches_the_mars_and_rewards_follow_the_points() -> None:
     assert infos["player_0"]["outcome"] == "win"
 
 
+ORG_OUTSIDE = ";redcode\nORG 5\nJMP 0\nEND"
+
+
+def test_a_start_outside_the_warrior_plays_as_in_pmars_in_both_apis() -> None:
+    # pMARS only warns ("bad offset") and starts the process at load address + 5:
+    # an empty cell here, so the warrior dies on its first cycle, every round.
+    replies = {"player_0": ORG_OUTSIDE, "player_1": _source("imp")}
+    env, (_, rewards, terms, _, infos) = _play({"rounds": 4}, replies)
+    assert all(terms.values()) and infos["player_0"]["invalid_moves"] == 0
+    assert rewards == {"player_0": -1.0, "player_1": 1.0}
+    battle = infos["player_0"]["battles"][0]["battles"][0]
+    assert battle["losses"][0] == 4 and battle["wins"][1] == 4
+    assert "ORG          5" in infos["player_0"]["load_files"]["player_0"][0]
+    aec = selfplay_envs.make("core_war_v0", rounds=4)
+    aec.reset(seed=7)
+    for agent in aec.agent_iter():
+        _, _, done, cut, _ = aec.last()
+        aec.step(None if done or cut else replies[agent])
+    assert aec.episode.returns() == [-1.0, 1.0]
+
+
 @pytest.mark.parametrize("reward", ["outcome", "score_share", "survival"])
 def test_rewards_are_zero_sum_and_match_their_formula(reward: str) -> None:
     env, (_, rewards, _, _, infos) = _play(

@@ -271,7 +271,8 @@ def test_settings_validation(kwargs: dict, match: str) -> None:
         ([IMP] * 41, 1, {}, "core_size >= warriors"),
         ([Warrior(instructions=(IMP.instructions[0],) * 21)], 1, {}, "1..20"),
         ([Warrior(instructions=())], 1, {}, "1..20"),
-        ([Warrior(instructions=IMP.instructions, start=1)], 1, {}, "start offset"),
+        ([Warrior(instructions=IMP.instructions, start=800)], 1, {}, "start offset"),
+        ([Warrior(instructions=IMP.instructions, start=-1)], 1, {}, "start offset"),
         (["imp"], 1, {}, "a Warrior"),
     ],
 )

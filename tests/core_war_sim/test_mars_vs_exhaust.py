@@ -52,7 +52,9 @@ def exhaust():
     ex.lib.sim_free_bufs()
 
 
-def random_warrior(rnd: random.Random) -> Warrior:
+def random_warrior(rnd: random.Random, start_anywhere: bool = False) -> Warrior:
+    """A random warrior; with ``start_anywhere`` its start may lie outside its code
+    (pMARS only warns about such an ORG, and starts at load address + start)."""
     n = rnd.randint(1, SETTINGS.max_length)
     code = tuple(
         Instruction(
@@ -65,7 +67,7 @@ def random_warrior(rnd: random.Random) -> Warrior:
         )
         for _ in range(n)
     )
-    return Warrior(instructions=code, start=rnd.randrange(n))
+    return Warrior(instructions=code, start=rnd.randrange(M if start_anywhere else n))
 
 
 def ex_code(w: Warrior):
@@ -112,14 +114,16 @@ def positions(rnd: random.Random, n: int) -> list[int]:
             return pos
 
 
-@pytest.mark.parametrize("seed", range(12))
-def test_same_cores_as_exhaust(exhaust, seed: int) -> None:
+@pytest.mark.parametrize(
+    ("seed", "start_anywhere"), [(s, False) for s in range(12)] + [(12, True)]
+)
+def test_same_cores_as_exhaust(exhaust, seed: int, start_anywhere: bool) -> None:
     rnd = random.Random(seed)
     pos_tab = ex.ffi.new("field_t[]", 3)
     death_tab = ex.ffi.new("unsigned int[]", 3)
     for _ in range(10):
         n = rnd.choice([2, 2, 3])
-        warriors = [random_warrior(rnd) for _ in range(n)]
+        warriors = [random_warrior(rnd, start_anywhere) for _ in range(n)]
         codes = [ex_code(w) for w in warriors]
         mars = Mars(SETTINGS)
         ex.lib.sim_reset_pspaces()

@@ -571,10 +571,17 @@ def _check_warrior(i: int, w: Warrior, s: MarsSettings) -> None:
             f"expected 1..{s.max_length} instructions in warrior {i} ({w.name}), "
             f"got {len(w)}"
         )
-    if not isinstance(w.start, int) or not 0 <= w.start < len(w):
+    # pMARS only warns about a start outside the warrior ("ORG 5" in a one-line
+    # warrior): its first process starts at load address + start, modulo the core,
+    # wherever that lands. The assembler keeps such a start; so does the MARS.
+    if (
+        not isinstance(w.start, int)
+        or isinstance(w.start, bool)
+        or not 0 <= w.start < s.core_size
+    ):
         raise ValueError(
-            f"expected a start offset in [0, {len(w)}) for warrior {i} ({w.name}), "
-            f"got {w.start!r}"
+            f"expected a start offset in [0, {s.core_size}) (the core) for warrior "
+            f"{i} ({w.name}), got {w.start!r}"
         )
 
 
