@@ -78,3 +78,16 @@ def test_invalid_reply_reaches_infos_and_retry_keeps_the_turn() -> None:
     env.step("[0]")
     assert env.infos["player_1"]["invalid_reason"] == ""
     assert env.infos["player_0"]["board"] == [1, -1, -1, -1, 0, -1, -1, -1, -1]
+
+
+@pytest.mark.parametrize(
+    "answer", ["1" * 5_000, "0" * 5_000 + "1" * 5_000, "1, " + "2" * 5_000]
+)
+def test_numbers_too_long_for_int_are_unparseable(answer: str) -> None:
+    # int() raises past 4300 digits; such an answer names no cell.
+    result = TicTacToeState().parse_action(0, f"\\boxed{{{answer}}}")
+    assert result.reason is not None and "expected a cell 0-8" in result.message
+
+
+def test_leading_zeros_still_name_a_cell() -> None:
+    assert TicTacToeState().parse_action(0, "\\boxed{" + "0" * 5_000 + "4}").action == 4

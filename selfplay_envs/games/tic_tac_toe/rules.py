@@ -234,12 +234,19 @@ def prompt(board: list[int], to_move: int, player: int, result: str | None) -> s
 
 def _parse_cell(text: str) -> int | None:
     if match := _CELL.match(text):
-        return int(match.group(1))
+        return _number(match.group(1))
     if match := _ROW_COL.match(text):
-        row, col = int(match.group(1)), int(match.group(2))
-        if row < 3 and col < 3:
+        row, col = _number(match.group(1)), _number(match.group(2))
+        if row is not None and col is not None and row < 3 and col < 3:
             return 3 * row + col
     return None
+
+
+def _number(digits: str) -> int | None:
+    """The value of a run of digits; ``None`` past nine significant digits (``int``
+    raises on more than 4300, and a reason quoting a huge number helps nobody)."""
+    digits = digits.lstrip("0") or "0"
+    return int(digits) if len(digits) <= 9 else None
 
 
 def _completes_line(board: list[int], player: int, cell: int) -> bool:
