@@ -116,6 +116,18 @@ def test_body_may_contain_tags() -> None:
             "timeout",
         ),
         ('<tool name="submit">[1, 2]</tool>', InvalidReason.UNPARSABLE, "JSON object"),
+        # json.loads raises RecursionError and ValueError here, not JSONDecodeError
+        ("<tool>" + "[" * 100_000 + "</tool>", InvalidReason.UNPARSABLE, "deeply"),
+        (
+            '<tool name="submit">' + '{"a": ' * 5_000 + "</tool>",
+            InvalidReason.UNPARSABLE,
+            "deeply",
+        ),
+        (
+            '<tool>{"name": "shell", "args": {"timeout": ' + "1" * 5_000 + "}}</tool>",
+            InvalidReason.UNPARSABLE,
+            "4300 digits",
+        ),
     ],
 )
 def test_malformed_calls_are_invalid_with_a_reason(

@@ -176,10 +176,9 @@ def _from_json(body: str | None) -> ParseResult:
         return _invalid(
             InvalidReason.UNPARSABLE, '<tool> needs name="..." or a JSON body'
         )
-    try:
-        data = json.loads(_unfence(body))
-    except json.JSONDecodeError as err:
-        return _invalid(InvalidReason.UNPARSABLE, f"tool JSON does not parse: {err}")
+    data, error = _load_json(body)
+    if error:
+        return _invalid(InvalidReason.UNPARSABLE, f"tool JSON does not parse: {error}")
     if not isinstance(data, dict):
         return _invalid(InvalidReason.UNPARSABLE, "tool JSON must be an object")
     name = data.get("name", data.get("tool"))
@@ -189,6 +188,18 @@ def _from_json(body: str | None) -> ParseResult:
             InvalidReason.UNPARSABLE, 'tool JSON needs {"name": str, "args": {...}}'
         )
     return _build(name, dict(args), None)
+
+
+def _load_json(body: str) -> tuple[Any, str]:
+    """``json.loads`` of a (possibly fenced) body, or the reason it fails. Besides
+    syntax errors, JSON nested deeper than the recursion limit and integers of more
+    than 4300 digits raise (RecursionError, ValueError): model text, not a bug."""
+    try:
+        return json.loads(_unfence(body)), ""
+    except RecursionError:
+        return None, "nested too deeply"
+    except ValueError as err:  # json.JSONDecodeError included
+        return None, str(err)
 
 
 def _unfence(body: str) -> str:
@@ -223,10 +234,9 @@ def _build(name: str, args: dict[str, Any], body: str | None) -> ParseResult:
 
 
 def _submit_body(body: str) -> tuple[dict[str, Any], str]:
-    try:
-        data = json.loads(_unfence(body))
-    except json.JSONDecodeError as err:
-        return {}, f"submit body must be a JSON object: {err}"
+    data, error = _load_json(body)
+    if error:
+        return {}, f"submit body must be a JSON object: {error}"
     if not isinstance(data, dict):
         return {}, "submit body must be a JSON object"
     return data, ""
