@@ -297,7 +297,10 @@ class BatchedEnv:
         assert rules is not None
         if self.view is View.TEXT:
             given = _text_actions(actions)
-            actions = rules.parse_texts(given)
+            # Judged as the scalar episode judges them: cut to max_text_length first
+            # (the replays of ``given`` record the cut).
+            limit = self.game.info.max_text_length
+            actions = rules.parse_texts([text[:limit] for text in given])
         else:
             actions, given = _int_actions(actions, self.num_envs)
         acting = rules.acting()

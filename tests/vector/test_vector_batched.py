@@ -303,6 +303,9 @@ ODD_REPLIES = [
     "",
     "[]",
     "junk",
+    # Longer than max_text_length: cut before parsing, on both paths alike.
+    "x" * 70_000 + "[4] [bet]",
+    "[4] [bet] " + "x" * 70_000,
 ]
 
 TEXT_CONFIGS = {

@@ -123,7 +123,9 @@ class KuhnPokerGame(Game):
             observation_shape=(tensor_size(num_hands),),
             min_utility=-bound,
             max_utility=bound,
-            max_text_length=4096,
+            # The bound of prompts and of replies, which are cut to it before parsing:
+            # room for a long reasoning before the move (the prompts are far shorter).
+            max_text_length=65536,
         )
 
     def new_initial_state(self, rng: np.random.Generator) -> KuhnPokerState:

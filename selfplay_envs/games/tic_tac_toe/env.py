@@ -62,7 +62,9 @@ class TicTacToeGame(Game):
         max_game_length=NUM_CELLS,
         num_actions=NUM_CELLS,
         observation_shape=(3, 3, 2),
-        max_text_length=2048,
+        # The bound of prompts and of replies, which are cut to it before parsing:
+        # room for a long reasoning before the move (the prompts are far shorter).
+        max_text_length=65536,
         roles=("x", "o"),
     )
 
