@@ -628,30 +628,6 @@ def test_a_runner_that_cannot_start_is_a_sandbox_error(
 # ---- through the env: the reproducer ---------------------------------------
 
 
-def _artifact(repo: RepoSpec) -> str:
-    files = load_repo(repo).files
-    tests = files["test_tiny.py"].decode()
-    start = tests.index("def test_clamp_high(")
-    end = tests.index("\ndef ", start) + 1
-    artifact = {
-        "bug_patch": make_patch(
-            {"tiny.py": files["tiny.py"]},
-            {
-                "tiny.py": files["tiny.py"]
-                .decode()
-                .replace("        return hi", "        return lo")
-                .encode()
-            },
-        ),
-        "weaken_patch": make_patch(
-            {"test_tiny.py": files["test_tiny.py"]},
-            {"test_tiny.py": (tests[:start] + tests[end:]).encode()},
-        ),
-        "test_files": ["test_tiny.py", "test_tiny_util.py"],
-    }
-    return f'<tool name="submit">{json.dumps(artifact)}</tool>'
-
-
 @pytest.mark.parametrize(
     ("strategy", "caught"),
     [("atexit_rewrites_report", False), ("patch_builtins", True)],
@@ -665,7 +641,7 @@ def test_a_forged_repair_scores_unsolved_through_the_env(
 ) -> None:
     env = selfplay_envs.make("bug_repair_v0", repos=[tiny_repo], solver_attempts=1)
     env.reset(seed=0)
-    env.step(_artifact(tiny_repo))
+    env.step(_injector_artifact(tiny_repo, ""))
     assert env.agent_selection == "player_1"
     source = _buggy(tiny_files) + textwrap.dedent(STRATEGIES[strategy][0])
     env.step(f'<tool name="write_file" path="tiny.py">\n{source}</tool>')
@@ -702,7 +678,7 @@ def test_files_the_solver_adds_never_reach_the_verdict(
 ) -> None:
     env = selfplay_envs.make("bug_repair_v0", repos=[tiny_repo], solver_attempts=1)
     env.reset(seed=0)
-    env.step(_artifact(tiny_repo))
+    env.step(_injector_artifact(tiny_repo, ""))
     env.step(f'<tool name="write_file" path="{path}">\n{text}</tool>')
     env.step('<tool name="submit"></tool>')
     result = env.infos["player_1"]["attempt_results"][0]

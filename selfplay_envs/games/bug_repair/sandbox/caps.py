@@ -228,7 +228,8 @@ def cgroup_support() -> CgroupSupport:
     return support
 
 
-def _alive(pid: int) -> bool:
+def alive(pid: int) -> bool:
+    """Whether process ``pid`` exists (one of another user counts)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -249,7 +250,7 @@ def _sweep(support: CgroupSupport) -> None:
             if not name.startswith(CGROUP_PREFIX):
                 continue
             owner = name[len(CGROUP_PREFIX) :].split("-")[0]
-            if owner.isdigit() and int(owner) != os.getpid() and not _alive(int(owner)):
+            if owner.isdigit() and int(owner) != os.getpid() and not alive(int(owner)):
                 _remove_cgroup_dir(os.path.join(parent, name), deadline=0.5)
 
 

@@ -55,6 +55,7 @@ from selfplay_envs.games.bug_repair.sandbox.base import (
 )
 from selfplay_envs.games.bug_repair.sandbox.caps import (
     DirectoryCap,
+    alive,
     directory_cap_support,
 )
 from selfplay_envs.games.bug_repair.sandbox.local import _chown_tree, _next_uid, geteuid
@@ -464,7 +465,7 @@ def sweep_leaked_containers(client: Any) -> int:
             pid = int(labels.get(f"{LABEL}.pid", "0"))
         except ValueError:
             continue
-        if pid > 0 and not _alive(pid):
+        if pid > 0 and not alive(pid):
             container.remove(force=True)
             removed += 1
     return removed
@@ -484,16 +485,6 @@ def _with_stdin(client: Any, exec_id: str, data: bytes) -> Iterable[tuple[Any, A
             yield (chunk, None) if stream_id == 1 else (None, chunk)
     finally:
         sock.close()
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 _swept = False
