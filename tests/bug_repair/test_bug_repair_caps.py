@@ -193,7 +193,9 @@ def test_tmp_is_a_tmpfs_of_disk_mb(need_disk_caps: None, tmp_path: Path) -> None
         )
         assert result.exit_code == 9
         assert "No space left on device" in result.stderr
-        assert box.run("ls /tmp").stdout == ""  # a fresh tmpfs for each command
+        # A fresh tmpfs for each command (it may hold the mount point of an
+        # interpreter that lives under /tmp, nothing the last command wrote).
+        assert not {"f1", "f2", "f3", "f4"} & set(box.run("ls /tmp").stdout.split())
 
 
 def test_the_working_copy_is_capped_at_disk_mb(
