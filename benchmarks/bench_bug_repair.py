@@ -8,8 +8,11 @@ Part 1 runs the same commands ``--runs`` times in each backend, side by side:
 * ``docker``: one container per episode, one ``docker exec`` per command (container
   start-up, and the one-off image build, are timed separately).
 
-The commands are ``true`` (pure launch cost), ``python -c pass`` and the full pytest
-suite of a shipped repository with a JUnit report (what the env runs for every check).
+The commands are ``true`` (pure launch cost), ``python -c pass``, the full pytest
+suite of a shipped repository with a JUnit report (what the env ran for every check
+before its verdicts were signed), and the same suite through the verdict runner (what
+the env runs now: isolated interpreter, signed records, integrity checks after every
+test), whose row gives its ratio to the JUnit run in the same backend.
 Runs are interleaved (bare, unsafe, bwrap, docker, bare, ...) so that load changes on
 a shared machine hit every backend alike; overhead is the backend's median minus the
 bare median, and the minimum is shown too.
@@ -49,6 +52,7 @@ from selfplay_envs.games.bug_repair.sandbox import (
     docker_available,
 )
 from selfplay_envs.games.bug_repair.sandbox.base import base_environment
+from selfplay_envs.games.bug_repair.verdict import run_verdict
 from selfplay_envs.games.bug_repair.workspace import Workspace
 
 LIMITS = SandboxLimits(timeout=120)
@@ -89,6 +93,7 @@ def overhead(runs: int, repo_name: str) -> dict[str, Any]:
     """Median and p90 milliseconds per command, per backend."""
     repo = load_repo(shipped_repos([repo_name])[0])
     tests = " ".join(repo.test_files)
+    files = tuple(repo.test_files)
     commands = {
         "true": "true",
         "python -c pass": "python -c pass",
@@ -108,9 +113,11 @@ def overhead(runs: int, repo_name: str) -> dict[str, Any]:
         unsafe = UnsafeSubprocessSandbox(workspace.path, LIMITS)
     backends["unsafe"] = lambda c: unsafe.run(c)
     closers.append(unsafe.close)
+    sandboxes: dict[str, Any] = {"unsafe": unsafe}
     if bwrap_available()[0]:
         box = BwrapSandbox(workspace.path, LIMITS)
         backends["bwrap"] = lambda c: box.run(c)
+        sandboxes["bwrap"] = box
         closers.append(box.close)
     if docker_available()[0]:
         from selfplay_envs.games.bug_repair.sandbox.docker import (
@@ -126,17 +133,24 @@ def overhead(runs: int, repo_name: str) -> dict[str, Any]:
         docker_box.run("true")
         setup["docker container start + first exec"] = time.perf_counter() - start
         backends["docker"] = lambda c: docker_box.run(c)
+        sandboxes["docker"] = docker_box
         closers.append(docker_box.close)
+    verdicts = {
+        name: (lambda _c, box=box: run_verdict(box, repo.files, files, [], 120))
+        for name, box in sandboxes.items()
+    }
     results: dict[str, dict[str, Any]] = {}
     try:
-        for label, command in commands.items():
+        timed = {label: (backends, command) for label, command in commands.items()}
+        timed[f"verdict {repo_name}"] = (verdicts, "")
+        for label, (runners, command) in timed.items():
             results[label] = {
                 backend: {
                     "min_ms": 1000 * min(times),
                     "median_ms": 1000 * statistics.median(times),
                     "p90_ms": 1000 * sorted(times)[int(0.9 * (len(times) - 1))],
                 }
-                for backend, times in _timed(backends, command, runs).items()
+                for backend, times in _timed(runners, command, runs).items()
             }
     finally:
         for close in closers:
@@ -219,13 +233,25 @@ def main() -> None:
     print(
         f"# bug_repair_v0 sandbox benchmark ({args.runs} runs per cell; load {os.getloadavg()[0]:.1f})"
     )
-    for label, cells in report["overhead"]["commands"].items():
-        bare = cells["bare"]["median_ms"]
-        row = "  ".join(
-            f"{name} {cell['median_ms']:7.1f} ({cell['median_ms'] - bare:+6.1f})"
-            for name, cell in cells.items()
-        )
-        print(f"{label:30s} median ms (overhead): {row}")
+    commands = report["overhead"]["commands"]
+    junit = next(
+        cells for label, cells in commands.items() if label.startswith("pytest")
+    )
+    for label, cells in commands.items():
+        if "bare" in cells:
+            bare = cells["bare"]["median_ms"]
+            row = "  ".join(
+                f"{name} {cell['median_ms']:7.1f} ({cell['median_ms'] - bare:+6.1f})"
+                for name, cell in cells.items()
+            )
+            print(f"{label:30s} median ms (overhead): {row}")
+        else:
+            row = "  ".join(
+                f"{name} {cell['median_ms']:7.1f} "
+                f"(x{cell['median_ms'] / junit[name]['median_ms']:.2f})"
+                for name, cell in cells.items()
+            )
+            print(f"{label:30s} median ms (x JUnit):  {row}")
         row = "  ".join(f"{name} {cell['min_ms']:7.1f}" for name, cell in cells.items())
         print(f"{'':30s} min ms:                {row}")
     for name, seconds in report["overhead"]["setup_s"].items():

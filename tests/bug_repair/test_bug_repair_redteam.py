@@ -509,6 +509,28 @@ def test_honest_trees_are_judged_as_pytest_would(
     assert len(buggy.passed) == ALL_TESTS - 1
 
 
+def test_the_unsafe_fallback_judges_honest_trees(
+    tmp_path: Path, tiny_files: dict[str, str]
+) -> None:
+    """No isolation (so no red team), but the same verdict where the copy really is."""
+    import warnings
+
+    from selfplay_envs.games.bug_repair.sandbox import UnsafeSubprocessSandbox
+
+    tree = _tree(tiny_files, _buggy(tiny_files), {})
+    for path, data in tree.items():
+        (tmp_path / path).write_bytes(data)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        sandbox = UnsafeSubprocessSandbox(tmp_path)
+    try:
+        report = run_verdict(sandbox, tree, ("test_tiny.py",), [], timeout=60)
+    finally:
+        sandbox.close()
+    assert not report.tampering, report.tampering
+    assert report.failing == {TARGET} and len(report.passed) == ALL_TESTS - 1
+
+
 def test_outcomes_match_pytest_on_a_mixed_file(
     need_bwrap: None, tmp_path: Path
 ) -> None:

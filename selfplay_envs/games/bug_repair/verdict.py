@@ -33,11 +33,7 @@ from typing import Any
 
 from selfplay_envs.games.bug_repair.junit import Outcome, TestReport
 from selfplay_envs.games.bug_repair.repos import is_config_path, is_test_path
-from selfplay_envs.games.bug_repair.sandbox.base import (
-    SANDBOX_WORKDIR,
-    Sandbox,
-    SandboxError,
-)
+from selfplay_envs.games.bug_repair.sandbox.base import Sandbox, SandboxError
 
 __all__ = ["run_verdict", "verdict_options", "read_records", "BOOTSTRAP"]
 
@@ -136,7 +132,7 @@ def run_verdict(
     request = {
         "key": key.hex(),
         "run": run_id,
-        "root": SANDBOX_WORKDIR,
+        "root": sandbox.inner_workdir,
         "files": list(files),
         "options": list(options),
         "protected": {p: hashlib.sha256(tree[p]).hexdigest() for p in protected},

@@ -377,6 +377,11 @@ class Sandbox(abc.ABC):
             self.self_test()
 
     @property
+    def inner_workdir(self) -> str:
+        """Where commands see the working copy (``/workspace`` when isolated)."""
+        return SANDBOX_WORKDIR if self.isolated else str(self.workdir)
+
+    @property
     def uid(self) -> int | None:
         """The uid commands run as, when it differs from the caller's; files in the
         working copy must belong to it."""
