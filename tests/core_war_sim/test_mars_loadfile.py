@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from selfplay_envs.games.core_war.assembler import RedcodeError
@@ -81,11 +83,15 @@ def test_errors(text: str, match: str) -> None:
         parse_load_file(text, 8000)
 
 
-def test_org_outside_the_code_is_rejected_by_the_mars_not_the_reader() -> None:
+def test_org_outside_the_code_starts_there_as_in_pmars() -> None:
     warrior = parse_load_file("ORG 3\nMOV.I $0, $1\n", 8000)  # pMARS reads it too
     assert warrior.start == 3
-    with pytest.raises(ValueError, match="start"):
-        battle([warrior, warrior], 1, fixed_position=4000)
+    # pMARS only warns: the first process starts at load address + 3, an empty cell
+    # here, so the warrior that moves first dies on the first cycle.
+    result = battle([warrior, warrior], 1, fixed_position=4000)
+    assert (result.wins, result.losses, list(result.cycles)) == ((0, 1), (1, 0), [1])
+    with pytest.raises(ValueError, match="start"):  # outside the core: not a start
+        battle([dataclasses.replace(warrior, start=8000), warrior], 1)
 
 
 def test_core_size_must_be_positive() -> None:
