@@ -8,6 +8,8 @@ from selfplay_envs.core.episode import (
     View,
 )
 from selfplay_envs.core.errors import (
+    ConfigError,
+    ConfigTypeError,
     DependencyNotInstalled,
     Error,
     InvalidActionError,
@@ -25,6 +27,8 @@ from selfplay_envs.core.parsing import (
 
 __all__ = [
     "AnswerFormat",
+    "ConfigError",
+    "ConfigTypeError",
     "DependencyNotInstalled",
     "Error",
     "Game",

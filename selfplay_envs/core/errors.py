@@ -14,6 +14,8 @@ __all__ = [
     "DependencyNotInstalled",
     "UnknownEnvError",
     "InfrastructureError",
+    "ConfigError",
+    "ConfigTypeError",
 ]
 
 
@@ -45,6 +47,31 @@ class DependencyNotInstalled(Error, ImportError):
         return cls(
             f'{package} is not installed, run `pip install "selfplay-envs[{extra}]"`'
         )
+
+
+class ConfigError(Error, ValueError):
+    """A configuration value that a declared parameter does not accept (``make`` or a
+    ``Game`` constructor), raised before anything is built.
+
+    The message names the parameter, what it accepts and the value given.
+
+    Attributes:
+        param: The parameter's name (``"invalid_move.max_retries"`` for a sub-option).
+        value: The value given.
+        expected: What the parameter accepts, in words.
+    """
+
+    def __init__(
+        self, message: str, *, param: str = "", value: object = None, expected: str = ""
+    ):
+        super().__init__(message)
+        self.param = param
+        self.value = value
+        self.expected = expected
+
+
+class ConfigTypeError(ConfigError, TypeError):
+    """A configuration value of the wrong type, or an unknown parameter name."""
 
 
 class InfrastructureError(Error, RuntimeError):

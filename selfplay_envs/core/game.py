@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import abc
 import dataclasses
+import functools
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
@@ -29,9 +30,22 @@ from selfplay_envs.core.parsing import (
 )
 
 if TYPE_CHECKING:
+    from selfplay_envs.core.config import Params
     from selfplay_envs.core.vector import VectorRules
 
 __all__ = ["GameInfo", "Game", "State"]
+
+
+def _checked_init(init: Any, params: Params) -> Any:
+    """``init``, after ``params`` accepted its keyword arguments."""
+
+    @functools.wraps(init)
+    def checked(self: Any, *args: Any, **config: Any) -> None:
+        params.check(config)
+        init(self, *args, **config)
+
+    checked.__unchecked_init__ = init  # type: ignore[attr-defined]
+    return checked
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -259,8 +273,23 @@ class Game(abc.ABC):
     #: always run): presets and modes whose spaces or phases differ.
     conformance_configs: tuple[dict[str, Any], ...] = ()
 
-    #: Parameters accepted by the constructor, for docs and ``selfplay list``.
+    #: The constructor's keyword parameters, declared once (``core.config``): every
+    #: keyword is checked against them before the subclass's ``__init__`` runs, and
+    #: ``selfplay list`` and the doc pages' parameter tables come from them. ``None``
+    #: (a game that declares nothing) checks nothing.
+    parameters: ClassVar[Params | None] = None
+
+    #: Static facts of the configured game.
     info: GameInfo
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        params = cls.__dict__.get("parameters")
+        if params is not None:
+            init = cls.__init__
+            # A subclass with its own declaration replaces its parent's check.
+            init = getattr(init, "__unchecked_init__", init)
+            cls.__init__ = _checked_init(init, params)  # type: ignore[method-assign]
 
     @abc.abstractmethod
     def new_initial_state(self, rng: np.random.Generator) -> State:
