@@ -2,20 +2,114 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 from gymnasium import spaces
 
-from selfplay_envs.core.episode import Episode, InvalidMoveMode, InvalidMovePolicy, View
-from selfplay_envs.core.errors import ResetNeeded
+from selfplay_envs.core.config import (
+    Anything,
+    Choice,
+    Dict,
+    Instance,
+    Int,
+    OneOf,
+    Param,
+    Params,
+    Str,
+)
+from selfplay_envs.core.episode import (
+    INVALID_MOVE_OPTIONS,
+    Episode,
+    InvalidMoveMode,
+    InvalidMovePolicy,
+    View,
+)
+from selfplay_envs.core.errors import ConfigError, ResetNeeded
 from selfplay_envs.core.game import Game
 from selfplay_envs.core.seeding import np_random
 from selfplay_envs.core.spaces import FreeText
 
-__all__ = ["RENDER_MODES", "AdapterBase", "build_spaces", "is_parallelizable"]
+__all__ = [
+    "ENV_OPTIONS",
+    "RENDER_MODES",
+    "AdapterBase",
+    "build_spaces",
+    "env_options",
+    "is_parallelizable",
+]
 
 RENDER_MODES = ("ansi", "human")
+
+#: The options of ``make`` / ``make_parallel`` themselves (the rest goes to the game).
+ENV_OPTIONS = Params(
+    Param(
+        "view",
+        Choice(*(v.value for v in View)),
+        View.TEXT.value,
+        "`text`: prompts and free-text replies; `numeric`: tensors, `Discrete` "
+        "actions and an `action_mask` (games with a finite action set)",
+    ),
+    Param(
+        "invalid_move",
+        OneOf(
+            Instance(InvalidMovePolicy),
+            Dict(Str(min_len=0), Anything()),
+            Choice(*(m.value for m in InvalidMoveMode)),
+            desc="an InvalidMovePolicy, a dict of its fields (mode, max_retries, "
+            "format_penalty) or a mode name ('retry', 'loss', 'penalty')",
+        ),
+        None,
+        "what follows an invalid move; `None`: `InvalidMovePolicy()` (retry, 2 retries)",
+    ),
+    Param(
+        "render_mode",
+        Choice(*RENDER_MODES),
+        None,
+        "`ansi`: `render()` returns the board as text; `human`: it prints it",
+    ),
+    Param(
+        "max_attempts",
+        Int(1),
+        None,
+        "truncate after this many submitted moves, valid or not; `None`: the game's "
+        "longest episode times (`max_retries` + 2)",
+    ),
+    game="make()",
+)
+
+
+def env_options(
+    view: Any = View.TEXT,
+    invalid_move: Any = None,
+    render_mode: Any = None,
+    max_attempts: Any = None,
+) -> tuple[View, InvalidMovePolicy, str | None, int | None]:
+    """Check ``make``'s own options (``ENV_OPTIONS``) and normalise them.
+
+    Raises:
+        ConfigError: An option, or a field of an ``invalid_move`` dict, that is not
+            accepted; the message names it.
+    """
+    ENV_OPTIONS.check(
+        {
+            "view": view,
+            "invalid_move": invalid_move,
+            "render_mode": render_mode,
+            "max_attempts": max_attempts,
+        }
+    )
+    if isinstance(invalid_move, InvalidMovePolicy):
+        policy = invalid_move
+    elif isinstance(invalid_move, Mapping):
+        INVALID_MOVE_OPTIONS.check(invalid_move, owner="make()", prefix="invalid_move.")
+        policy = InvalidMovePolicy(**invalid_move)
+    elif isinstance(invalid_move, str):
+        policy = InvalidMovePolicy(mode=InvalidMoveMode(invalid_move))
+    else:
+        policy = InvalidMovePolicy()
+    return View(view), policy, render_mode, max_attempts
 
 
 def is_parallelizable(game: Game, policy: InvalidMovePolicy) -> bool:
@@ -41,9 +135,12 @@ def build_spaces(game: Game, view: View) -> tuple[spaces.Space[Any], spaces.Spac
     info = game.info
     if view is View.NUMERIC:
         if info.num_actions is None or info.observation_shape is None:
-            raise ValueError(
-                f"expected a game with a finite action set for view='numeric', "
-                f"got {info.name!r}, which only has view='text'"
+            raise ConfigError(
+                f"make() parameter view: expected a game with a finite action set "
+                f"for view='numeric', got {info.name!r}, which only has view='text'",
+                param="view",
+                value=view.value,
+                expected="'text'",
             )
         observation = spaces.Dict(
             {
@@ -70,10 +167,13 @@ class AdapterBase:
         view: ``"text"`` (a ``Dict`` with a ``"text"`` prompt, ``Text`` actions that the
             env parses) or ``"numeric"`` (``Discrete`` actions, observation tensor and
             ``action_mask`` as in PettingZoo classic).
-        invalid_move: What happens after an invalid move.
+        invalid_move: What happens after an invalid move: an ``InvalidMovePolicy``,
+            a dict of its fields or a mode name (``"loss"``).
         render_mode: ``"ansi"`` returns the board as text, ``"human"`` prints it.
         max_attempts: Truncate after this many submitted moves, valid or not; by
             default the game's maximum length times the allowed attempts per move.
+
+    Every option is checked as ``ENV_OPTIONS`` declares (``ConfigError``).
     """
 
     def __init__(
@@ -81,17 +181,16 @@ class AdapterBase:
         game: Game,
         *,
         view: str | View = View.TEXT,
-        invalid_move: InvalidMovePolicy | None = None,
+        invalid_move: InvalidMovePolicy | Mapping[str, Any] | str | None = None,
         render_mode: str | None = None,
         max_attempts: int | None = None,
     ):
-        if render_mode is not None and render_mode not in RENDER_MODES:
-            raise ValueError(
-                f"expected render_mode in {RENDER_MODES} or None, got {render_mode!r}"
-            )
+        view, invalid_move, render_mode, max_attempts = env_options(
+            view, invalid_move, render_mode, max_attempts
+        )
         self.game = game
-        self.view = View(view)
-        self.invalid_move = invalid_move or InvalidMovePolicy()
+        self.view = view
+        self.invalid_move = invalid_move
         self.render_mode = render_mode
         self.metadata = {
             "render_modes": list(RENDER_MODES),
@@ -99,9 +198,11 @@ class AdapterBase:
             "name": game.info.name,
             "zero_sum": game.info.zero_sum,
         }
-        self.max_attempts = max_attempts or game.info.max_game_length * (
-            self.invalid_move.max_retries + 2
-        )
+        if max_attempts is None:
+            max_attempts = game.info.max_game_length * (
+                self.invalid_move.max_retries + 2
+            )
+        self.max_attempts = max_attempts
         self.possible_agents = [
             game.agent_name(p) for p in range(game.info.num_players)
         ]

@@ -22,11 +22,19 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from selfplay_envs.core.config import Choice, Float, Int, Param, Params
 from selfplay_envs.core.errors import InvalidActionError
 from selfplay_envs.core.game import Game, State
 from selfplay_envs.core.parsing import InvalidReason, ParseResult
 
-__all__ = ["InvalidMoveMode", "InvalidMovePolicy", "TurnRecord", "Episode", "View"]
+__all__ = [
+    "INVALID_MOVE_OPTIONS",
+    "InvalidMoveMode",
+    "InvalidMovePolicy",
+    "TurnRecord",
+    "Episode",
+    "View",
+]
 
 
 class View(str, enum.Enum):
@@ -58,9 +66,37 @@ class InvalidMovePolicy:
     format_penalty: float = -1.0
 
     def __post_init__(self) -> None:
+        INVALID_MOVE_OPTIONS.check(
+            {f.name: getattr(self, f.name) for f in dataclasses.fields(self)},
+            owner="InvalidMovePolicy",
+        )
         object.__setattr__(self, "mode", InvalidMoveMode(self.mode))
-        if self.max_retries < 0:
-            raise ValueError(f"expected max_retries >= 0, got {self.max_retries}")
+
+
+#: The fields of ``InvalidMovePolicy``, also the keys of ``make(invalid_move={...})``.
+INVALID_MOVE_OPTIONS = Params(
+    Param(
+        "mode",
+        Choice(*(m.value for m in InvalidMoveMode)),
+        InvalidMoveMode.RETRY.value,
+        "`retry`: a private warning and another try, a forfeit after `max_retries`; "
+        "`loss`: a forfeit at once; `penalty`: a fallback move, and the game goes on",
+    ),
+    Param(
+        "max_retries",
+        Int(0),
+        2,
+        "invalid moves in a row a seat may retry under `retry` before it forfeits",
+    ),
+    Param(
+        "format_penalty",
+        Float(max=0.0),
+        -1.0,
+        'added to `infos[agent]["format_penalty"]` per invalid move (a shaping '
+        "term for trainers; the returns never change)",
+    ),
+    game="invalid_move",
+)
 
 
 class TurnRecord(NamedTuple):

@@ -14,6 +14,7 @@ import importlib
 from importlib import metadata
 from typing import Any
 
+from selfplay_envs.core.adapter import env_options
 from selfplay_envs.core.aec import GameEnv
 from selfplay_envs.core.episode import InvalidMovePolicy, View
 from selfplay_envs.core.errors import UnknownEnvError
@@ -104,7 +105,11 @@ def list_envs() -> list[str]:
 
 
 def make_game(env_id: str, **config: Any) -> Game:
-    """Build the rules object of ``env_id`` with ``config`` over its defaults."""
+    """Build the rules object of ``env_id`` with ``config`` over its defaults.
+
+    A game that declares its ``parameters`` (``core.config``) checks every keyword
+    before it builds anything: a bad one raises ``ConfigError`` naming it.
+    """
     env_spec = spec(env_id)
     return env_spec.load()(**{**env_spec.kwargs, **config})
 
@@ -113,16 +118,23 @@ def make(
     env_id: str,
     *,
     view: str | View = "text",
-    invalid_move: InvalidMovePolicy | dict[str, Any] | None = None,
+    invalid_move: InvalidMovePolicy | dict[str, Any] | str | None = None,
     render_mode: str | None = None,
     max_attempts: int | None = None,
     **config: Any,
 ) -> GameEnv:
-    """Return the PettingZoo AEC env of ``env_id``; ``config`` goes to the game."""
+    """Return the PettingZoo AEC env of ``env_id``; ``config`` goes to the game.
+
+    The options (``core.adapter.ENV_OPTIONS``) and the game's parameters are checked
+    before the game is built; a bad value raises ``ConfigError`` naming it.
+    """
+    view, policy, render_mode, max_attempts = env_options(
+        view, invalid_move, render_mode, max_attempts
+    )
     return GameEnv(
         make_game(env_id, **config),
         view=view,
-        invalid_move=_policy(invalid_move),
+        invalid_move=policy,
         render_mode=render_mode,
         max_attempts=max_attempts,
     )
@@ -132,27 +144,25 @@ def make_parallel(
     env_id: str,
     *,
     view: str | View = "text",
-    invalid_move: InvalidMovePolicy | dict[str, Any] | None = None,
+    invalid_move: InvalidMovePolicy | dict[str, Any] | str | None = None,
     render_mode: str | None = None,
     max_attempts: int | None = None,
     **config: Any,
 ) -> ParallelGameEnv:
-    """Return the PettingZoo Parallel env of ``env_id``; ``config`` goes to the game."""
+    """Return the PettingZoo Parallel env of ``env_id``; ``config`` goes to the game.
+
+    Checked as ``make`` checks.
+    """
+    view, policy, render_mode, max_attempts = env_options(
+        view, invalid_move, render_mode, max_attempts
+    )
     return ParallelGameEnv(
         make_game(env_id, **config),
         view=view,
-        invalid_move=_policy(invalid_move),
+        invalid_move=policy,
         render_mode=render_mode,
         max_attempts=max_attempts,
     )
-
-
-def _policy(
-    value: InvalidMovePolicy | dict[str, Any] | None,
-) -> InvalidMovePolicy | None:
-    if isinstance(value, dict):
-        return InvalidMovePolicy(**value)
-    return value
 
 
 def _register_with_pettingzoo(env_id: str) -> None:

@@ -27,6 +27,7 @@ from typing import Any, overload
 
 import numpy as np
 
+from selfplay_envs.core.adapter import env_options
 from selfplay_envs.core.episode import Episode, InvalidMoveMode, InvalidMovePolicy, View
 from selfplay_envs.core.errors import InvalidActionError
 from selfplay_envs.core.registry import make_game
@@ -118,16 +119,22 @@ class BatchedEnv:
     ):
         if num_envs < 1:
             raise ValueError(f"expected num_envs >= 1, got {num_envs}")
+        # make()'s options, checked as make() checks them (ConfigError).
+        view, invalid_move, _, max_attempts = env_options(
+            view, invalid_move, None, max_attempts
+        )
         self.env_id = env_id
         self.num_envs = num_envs
-        self.view = View(view)
+        self.view = view
         self.game = make_game(env_id, **config)
-        self.invalid_move = invalid_move or InvalidMovePolicy()
+        self.invalid_move = invalid_move
         self.num_players = self.game.info.num_players
         self.agents = [self.game.agent_name(p) for p in range(self.num_players)]
-        self.max_attempts = max_attempts or self.game.info.max_game_length * (
-            self.invalid_move.max_retries + 2
-        )
+        if max_attempts is None:
+            max_attempts = self.game.info.max_game_length * (
+                self.invalid_move.max_retries + 2
+            )
+        self.max_attempts = max_attempts
         self.episodes: list[Episode] = []
         self._rngs: list[np.random.Generator] = []
         self.episode_counts = np.zeros(num_envs, dtype=np.int64)
