@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from selfplay_envs.core.config import Params
 from selfplay_envs.core.game import Game, GameInfo
 from selfplay_envs.games.tic_tac_toe.rules import NUM_CELLS, TicTacToeState
 from selfplay_envs.games.tic_tac_toe.vector import TicTacToeVectorRules
@@ -55,6 +56,8 @@ __all__ = ["TicTacToeGame"]
 
 class TicTacToeGame(Game):
     """Tic-tac-toe; it takes no parameters."""
+
+    parameters = Params(game="tic_tac_toe_v0")
 
     info = GameInfo(
         name="tic_tac_toe_v0",
