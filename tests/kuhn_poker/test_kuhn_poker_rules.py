@@ -270,9 +270,10 @@ def test_forfeit_is_the_worst_result(
 @pytest.mark.parametrize(
     ("config", "message"),
     [
-        ({"num_hands": 0}, "expected num_hands an int >= 1, got 0"),
-        ({"num_hands": 2.5}, "expected num_hands an int >= 1, got 2.5"),
-        ({"reward": "score"}, "expected reward in ['chips', 'match'], got 'score'"),
+        ({"num_hands": 0}, "num_hands: expected an int in [1, 100000], got 0"),
+        ({"num_hands": 2.5}, "num_hands: expected an int in [1, 100000], got 2.5"),
+        ({"num_hands": 10**9}, "num_hands: expected an int in [1, 100000], got 1000"),
+        ({"reward": "score"}, "reward: expected one of 'chips', 'match', got 'score'"),
     ],
 )
 def test_bad_config_raises(config: dict[str, Any], message: str) -> None:

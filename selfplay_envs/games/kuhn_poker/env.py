@@ -18,12 +18,6 @@ With `num_hands=N` the env plays an N-hand match: every hand is dealt afresh, th
 alternates (`player_0` opens hands 1, 3, 5, ...), chips carry over, and the match is
 decided by the cumulative chip count. The last hand alone never decides it.
 
-## Parameters
-| name | default | meaning |
-|---|---|---|
-| `num_hands` | `1` | hands in the match |
-| `reward` | `"chips"` | `"chips"`: net chips over the match; `"match"`: +1 / -1 by cumulative chips, 0 on a tie |
-
 ## Observation
 The text view shows the player's card, the betting of the current hand, the pot and each
 side's contribution, and the legal moves; in a match also the hand number, both chip
@@ -79,6 +73,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from selfplay_envs.core.config import Choice, Int, Param, Params
 from selfplay_envs.core.game import Game, GameInfo
 from selfplay_envs.games.kuhn_poker.rules import (
     MAX_HAND_LENGTH,
@@ -88,7 +83,10 @@ from selfplay_envs.games.kuhn_poker.rules import (
 )
 from selfplay_envs.games.kuhn_poker.vector import KuhnPokerVectorRules
 
-__all__ = ["KuhnPokerGame"]
+__all__ = ["KuhnPokerGame", "MAX_HANDS"]
+
+#: The longest match: the deals of every hand are drawn at reset (8 bytes a hand).
+MAX_HANDS = 100_000
 
 
 class KuhnPokerGame(Game):
@@ -101,18 +99,26 @@ class KuhnPokerGame(Game):
 
     conformance_configs = ({"num_hands": 5, "reward": "match"},)
 
+    parameters = Params(
+        Param(
+            "num_hands",
+            Int(1, MAX_HANDS),
+            1,
+            f"hands in the match, at most {MAX_HANDS:,} (every deal is drawn at "
+            "reset); the opener alternates each hand",
+        ),
+        Param(
+            "reward",
+            Choice(*(r.value for r in Reward)),
+            Reward.CHIPS.value,
+            '`"chips"`: net chips over the match; `"match"`: +1 / -1 by cumulative '
+            "chips, 0 on a tie",
+        ),
+        game="kuhn_poker_v0",
+    )
+
     def __init__(self, *, num_hands: int = 1, reward: str | Reward = Reward.CHIPS):
-        if (
-            isinstance(num_hands, bool)
-            or not isinstance(num_hands, int)
-            or num_hands < 1
-        ):
-            raise ValueError(f"expected num_hands an int >= 1, got {num_hands!r}")
-        try:
-            self.reward = Reward(reward)
-        except ValueError as e:
-            choices = [r.value for r in Reward]
-            raise ValueError(f"expected reward in {choices}, got {reward!r}") from e
+        self.reward = Reward(reward)
         self.num_hands = num_hands
         bound = 1.0 if self.reward is Reward.MATCH else 2.0 * num_hands
         self.info = GameInfo(
