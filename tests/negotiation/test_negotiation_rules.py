@@ -87,16 +87,19 @@ def test_every_number_is_a_parameter_over_the_preset() -> None:
 @pytest.mark.parametrize(
     ("config", "message"),
     [
-        ({"num_turns": 11}, "expected an even num_turns >= 2"),
-        ({"num_turns": 0}, "expected an even num_turns >= 2"),
-        ({"preset": "catan"}, "expected preset in"),
-        ({"values": [[1, 2]]}, "expected values as 2 rows of 2 numbers"),
+        ({"num_turns": 11}, r"num_turns: expected an even int in \[2, 1000\]"),
+        ({"num_turns": 0}, r"num_turns: expected an even int in \[2, 1000\]"),
+        ({"num_turns": "ten"}, r"num_turns: expected an even int .* got 'ten' \(a str\)"),
+        ({"preset": "catan"}, "preset: expected one of 'spiral', 'textarena'"),
+        ({"values": [[1, 2]]}, r"values: expected a list of 2 items, .* got \[\[1, 2\]\]: 1 item"),
         ({"values": [[1, 2], [3, 4]], "base_values": [1, 2]}, "got both"),
-        ({"resources": ["Wood", "Wood"]}, "distinct resource names"),
+        ({"resources": ["Wood", "Wood"]}, "'Wood' is repeated"),
+        ({"resources": ["Wood", "wood"]}, "distinct resource names"),
         ({"resources": ["Wood", "Gold", "Ore"]}, "expected values as 2 rows of 3"),
         ({"min_units": 5, "max_units": 2}, "expected 0 <= min_units <= max_units"),
-        ({"max_offer_units": 0}, "expected max_offer_units >= 1"),
-        ({"base_values": [1.5, 2]}, "non-negative integer base_values"),
+        ({"max_offer_units": 0}, r"max_offer_units: expected an int in \[1, 20\]"),
+        ({"base_values": [1.5, 2]}, r"base_values: .* item 0 is 1.5 \(a float\)"),
+        ({"value_bounds": (5, 1)}, "expected value_bounds .* low <= high, got"),
     ],
 )
 def test_bad_config_raises_expected_got(config: dict, message: str) -> None:

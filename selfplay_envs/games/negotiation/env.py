@@ -131,6 +131,7 @@ from selfplay_envs.core.game import Game, GameInfo
 from selfplay_envs.games.negotiation import observer
 from selfplay_envs.games.negotiation.config import NegotiationConfig, resolve_config
 from selfplay_envs.games.negotiation.moves import ActionCodec
+from selfplay_envs.games.negotiation.params import PARAMETERS
 from selfplay_envs.games.negotiation.rules import ROLES, NegotiationState
 
 __all__ = ["NegotiationGame"]
@@ -155,6 +156,8 @@ class NegotiationGame(Game):
     """
 
     conformance_configs = ({"preset": "textarena"},)
+
+    parameters = PARAMETERS
 
     def __init__(
         self,
