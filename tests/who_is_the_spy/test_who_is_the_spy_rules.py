@@ -373,7 +373,7 @@ def test_vote_parsing(answer: str, vote: int) -> None:
 
 @pytest.mark.parametrize("n", [2, 9])
 def test_player_count_bounds(n: int) -> None:
-    with pytest.raises(ValueError, match="expected num_players in 3-8"):
+    with pytest.raises(ValueError, match=r"num_players: expected an int in \[3, 8\]"):
         selfplay_envs.make(ENV, num_players=n)
 
 

@@ -122,15 +122,18 @@ from selfplay_envs.games.who_is_the_spy.items import (
     WordSource,
     describer_for,
 )
+from selfplay_envs.games.who_is_the_spy.params import (
+    MAX_PLAYERS,
+    MIN_PLAYERS,
+    PARAMETERS,
+)
 from selfplay_envs.games.who_is_the_spy.rules import (
     RoleBaseline,
     SpyRules,
     WhoIsTheSpyState,
 )
 
-__all__ = ["WhoIsTheSpyGame", "RoleBaseline"]
-
-MIN_PLAYERS, MAX_PLAYERS = 3, 8
+__all__ = ["WhoIsTheSpyGame", "RoleBaseline", "MIN_PLAYERS", "MAX_PLAYERS"]
 
 
 class WhoIsTheSpyGame(Game):
@@ -160,6 +163,8 @@ class WhoIsTheSpyGame(Game):
 
     conformance_configs = ({"items": "word", "num_players": 6, "spy_votes": True},)
 
+    parameters = PARAMETERS
+
     def __init__(
         self,
         *,
@@ -183,20 +188,7 @@ class WhoIsTheSpyGame(Game):
         baseline_decay: float = 0.9,
         baseline: RoleBaseline | None = None,
     ):
-        if not MIN_PLAYERS <= num_players <= MAX_PLAYERS:
-            raise ValueError(
-                f"expected num_players in {MIN_PLAYERS}-{MAX_PLAYERS}, got {num_players}"
-            )
-        if spy_item not in ("different", "blank"):
-            raise ValueError(
-                f"expected spy_item 'different' or 'blank', got {spy_item!r}"
-            )
-        if clue_rounds < 1:
-            raise ValueError(f"expected clue_rounds >= 1, got {clue_rounds}")
-        if max_clue_chars < 1:
-            raise ValueError(f"expected max_clue_chars >= 1, got {max_clue_chars}")
-        if not 0.0 <= baseline_decay < 1.0:
-            raise ValueError(f"expected 0 <= baseline_decay < 1, got {baseline_decay}")
+        # Every argument has been checked against PARAMETERS (params.py).
         self.kind = ItemKind(items)
         self.blank_spy = spy_item == "blank"
         self.image_size = _image_size(image_size)
