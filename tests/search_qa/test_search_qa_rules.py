@@ -446,7 +446,7 @@ def test_config_rejects_bad_values() -> None:
         SearchQAConfig(hops=(3, 1))
     with pytest.raises(ValueError, match="expected solver_attempts >= 1"):
         SearchQAConfig(solver_attempts=0)
-    with pytest.raises(TypeError, match="expected parameters among"):
+    with pytest.raises(TypeError, match="expected a parameter among"):
         SearchQAGame(no_such_rule=1)
 
 
@@ -472,5 +472,5 @@ def test_targets_come_from_the_answers_parameter_and_hops_from_the_range() -> No
     seen = {(_state(game, seed).target, _state(game, seed).hops) for seed in range(30)}
     assert {t for t, _ in seen} == {"Shoutheirai Institute", "Nowhere At All"}
     assert {h for _, h in seen} == {2, 3}
-    with pytest.raises(ValueError, match="non-empty answers"):
+    with pytest.raises(ValueError, match="answers: expected a non-empty list"):
         _game(answers=[])

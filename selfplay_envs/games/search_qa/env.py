@@ -83,7 +83,6 @@ empty question (invalid, so the proposer loses) or an empty answer (scores 0).
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
@@ -96,6 +95,7 @@ from selfplay_envs.games.search_qa.corpora import (
     SearchBackend,
     get_backend,
 )
+from selfplay_envs.games.search_qa.params import PARAMETERS
 from selfplay_envs.games.search_qa.rules import ROLES, SearchQAConfig, SearchQAState
 from selfplay_envs.games.search_qa.verifier import LexicalVerifier, Verifier
 
@@ -121,6 +121,8 @@ class SearchQAGame(Game):
             ``solver_attempts``, the filter thresholds, ...).
     """
 
+    parameters = PARAMETERS
+
     def __init__(
         self,
         *,
@@ -133,10 +135,7 @@ class SearchQAGame(Game):
         verifier: Verifier | None = None,
         **rules: Any,
     ):
-        known = {f.name for f in dataclasses.fields(SearchQAConfig)}
-        unknown = sorted(set(rules) - known)
-        if unknown:
-            raise TypeError(f"expected parameters among {sorted(known)}, got {unknown}")
+        # Every argument has been checked against PARAMETERS (params.py).
         self.config = SearchQAConfig(**rules)
         self.spec = BackendSpec(
             corpus=str(corpus),

@@ -1,0 +1,201 @@
+"""The declared parameters of ``search_qa_v0`` (see ``selfplay_envs.core.config``).
+
+They are checked before anything is read or built: a corpus path must be an existing,
+non-empty JSONL file whose first line is a passage, ``cache_dir``'s parent must exist
+(only the last level is ever created), and ``retriever_url`` must be an http(s) URL
+(it is not contacted before the first search).
+"""
+
+from __future__ import annotations
+
+import gzip
+import zlib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from selfplay_envs.core.config import (
+    Bool,
+    Choice,
+    Float,
+    Func,
+    Int,
+    OneOf,
+    Pair,
+    Param,
+    Params,
+    PathArg,
+    Rule,
+    Seq,
+    Str,
+    Url,
+    Where,
+)
+from selfplay_envs.games.search_qa.search.corpus import (
+    CorpusFormatError,
+    _open_text,
+    _parse_line,
+)
+
+__all__ = ["PARAMETERS", "MAX_CORPUS_SIZE", "MAX_HOPS"]
+
+#: Entities of the largest synthetic encyclopedia (built in memory, then indexed).
+MAX_CORPUS_SIZE = 200_000
+MAX_HOPS = 10
+_FIRST_LINE = 1 << 20  # characters of a corpus's first line that are checked
+
+
+def _first_passage(path: Any) -> str | None:
+    """The file's first line is a passage, as ``read_jsonl`` reads it."""
+    where = Path(path).expanduser()
+    try:
+        with _open_text(where) as handle:
+            line = handle.readline(_FIRST_LINE)
+    except (OSError, EOFError, UnicodeDecodeError, zlib.error, gzip.BadGzipFile) as err:
+        return f"it cannot be read as a UTF-8 JSONL file: {err}"
+    if len(line) == _FIRST_LINE and not line.endswith("\n"):
+        return None  # a very long first line: read_jsonl will judge it
+    try:
+        _parse_line(line, (str(where), 1))
+    except CorpusFormatError as err:
+        return str(err)
+    return None
+
+
+_CORPUS_FILE = Where(PathArg("file", nonempty=True), _first_passage)
+
+_MIN_HOP = Int(1, MAX_HOPS)
+
+
+def _hops(config: Mapping[str, Any], given: Mapping[str, Any]) -> str | None:
+    del given
+    hops = config["hops"]
+    if isinstance(hops, (list, tuple)) and hops[0] > hops[1]:
+        return f"expected hops (low, high) with low <= high, got {tuple(hops)}"
+    return None
+
+
+def _question_chars(config: Mapping[str, Any], given: Mapping[str, Any]) -> str | None:
+    del given
+    low, high = config["min_question_chars"], config["max_question_chars"]
+    if low > high:
+        return (
+            f"expected min_question_chars <= max_question_chars, got {low} and {high}"
+        )
+    return None
+
+
+PARAMETERS = Params(
+    Param(
+        "corpus",
+        OneOf(
+            Choice("synthetic", "foldoc"),
+            _CORPUS_FILE,
+            desc="'synthetic', 'foldoc' or the path of an existing, non-empty JSONL "
+            "corpus (.jsonl or .jsonl.gz)",
+        ),
+        "synthetic",
+        "what is searched (see Corpora)",
+    ),
+    Param(
+        "corpus_size",
+        Int(50, MAX_CORPUS_SIZE),
+        2000,
+        "entities of the synthetic encyclopedia",
+    ),
+    Param("corpus_seed", Int(0, 2**63 - 1), 0, "seed of the synthetic encyclopedia"),
+    Param(
+        "retriever_url",
+        Url(),
+        None,
+        "search a Search-R1 retrieval server instead of the local index",
+    ),
+    Param(
+        "cache_dir",
+        OneOf(
+            Choice("", desc="'' (no cache)"),
+            PathArg(parent_exists=True),
+        ),
+        None,
+        "index cache; `None`: `$SELFPLAY_ENVS_CACHE/search` or "
+        '`~/.cache/selfplay_envs/search`; `""`: none (in memory)',
+    ),
+    Param(
+        "answers",
+        Seq(Str(max_len=200), min_len=1),
+        None,
+        "target answers to draw from",
+        shown_default="the corpus's entities",
+    ),
+    Param(
+        "verifier",
+        Func(),
+        None,
+        "the RAG check's reader, `request -> reply`",
+        shown_default="LexicalVerifier()",
+    ),
+    Param(
+        "hops",
+        OneOf(_MIN_HOP, Pair(_MIN_HOP)),
+        (1, 3),
+        "hop budget: an int or a `(low, high)` range drawn per episode",
+    ),
+    Param("top_k", Int(1, 10), 3, "passages per search"),
+    Param(
+        "max_proposer_searches",
+        Int(0, 20),
+        5,
+        "searches of the proposer before its question",
+    ),
+    Param(
+        "max_solver_searches",
+        Int(0, 20),
+        10,
+        "searches of each solver attempt before its answer",
+    ),
+    Param(
+        "solver_attempts",
+        Int(1, 64),
+        4,
+        "solver attempts per valid question (SSP's k)",
+    ),
+    Param(
+        "min_distinct_searches",
+        Int(0, 20),
+        2,
+        "distinct searches a question must rest on",
+    ),
+    Param(
+        "min_question_chars", Int(0, 10_000), 10, "shortest valid question (characters)"
+    ),
+    Param(
+        "max_question_chars",
+        Int(1, 10_000),
+        1000,
+        "longest valid question (characters)",
+    ),
+    Param("min_question_words", Int(0, 1000), 10, "fewest words in a valid question"),
+    Param("num_distractors", Int(0, 50), 4, "distractor passages in the RAG check"),
+    Param("rag_check", Bool(), True, "run the RAG check (the filters always run)"),
+    Param(
+        "invalid_penalty",
+        Float(0, 1),
+        0.0,
+        "SSP raw reward of an invalid question is `-invalid_penalty`",
+    ),
+    Param(
+        "passage_chars",
+        Int(0, 5000),
+        1200,
+        "passages are cut to this length in prompts (0: never)",
+    ),
+    rules=(
+        Rule(("hops",), _hops, "`hops` as a range has `low <= high`"),
+        Rule(
+            ("min_question_chars", "max_question_chars"),
+            _question_chars,
+            "`min_question_chars <= max_question_chars`",
+        ),
+    ),
+    game="search_qa_v0",
+)
