@@ -297,7 +297,7 @@ def test_docker_episode_removes_its_container(tiny_repo: RepoSpec) -> None:
 
 
 def test_unknown_sandbox_is_a_programmer_error(tiny_repo: RepoSpec) -> None:
-    with pytest.raises(ValueError, match="expected sandbox in"):
+    with pytest.raises(ValueError, match="sandbox: expected one of 'local', 'docker'"):
         selfplay_envs.make("bug_repair_v0", repos=[tiny_repo], sandbox="vm")
 
 

@@ -67,7 +67,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -75,6 +74,7 @@ import numpy as np
 from selfplay_envs.core.errors import DependencyNotInstalled
 from selfplay_envs.core.game import Game, GameInfo
 from selfplay_envs.games.bug_repair.artifact import ValidationConfig
+from selfplay_envs.games.bug_repair.params import PARAMETERS, is_local_repo
 from selfplay_envs.games.bug_repair.repos import (
     DEFAULT_TEST_COMMAND,
     RepoSpec,
@@ -105,11 +105,7 @@ def _repo_specs(
     for item in repos:
         if isinstance(item, RepoSpec):
             specs.append(item)
-        elif (
-            isinstance(item, os.PathLike)
-            or "/" in str(item)
-            or Path(str(item)).is_dir()
-        ):
+        elif is_local_repo(item):
             specs.append(RepoSpec.local(item, test_command))
         elif isinstance(item, str):
             shipped_names.append(item)
@@ -164,6 +160,8 @@ class BugRepairGame(Game):
         {"reward_mode": "ssr", "solver_attempts": 1, "injector_max_turns": 3},
     )
 
+    parameters = PARAMETERS
+
     def __init__(
         self,
         *,
@@ -191,17 +189,7 @@ class BugRepairGame(Game):
         extra_env: Mapping[str, str] | None = None,
         extra_distributions: Sequence[str] = (),
     ):
-        for name, value in (
-            ("injector_max_turns", injector_max_turns),
-            ("solver_max_turns", solver_max_turns),
-            ("solver_attempts", solver_attempts),
-        ):
-            if value < 1:
-                raise ValueError(f"expected {name} >= 1, got {value}")
-        if max_observation_chars > 60000:
-            raise ValueError(
-                f"expected max_observation_chars <= 60000, got {max_observation_chars}"
-            )
+        # Every argument has been checked against PARAMETERS (params.py).
         self.repos = _repo_specs(repos, test_command)
         self.sandbox = SandboxSpec(
             backend=sandbox,
