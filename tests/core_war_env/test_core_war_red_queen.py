@@ -135,7 +135,7 @@ def test_bad_archives_raise() -> None:
         selfplay_envs.make_game(
             "core_war_v0", mode="red_queen", archive=["no/such/warrior.red"]
         )
-    with pytest.raises(ValueError, match="non-empty sequence"):
+    with pytest.raises(ValueError, match="archive: expected a non-empty list"):
         selfplay_envs.make_game("core_war_v0", mode="red_queen", archive=[])
     with pytest.raises(ValueError, match="num_players 1"):
         selfplay_envs.make_game("core_war_v0", mode="red_queen", num_players=2)

@@ -122,11 +122,10 @@ import numpy as np
 
 from selfplay_envs.core.game import Game, GameInfo
 from selfplay_envs.games.core_war.assembler import AssemblerSettings
+from selfplay_envs.games.core_war.params import PARAMETERS
 from selfplay_envs.games.core_war.rules import (
-    ARCHIVE_BATTLES,
     MAX_SEED,
     MAX_WARRIORS,
-    MODES,
     PRESETS,
     RED_QUEEN,
     REWARDS,
@@ -185,6 +184,8 @@ class CoreWarGame(Game):
         },
     )
 
+    parameters = PARAMETERS
+
     def __init__(
         self,
         *,
@@ -203,10 +204,8 @@ class CoreWarGame(Game):
         archive: Sequence[str | Path] | None = None,
         archive_battle: str = "melee",
     ) -> None:
-        if mode not in MODES:
-            raise ValueError(f"expected mode in {MODES}, got {mode!r}")
-        if preset not in PRESETS:
-            raise ValueError(f"expected preset in {sorted(PRESETS)}, got {preset!r}")
+        # Every argument has been checked against PARAMETERS (params.py); the hill
+        # as a whole is checked by CoreSettings and _check_core.
         base = PRESETS[preset].to_dict()
         given = {
             "core_size": core_size,
@@ -218,17 +217,7 @@ class CoreWarGame(Game):
         settings = CoreSettings(
             **{k: base[k] if v is None else v for k, v in given.items()}
         )
-        _check_count("rounds", rounds)
-        _check_count("num_submissions", num_submissions)
         reward = reward or REWARDS[mode][0]
-        if reward not in REWARDS[mode]:
-            raise ValueError(
-                f"expected reward in {REWARDS[mode]} for mode {mode!r}, got {reward!r}"
-            )
-        if archive_battle not in ARCHIVE_BATTLES:
-            raise ValueError(
-                f"expected archive_battle in {ARCHIVE_BATTLES}, got {archive_battle!r}"
-            )
         config = CoreWarConfig(
             mode=mode,
             num_players=_seats(mode, num_players),
@@ -242,10 +231,6 @@ class CoreWarGame(Game):
         )
         if mode == RED_QUEEN:
             config = _with_archive(config, archive)
-        elif archive is not None:
-            raise ValueError(
-                f"expected archive only with mode='red_queen', got {mode!r}"
-            )
         _check_core(config)
         self.config = config
         self.info = _game_info(config)
@@ -260,24 +245,11 @@ class CoreWarGame(Game):
         return CoreWarState(self.config, seeds)
 
 
-def _check_count(name: str, value: object) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"expected a positive int {name}, got {value!r}")
-
-
 def _seats(mode: str, num_players: int | None) -> int:
+    """The seats of ``mode`` (``num_players`` has been checked against it)."""
     if mode == RED_QUEEN:
-        if num_players not in (None, 1):
-            raise ValueError(
-                f"expected num_players 1 (or None) in Red Queen mode, got {num_players!r}"
-            )
         return 1
-    seats = 2 if num_players is None else num_players
-    if isinstance(seats, bool) or not isinstance(seats, int):
-        raise ValueError(f"expected an int num_players, got {seats!r}")
-    if not 2 <= seats <= MAX_WARRIORS:
-        raise ValueError(f"expected num_players in [2, {MAX_WARRIORS}], got {seats}")
-    return seats
+    return 2 if num_players is None else num_players
 
 
 def _with_archive(
