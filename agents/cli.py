@@ -305,15 +305,23 @@ def _list(args: argparse.Namespace) -> int:
     del args  # No options.
     import selfplay_envs
     from agents.opponents import list_opponents
+    from selfplay_envs.core.adapter import ENV_OPTIONS
 
-    print("games (env id: views; fixed opponents)")
+    print("games (env id: views; fixed opponents), then each game's parameters")
+    print("  (name=default: what it accepts; meaning), from the games' declarations")
     for env_id in selfplay_envs.list_envs():
+        params = None
         try:
+            params = getattr(selfplay_envs.spec(env_id).load(), "parameters", None)
             info = selfplay_envs.make_game(env_id).info
             views = "text, numeric" if info.num_actions is not None else "text"
         except Exception as e:  # noqa: BLE001 - list what loads, report what does not
             views = f"unavailable ({type(e).__name__}: {e})"
         print(f"  {env_id}: {views}; {', '.join(list_opponents(env_id)) or '-'}")
+        if params is not None:
+            print("\n".join(params.lines()) if len(params) else "    (no parameters)")
+    print("options of every make() call:")
+    print("\n".join(ENV_OPTIONS.lines()))
     print(
         "inference backends: transformers, vllm, openai  (agent spec llm:BACKEND:MODEL)"
     )
