@@ -89,9 +89,15 @@ def test_every_number_is_a_parameter_over_the_preset() -> None:
     [
         ({"num_turns": 11}, r"num_turns: expected an even int in \[2, 1000\]"),
         ({"num_turns": 0}, r"num_turns: expected an even int in \[2, 1000\]"),
-        ({"num_turns": "ten"}, r"num_turns: expected an even int .* got 'ten' \(a str\)"),
+        (
+            {"num_turns": "ten"},
+            r"num_turns: expected an even int .* got 'ten' \(a str\)",
+        ),
         ({"preset": "catan"}, "preset: expected one of 'spiral', 'textarena'"),
-        ({"values": [[1, 2]]}, r"values: expected a list of 2 items, .* got \[\[1, 2\]\]: 1 item"),
+        (
+            {"values": [[1, 2]]},
+            r"values: expected a list of 2 items, .* got \[\[1, 2\]\]: 1 item",
+        ),
         ({"values": [[1, 2], [3, 4]], "base_values": [1, 2]}, "got both"),
         ({"resources": ["Wood", "Wood"]}, "'Wood' is repeated"),
         ({"resources": ["Wood", "wood"]}, "distinct resource names"),
