@@ -36,7 +36,7 @@ from agents.inference.base import (
     SamplingParams,
     image_from_data_url,
 )
-from selfplay_envs.core.http import JsonHandler, serve_until_interrupted
+from selfplay_envs.servers.http import JsonHandler, serve_until_interrupted
 
 __all__ = ["OpenAIServer", "main", "parse_chat_request", "parse_completion_request"]
 

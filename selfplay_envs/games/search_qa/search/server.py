@@ -19,8 +19,8 @@ from collections.abc import Sequence
 from http.server import ThreadingHTTPServer
 from typing import Any
 
-from selfplay_envs.core.http import JsonHandler, serve_until_interrupted
 from selfplay_envs.games.search_qa.search.retriever import Retriever, SearchHit
+from selfplay_envs.servers.http import JsonHandler, serve_until_interrupted
 
 __all__ = ["make_server", "main"]
 
