@@ -27,7 +27,7 @@ from selfplay_envs.core.episode import (
     View,
 )
 from selfplay_envs.core.errors import ConfigError, ResetNeeded
-from selfplay_envs.core.game import Game
+from selfplay_envs.core.game import Game, State
 from selfplay_envs.core.seeding import np_random
 from selfplay_envs.core.spaces import FreeText
 
@@ -38,6 +38,7 @@ __all__ = [
     "build_spaces",
     "env_options",
     "is_parallelizable",
+    "render_state",
 ]
 
 RENDER_MODES = ("ansi", "human")
@@ -128,6 +129,22 @@ def is_parallelizable(game: Game, policy: InvalidMovePolicy) -> bool:
         return True
     no_retry = policy.mode is not InvalidMoveMode.RETRY or policy.max_retries == 0
     return info.parallelizable and no_retry
+
+
+def render_state(game: Game, state: State) -> str:
+    """The whole of ``state`` for a human, every seat's hidden information shown.
+
+    A game's own ``State.render`` is that picture (each game here overrides it). A
+    game that does not gets every seat's text observation, each under its agent id:
+    ``State``'s default returns seat 0's view alone, which would hide the other seats'
+    cards, values or roles.
+    """
+    if type(state).render is not State.render:
+        return state.render()
+    return "\n\n".join(
+        f"{game.agent_name(p)}:\n{state.observation_text(p)}"
+        for p in range(game.info.num_players)
+    )
 
 
 def build_spaces(game: Game, view: View) -> tuple[spaces.Space[Any], spaces.Space[Any]]:
@@ -248,13 +265,14 @@ class AdapterBase:
         return self.episode
 
     def render(self) -> str | None:
-        """Render the full state: ``"ansi"`` returns text, ``"human"`` prints it."""
+        """Render the full state, every seat's hidden information shown
+        (``render_state``): ``"ansi"`` returns the text, ``"human"`` prints it."""
         if self.render_mode is None:
             from gymnasium.logger import warn
 
             warn("You are calling render() without specifying a render_mode.")
             return None
-        text = self._require_episode().state.render()
+        text = render_state(self.game, self._require_episode().state)
         if self.render_mode == "human":
             print(text)
             return None
