@@ -14,7 +14,14 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-__all__ = ["Turn", "Policy", "RandomPolicy", "CallablePolicy", "policy_from_callable"]
+__all__ = [
+    "Turn",
+    "Policy",
+    "RandomPolicy",
+    "FirstLegalPolicy",
+    "CallablePolicy",
+    "policy_from_callable",
+]
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -82,6 +89,34 @@ class RandomPolicy:
                 "random player from agents.opponents"
             )
         return answer(turn, legal_text[int(self.rng.integers(len(legal_text)))])
+
+
+class FirstLegalPolicy:
+    """Always the first legal move, for any game with a finite action set.
+
+    A deterministic baseline (``agents.opponents.BASELINES``) that bench pairs with
+    ``random`` for a game that declares fewer than two opponents of its own.
+    """
+
+    name = "first_legal"
+
+    def __init__(self, seed: int | None = None):
+        del seed  # Deterministic: accepted so that every opponent factory takes one.
+
+    def act(self, turns: Sequence[Turn]) -> list[Any]:
+        """The lowest legal action (numeric view) or the first legal text, per turn."""
+        return [self._one(turn) for turn in turns]
+
+    def _one(self, turn: Turn) -> Any:
+        if turn.view == "numeric":
+            return int(np.flatnonzero(turn.info["action_mask"])[0])
+        legal_text = turn.info.get("legal_actions")
+        if not legal_text:
+            raise ValueError(
+                f"expected info['legal_actions'] for {turn.env_id}: first_legal plays "
+                "only games with a finite action set"
+            )
+        return answer(turn, legal_text[0])
 
 
 @dataclasses.dataclass

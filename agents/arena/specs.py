@@ -2,7 +2,8 @@
 
 A spec is one of:
 
-* a fixed opponent name of the game, e.g. ``"minimax"`` or ``"random"``;
+* a fixed opponent name of the game, e.g. ``"minimax"`` or ``"random"``, or a built-in
+  baseline (``"random"``, ``"first_legal"``) of a game with a finite action set;
 * ``"module:object"``: a ``Policy`` instance, or a factory called with ``seed=``;
 * ``"llm:BACKEND:MODEL"``: an ``LLMPolicy`` on that inference backend, e.g.
   ``"llm:transformers:/models/qwen"`` or ``"llm:openai:http://127.0.0.1:8000/v1#model"``.
@@ -14,7 +15,7 @@ import importlib
 import inspect
 from typing import Any
 
-from agents.opponents import list_opponents, make_opponent
+from agents.opponents import BASELINES, baselines, list_opponents, make_opponent
 from agents.policy import Policy, policy_from_callable
 
 __all__ = ["build_policy", "supports"]
@@ -23,10 +24,19 @@ _LLM_CACHE: dict[str, Policy] = {}
 
 
 def supports(spec: str, env_id: str) -> bool:
-    """Whether ``spec`` can play ``env_id`` (fixed opponents exist per game)."""
+    """Whether ``spec`` can play ``env_id``: the game declares it (fixed opponents
+    exist per game), or it is a built-in baseline and the game has a finite action
+    set, or it is an LLM or an import path."""
     if spec.startswith("llm:") or ":" in spec:
         return True
-    return spec in list_opponents(env_id)
+    if spec in list_opponents(env_id):
+        return True
+    if spec in BASELINES:
+        try:
+            return spec in baselines(env_id)
+        except Exception:  # noqa: BLE001 - a game that cannot be built plays nothing
+            return False
+    return False
 
 
 def build_policy(

@@ -161,6 +161,13 @@ class BugRepairGame(Game):
     )
 
     parameters = PARAMETERS
+    # Scripted opponents (``Game.opponents``), imported by agents on first use.
+    opponents = {
+        "random": "agents.opponents.bug_repair:random_player",
+        "mutation_injector": "agents.opponents.bug_repair:mutation_injector",
+        "patch_search_solver": "agents.opponents.bug_repair:patch_search_solver",
+        "scripted": "agents.opponents.bug_repair:scripted",
+    }
 
     def __init__(
         self,

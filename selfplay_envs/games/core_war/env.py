@@ -185,6 +185,13 @@ class CoreWarGame(Game):
     )
 
     parameters = PARAMETERS
+    # Scripted opponents (``Game.opponents``), imported by agents on first use.
+    opponents = {
+        "random": "agents.opponents.core_war:RandomWarrior",
+        "pool": "agents.opponents.core_war:WarriorPool",
+        "imp": "agents.opponents.core_war:imp",
+        "dwarf": "agents.opponents.core_war:dwarf",
+    }
 
     def __init__(
         self,

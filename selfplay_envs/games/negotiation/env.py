@@ -158,6 +158,12 @@ class NegotiationGame(Game):
     conformance_configs = ({"preset": "textarena"},)
 
     parameters = PARAMETERS
+    # Scripted opponents (``Game.opponents``), imported by agents on first use.
+    opponents = {
+        "random": "agents.opponents.negotiation:RandomNegotiator",
+        "greedy": "agents.opponents.negotiation:GreedyNegotiator",
+        "stubborn": "agents.opponents.negotiation:StubbornNegotiator",
+    }
 
     def __init__(
         self,

@@ -122,6 +122,11 @@ class SearchQAGame(Game):
     """
 
     parameters = PARAMETERS
+    # Scripted opponents (``Game.opponents``), imported by agents on first use.
+    opponents = {
+        "random": "agents.opponents.search_qa:RandomSearchQA",
+        "scripted": "agents.opponents.search_qa:ScriptedSearchQA",
+    }
 
     def __init__(
         self,

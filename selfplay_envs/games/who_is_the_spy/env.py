@@ -164,6 +164,11 @@ class WhoIsTheSpyGame(Game):
     conformance_configs = ({"items": "word", "num_players": 6, "spy_votes": True},)
 
     parameters = PARAMETERS
+    # Scripted opponents (``Game.opponents``), imported by agents on first use.
+    opponents = {
+        "random": "agents.opponents.who_is_the_spy:RandomSpyPlayer",
+        "scripted": "agents.opponents.who_is_the_spy:ScriptedSpyPlayer",
+    }
 
     def __init__(
         self,
