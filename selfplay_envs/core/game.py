@@ -60,15 +60,23 @@ class GameInfo:
             finite action set (then only the text view exists).
         observation_shape: Shape of the numeric observation tensor, or ``None``.
         zero_sum: Whether final returns sum to zero.
-        simultaneous: Whether some phases have several players acting at once.
+        simultaneous: Whether some phases have several players acting at once (the
+            conformance suite checks that a game declaring False never has two
+            current players).
         parallelizable: Whether every move is one simultaneous move of every seat (no
             turn-based phase), so that one AEC cycle (each agent once, in order) is one
             joint move. The adapter then declares ``metadata["is_parallelizable"]``
             under an invalid-move policy without retries, and PettingZoo's
             ``aec_to_parallel`` converts the AEC env (see ``AdapterBase``).
         min_utility: Lowest final return of one player.
-        max_utility: Highest final return of one player.
-        roles: Optional display names of the seats (``"x"``, ``"o"``).
+        max_utility: Highest final return of one player (the conformance suite checks
+            every return of a finished episode lies in ``[min_utility,
+            max_utility]``).
+        max_text_length: Longest reply judged in the text view (the bound of the text
+            action space, ``FreeText``): a longer one is cut to this many characters.
+        roles: Optional fixed roles of the seats (``"x"``, ``"o"``), for games whose
+            seats keep one role: when declared, one per seat, each seat's
+            ``State.role`` at the start of an episode (the conformance suite checks).
     """
 
     name: str

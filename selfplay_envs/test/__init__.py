@@ -1,8 +1,13 @@
-"""The conformance suite, shipped in the package so third-party games can run it."""
+"""The conformance suite, shipped in the package so third-party games can run it.
+
+``python -m selfplay_envs.test [ENV_ID ...]`` runs ``check_env`` on each id (default:
+every registered game, an installed package's included), in every view it has.
+"""
 
 from selfplay_envs.test.conformance import (
     check_conversions,
     check_env,
+    check_game_info_at_reset,
     check_parallel_random_play,
     check_pickle_replay,
     check_random_play,
@@ -13,6 +18,7 @@ from selfplay_envs.test.conformance import (
 __all__ = [
     "check_conversions",
     "check_env",
+    "check_game_info_at_reset",
     "check_parallel_random_play",
     "check_pickle_replay",
     "check_random_play",

@@ -1,7 +1,8 @@
 """Checks every registered env must pass, in every view.
 
 ``check_env`` runs PettingZoo's ``api_test``, ``parallel_api_test`` and ``seed_test``
-and adds ours: zero-sum returns at game end, pickle-and-replay, RNG-state determinism as
+and adds ours: zero-sum returns at game end, the ``GameInfo`` kept (its ``roles`` at
+reset, ``simultaneous``, returns within ``[min_utility, max_utility]``), pickle-and-replay, RNG-state determinism as
 in Gymnasium's ``env_checker``, and PettingZoo's own conversions (``aec_to_parallel``,
 ``parallel_to_aec``, ``OrderEnforcingWrapper``): each converted env passes PettingZoo's
 API test and a full random game, or, for ``aec_to_parallel`` of an env that declares
@@ -20,11 +21,13 @@ from pettingzoo.utils.conversions import aec_to_parallel, parallel_to_aec
 from pettingzoo.utils.env import AECEnv, ParallelEnv
 from pettingzoo.utils.wrappers import OrderEnforcingWrapper
 
+from selfplay_envs.core.game import GameInfo
 from selfplay_envs.core.registry import make, make_parallel
 
 __all__ = [
     "check_env",
     "check_conversions",
+    "check_game_info_at_reset",
     "check_random_play",
     "check_parallel_random_play",
     "check_pickle_replay",
@@ -55,20 +58,78 @@ def _random_action(
     )
 
 
+def _game_info(env: AECEnv | ParallelEnv) -> GameInfo | None:
+    """The ``GameInfo`` of the game under ``env`` (wrapped or converted), if any."""
+    game = getattr(env.unwrapped, "game", None)
+    return getattr(game, "info", None)
+
+
+def check_game_info_at_reset(env: AECEnv) -> None:
+    """``GameInfo.roles``, when declared, has one entry per seat, each seat's role
+    (``infos[agent]["role"]``, from ``State.role``) at the start of an episode."""
+    info = _game_info(env)
+    if info is None or info.roles is None:
+        return
+    assert len(info.roles) == info.num_players == len(env.possible_agents), (
+        f"GameInfo.roles {info.roles} has not one role per seat "
+        f"({info.num_players} seats)"
+    )
+    roles = tuple(env.infos[agent]["role"] for agent in env.possible_agents)
+    assert roles == tuple(info.roles), (
+        f"GameInfo.roles {info.roles} differ from the seats' roles at reset {roles}"
+    )
+
+
+def _check_simultaneous(env: AECEnv | ParallelEnv, info: GameInfo | None) -> None:
+    """A game that declares ``simultaneous=False`` never has several seats to act."""
+    if info is None or info.simultaneous:
+        return
+    episode = getattr(env.unwrapped, "episode", None)
+    if episode is None or getattr(episode, "terminal", False):
+        return
+    acting = episode.state.current_players()
+    assert len(acting) <= 1, (
+        f"{info.name} declares GameInfo.simultaneous=False, but seats {acting} act "
+        "at once"
+    )
+
+
+def _check_utility_bounds(info: GameInfo | None, totals: dict[str, float]) -> None:
+    """Each seat's final return lies in ``[min_utility, max_utility]``."""
+    if info is None:
+        return
+    low, high = info.min_utility, info.max_utility
+    outside = {a: r for a, r in totals.items() if not low - 1e-9 <= r <= high + 1e-9}
+    assert not outside, (
+        f"returns {outside} of {info.name} lie outside GameInfo's "
+        f"[min_utility, max_utility] = [{low}, {high}]"
+    )
+
+
 def check_random_play(
     env_fn: Callable[[], AECEnv], *, episodes: int = 5, seed: int = 0
 ) -> list[dict[str, float]]:
-    """Play random episodes; each must end, with zero-sum returns if terminal."""
+    """Play random episodes; each must end, with zero-sum returns if terminal.
+
+    The ``GameInfo`` is checked as they go: its ``roles`` at reset, no two seats
+    acting at once unless ``simultaneous``, and every return of a terminated episode
+    within ``[min_utility, max_utility]``.
+    """
     rng = np.random.default_rng(seed)
     all_returns = []
     for episode in range(episodes):
         env = env_fn()
         env.reset(seed=seed + episode)
+        info = _game_info(env)
+        check_game_info_at_reset(env)
         totals = dict.fromkeys(env.possible_agents, 0.0)
+        truncated = False
         steps = 0
         for agent in env.agent_iter(max_iter=100_000):
             _, reward, termination, truncation, _ = env.last()
             totals[agent] += reward
+            truncated = truncated or (truncation and not termination)
+            _check_simultaneous(env, info)
             action = (
                 None if termination or truncation else _random_action(env, agent, rng)
             )
@@ -78,6 +139,8 @@ def check_random_play(
         if env.metadata.get("zero_sum", True):
             total = sum(totals.values())
             assert abs(total) < 1e-6, f"returns {totals} do not sum to zero"
+        if not truncated:
+            _check_utility_bounds(info, totals)
         all_returns.append(totals)
     return all_returns
 
@@ -92,18 +155,26 @@ def check_parallel_random_play(
     for episode in range(episodes):
         env = env_fn()
         _, infos = env.reset(seed=seed + episode)
+        info = _game_info(env)
         totals = dict.fromkeys(env.possible_agents, 0.0)
+        truncated = False
         for _ in range(100_000):
             if not env.agents:
                 break
+            _check_simultaneous(env, info)
             actions = {a: _random_action(env, a, rng, infos[a]) for a in env.agents}
-            _, rewards, _, _, infos = env.step(actions)
+            _, rewards, terminations, truncations, infos = env.step(actions)
             for agent, reward in rewards.items():
                 totals[agent] += reward
+            truncated = truncated or any(
+                truncations.get(a) and not terminations.get(a) for a in truncations
+            )
         assert not env.agents, f"episode {episode} did not end within 100000 steps"
         if env.metadata.get("zero_sum", True):
             total = sum(totals.values())
             assert abs(total) < 1e-6, f"returns {totals} do not sum to zero"
+        if not truncated:
+            _check_utility_bounds(info, totals)
         all_returns.append(totals)
     return all_returns
 
