@@ -136,7 +136,7 @@ def _bench(args: argparse.Namespace) -> int:
         run_settings,
     )
     from agents.arena.specs import supports
-    from agents.opponents import list_opponents
+    from agents.opponents import baselines, list_opponents
     from selfplay_envs.test import unavailable_reason
 
     config = _load_config(args.config)
@@ -145,6 +145,8 @@ def _bench(args: argparse.Namespace) -> int:
     game_config = {**DEFAULT_GAME_CONFIG, **config.get("game_config", {})}
     jobs = []
     skipped: dict[str, str] = {}
+    # Games played with built-in baselines added to their pool, and which.
+    added: dict[str, str] = {}
     # The run's settings, whether or not each game can be built here: what run.json
     # holds and a resume must match.
     plan: dict[str, dict[str, Any]] = {}
@@ -160,10 +162,21 @@ def _bench(args: argparse.Namespace) -> int:
             or DEFAULT_GAMES.get(env_id, FALLBACK_GAMES)
         )
         env_config = game_config.get(env_id, {})
-        plan[env_id] = {"agents": pool, "games": games, "config": env_config}
         reason = unavailable_reason(env_id, **env_config)
         if not reason and len(pool) < 2:
-            reason = f"fewer than two agents can play it ({pool})"
+            # Every registered game is played: one with fewer than two agents plays
+            # against the built-in baselines its action set allows.
+            extra = [b for b in baselines(env_id, **env_config) if b not in pool]
+            if extra:
+                added[env_id] = _baseline_note(pool, extra)
+                pool = [*pool, *extra]
+                print(f"{env_id}: {added[env_id]}")
+        plan[env_id] = {"agents": pool, "games": games, "config": env_config}
+        if not reason and len(pool) < 2:
+            reason = (
+                f"fewer than two agents can play it ({pool}), and it has no finite "
+                "action set for the built-in baselines (random, first_legal)"
+            )
         if reason:
             print(f"skipping {env_id}: {reason}")
             skipped[env_id] = reason
@@ -186,7 +199,7 @@ def _bench(args: argparse.Namespace) -> int:
     records = _run_with_progress(jobs, results_path, args.workers)
     summary = summarize(records, seed=args.seed)
     gold = gold_standards(summary, records)
-    paths = write_report(args.out, summary, gold, skipped)
+    paths = write_report(args.out, summary, gold, skipped, baselines=added)
     _print_summary(summary)
     print("\nwrote " + ", ".join(str(p) for p in [results_path, *paths]))
     job_keys = {job.key for job in jobs}
@@ -203,6 +216,15 @@ def _bench(args: argparse.Namespace) -> int:
         )
         return 1
     return 0
+
+
+def _baseline_note(pool: list[str], extra: list[str]) -> str:
+    """What the report says of a game played with the built-in baselines ``extra``."""
+    own = ", ".join(pool) if pool else "none"
+    return (
+        f"played with the built-in baselines {', '.join(extra)} "
+        f"(agents.opponents.BASELINES) added, fewer than two agents of its own ({own})"
+    )
 
 
 def _run_with_progress(jobs, results_path: Path, workers: int) -> list[dict[str, Any]]:
@@ -304,20 +326,26 @@ def _print_summary(summary: dict[str, Any]) -> None:
 def _list(args: argparse.Namespace) -> int:
     del args  # No options.
     import selfplay_envs
-    from agents.opponents import list_opponents
+    from agents.opponents import BASELINES, list_opponents
     from selfplay_envs.core.adapter import ENV_OPTIONS
 
     print("games (env id: views; fixed opponents), then each game's parameters")
     print("  (name=default: what it accepts; meaning), from the games' declarations")
+    print(
+        f"  (every game with a numeric view also plays the baselines "
+        f"{', '.join(BASELINES)})"
+    )
     for env_id in selfplay_envs.list_envs():
         params = None
+        opponents = "-"
         try:
             params = getattr(selfplay_envs.spec(env_id).load(), "parameters", None)
+            opponents = ", ".join(list_opponents(env_id)) or "-"
             info = selfplay_envs.make_game(env_id).info
             views = "text, numeric" if info.num_actions is not None else "text"
         except Exception as e:  # noqa: BLE001 - list what loads, report what does not
             views = f"unavailable ({type(e).__name__}: {e})"
-        print(f"  {env_id}: {views}; {', '.join(list_opponents(env_id)) or '-'}")
+        print(f"  {env_id}: {views}; {opponents}")
         if params is not None:
             print("\n".join(params.lines()) if len(params) else "    (no parameters)")
     print("options of every make() call:")

@@ -190,18 +190,28 @@ def write_report(
     summary: dict[str, Any],
     gold: dict[str, Any],
     skipped: Mapping[str, str] | None = None,
+    *,
+    baselines: Mapping[str, str] | None = None,
 ) -> list[Path]:
     """Write summary.json, summary.csv, the PNG plots and report.md; return the paths.
 
     ``skipped`` maps each game that was not played to why (it could not be built);
-    the plots show only games with results.
+    ``baselines`` maps each game played against built-in baselines (it declares
+    fewer than two opponents) to which were used. The plots show only games with
+    results.
     """
     run_dir.mkdir(parents=True, exist_ok=True)
     skipped = dict(skipped or {})
+    baselines = dict(baselines or {})
     paths = [run_dir / "summary.json", run_dir / "summary.csv"]
     paths[0].write_text(
         json.dumps(
-            {"games": summary, "gold": gold, "skipped": skipped},
+            {
+                "games": summary,
+                "gold": gold,
+                "skipped": skipped,
+                "baselines": baselines,
+            },
             indent=2,
             sort_keys=True,
         )
@@ -243,7 +253,7 @@ def write_report(
                     ]
                 )
     paths += _plots(run_dir, {g: summary[g] for g in played(summary)})
-    paths.append(_markdown(run_dir, summary, gold, skipped))
+    paths.append(_markdown(run_dir, summary, gold, skipped, baselines))
     return paths
 
 
@@ -309,6 +319,7 @@ def _markdown(
     summary: dict[str, Any],
     gold: dict[str, Any],
     skipped: Mapping[str, str],
+    baselines: Mapping[str, str],
 ) -> Path:
     lines = ["# Arena report", ""]
     if played(summary):
@@ -337,8 +348,15 @@ def _markdown(
         for env_id, reason in skipped.items():
             lines.append(f"- {env_id}: {reason}")
         lines.append("")
+    if baselines:
+        lines += ["## Games played against built-in baselines", ""]
+        for env_id, note in baselines.items():
+            lines.append(f"- {env_id}: {note}")
+        lines.append("")
     for env_id, game in summary.items():
         lines += [f"## {env_id}", ""]
+        if env_id in baselines:
+            lines += [f"Baselines: {baselines[env_id]}.", ""]
         if game["all_errored"]:
             lines += [
                 f"**Every game of {env_id} errored** ({game['errored']['games']} "
