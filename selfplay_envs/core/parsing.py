@@ -34,10 +34,17 @@ class AnswerFormat(str, enum.Enum):
 
 
 class InvalidReason(str, enum.Enum):
-    """Why a move was rejected. The value is the prefix of the human-readable reason."""
+    """Why a move was rejected. The value is the prefix of the human-readable reason.
+
+    The values are what ``infos[agent]["invalid_reason"]`` and the episode records
+    carry, and what trainers and docs match on: they do not change. The member names
+    are spelt as the values (``UNPARSEABLE``); ``UNPARSABLE`` is the same member under
+    its old name, kept for existing callers.
+    """
 
     NO_ACTION_TAG = "no action found"
-    UNPARSABLE = "unparseable"
+    UNPARSEABLE = "unparseable"
+    UNPARSABLE = "unparseable"  # the old name: an alias of UNPARSEABLE
     ILLEGAL = "illegal"
     NOT_YOUR_TURN = "not your turn"
 
