@@ -55,13 +55,8 @@ class GameEnv(AdapterBase, AECEnv):
         """Observation, cumulative reward, termination, truncation and info of the
         selected agent (as ``AECEnv.last``, building only that agent's info)."""
         agent = self.agent_selection
-        observation = None
-        if observe:  # self.observe(agent), one call fewer: this runs every step
-            if self.episode is None:
-                raise ResetNeeded("expected reset() before last(), got a fresh env")
-            observation = self.episode.observe(self._index[agent])
         return (
-            observation,
+            self.observe(agent) if observe else None,
             self._cumulative_rewards[agent],
             self.terminations[agent],
             self.truncations[agent],
@@ -93,11 +88,7 @@ class GameEnv(AdapterBase, AECEnv):
         # truncations only change then.
         if episode.done:
             self._finish()
-        acting = episode.acting()
-        if acting:  # _choose_next_agent's common case, inlined: this runs every step
-            self.agent_selection = self.possible_agents[acting[0]]
-        else:
-            self._choose_next_agent()
+        self._choose_next_agent()
         if self.render_mode == "human":
             self.render()
 
@@ -123,7 +114,7 @@ class GameEnv(AdapterBase, AECEnv):
         return info
 
     def _choose_next_agent(self) -> None:
-        acting = self._require_episode().acting()
+        acting = self.episode.acting()
         if acting:
             self.agent_selection = self.possible_agents[acting[0]]
         elif self.agents:

@@ -121,21 +121,7 @@ class TurnRecord(NamedTuple):
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-friendly dict of the fields."""
-        # A literal: about half the cost of _asdict, and every record of an episode
-        # is converted once for the final infos.
-        turn, agent, player, role, action, parsed, valid, reason, fallback, cut = self
-        return {
-            "turn": turn,
-            "agent": agent,
-            "player": player,
-            "role": role,
-            "action": action,
-            "parsed": parsed,
-            "valid": valid,
-            "reason": reason,
-            "fallback": fallback,
-            "truncated_reply": cut,
-        }
+        return self._asdict()
 
 
 class Episode:
@@ -189,10 +175,6 @@ class Episode:
         self.truncated = False
         self._state_terminal = state.is_terminal()
         self._final_records: list[dict[str, Any]] | None = None
-        # Most games add nothing to the text observation: skip the call then.
-        self._has_extras = (
-            type(state).observation_extras is not State.observation_extras
-        )
         self._refresh()
 
     def _refresh(self) -> None:
@@ -208,11 +190,7 @@ class Episode:
             ]
         else:
             self._acting = list(self.state.current_players())
-        acting = self._acting
-        if len(acting) == 1:  # turn-based: skip the comprehension's call
-            self._current_agents = [self.names[acting[0]]]
-        else:
-            self._current_agents = [self.names[p] for p in acting]
+        self._current_agents = [self.names[p] for p in self._acting]
         self._masks: dict[int, np.ndarray] = {}
         # The last record as its author sees it, and as everyone else does: built
         # when an info first needs them.
@@ -266,12 +244,7 @@ class Episode:
             self.retries[player] = 0
             self.warnings[player] = None
             self._record(player, action, result, False)
-            if not joint:
-                # A turn-based move: _play's first case, inlined as it runs every step.
-                self.state.apply_action(player, result.action)
-                self.move_index += 1
-            else:
-                self._play(player, result.action, joint)
+            self._play(player, result.action, joint)
         else:
             self._on_invalid(player, action, result, joint)
         if joint:
@@ -387,25 +360,21 @@ class Episode:
         state = self.state
         ok = result.reason is None
         cut, self._cut = self._cut, 0
-        self.records.append(
-            # tuple.__new__ skips the NamedTuple constructor's argument handling:
-            # half the cost, and this runs on every move.
-            tuple.__new__(
-                TurnRecord,
-                (
-                    self.move_index,
-                    self.names[player],
-                    player,
-                    state.role(player),
-                    action if isinstance(action, str) else str(action),
-                    state.action_to_string(player, result.action) if ok else None,
-                    ok,
-                    "" if ok else result.message,
-                    fallback,
-                    cut,
-                ),
-            )
+        record = (
+            self.move_index,
+            self.names[player],
+            player,
+            state.role(player),
+            action if isinstance(action, str) else str(action),
+            state.action_to_string(player, result.action) if ok else None,
+            ok,
+            "" if ok else result.message,
+            fallback,
+            cut,
         )
+        # tuple.__new__ skips the NamedTuple constructor's argument handling: half
+        # the cost, on every move (the fields above are TurnRecord's, in order).
+        self.records.append(tuple.__new__(TurnRecord, record))
 
     # ---- observations and infos -----------------------------------------------------
 
@@ -419,8 +388,6 @@ class Episode:
         text = self.state.observation_text(player)
         if self.warnings[player]:
             text = f"{text}\n\n{self.warnings[player]}"
-        if not self._has_extras:
-            return {"text": text}
         return {"text": text, **self.state.observation_extras(player)}
 
     def action_mask(self, player: int) -> np.ndarray:
@@ -447,18 +414,11 @@ class Episode:
             # Everyone else sees it without the raw text, which may hold private
             # reasoning; a buffered simultaneous move (a vote, a warrior) stays
             # secret until every seat has moved.
-            turn, agent, author, role, _, parsed, valid, reason, fallback, cut = last
-            self._public_move = {
-                "turn": turn,
-                "agent": agent,
-                "player": author,
-                "role": role,
-                "parsed": None if author in self.pending else parsed,
-                "valid": valid,
-                "reason": reason,
-                "fallback": fallback,
-                "truncated_reply": cut,
-            }
+            public = last._asdict()
+            del public["action"]
+            if last.player in self.pending:
+                public["parsed"] = None
+            self._public_move = public
         return self._public_move, False
 
     def info(self, player: int) -> dict[str, Any]:
