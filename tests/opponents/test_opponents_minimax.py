@@ -18,8 +18,7 @@ EMPTY_BOARD = (-1,) * 9
 
 def _undo(state: TicTacToeState, seat: int, cell: int) -> None:
     # The rules have no undo; a finished line can only come from the last move.
-    state.board[cell] = -1
-    state.code -= (seat + 1) * 3**cell  # the board's cache key
+    state.board = state.board[:cell] + (-1,) + state.board[cell + 1 :]
     state.moves.pop()
     state.winner = None
     state.to_move = seat

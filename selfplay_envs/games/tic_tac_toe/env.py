@@ -44,12 +44,16 @@ A taken or off-board cell is `illegal: cell 4 is taken`; text with no cell is
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from selfplay_envs.core.config import Params
 from selfplay_envs.core.game import Game, GameInfo
 from selfplay_envs.games.tic_tac_toe.rules import NUM_CELLS, TicTacToeState
-from selfplay_envs.games.tic_tac_toe.vector import TicTacToeVectorRules
+
+if TYPE_CHECKING:
+    from selfplay_envs.games.tic_tac_toe.vector import TicTacToeVectorRules
 
 __all__ = ["TicTacToeGame"]
 
@@ -78,4 +82,7 @@ class TicTacToeGame(Game):
 
     def vector_rules(self, num_envs: int) -> TicTacToeVectorRules:
         """Vectorised rules for the numeric ``BatchedEnv``."""
+        # Imported here: the scalar env never needs the vector rules.
+        from selfplay_envs.games.tic_tac_toe.vector import TicTacToeVectorRules
+
         return TicTacToeVectorRules(num_envs)

@@ -133,7 +133,7 @@ class TicTacToeVectorRules(VectorRules):
             if text is None:
                 mover = int(self.to_move[i])
                 text = cache[index] = prompt(
-                    self.boards[i].tolist(), mover, mover, None
+                    tuple(self.boards[i].tolist()), mover, mover, None
                 )
             texts.append(text)
         return texts
