@@ -71,17 +71,18 @@ an invalid move never pays.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from selfplay_envs.core.config import Choice, Int, Param, Params
 from selfplay_envs.core.game import Game, GameInfo
-from selfplay_envs.games.kuhn_poker.rules import (
-    MAX_HAND_LENGTH,
-    KuhnPokerState,
-    Reward,
-    tensor_size,
-)
-from selfplay_envs.games.kuhn_poker.vector import KuhnPokerVectorRules
+from selfplay_envs.games.kuhn_poker.constants import MAX_HAND_LENGTH
+from selfplay_envs.games.kuhn_poker.observation import tensor_size
+from selfplay_envs.games.kuhn_poker.rules import KuhnPokerState, Reward
+
+if TYPE_CHECKING:
+    from selfplay_envs.games.kuhn_poker.vector import KuhnPokerVectorRules
 
 __all__ = ["KuhnPokerGame", "MAX_HANDS"]
 
@@ -140,4 +141,7 @@ class KuhnPokerGame(Game):
 
     def vector_rules(self, num_envs: int) -> KuhnPokerVectorRules:
         """Vectorised rules for ``BatchedEnv``, both views."""
+        # Imported here: the scalar env never needs the vector rules.
+        from selfplay_envs.games.kuhn_poker.vector import KuhnPokerVectorRules
+
         return KuhnPokerVectorRules(num_envs, self.reward, self.num_hands)

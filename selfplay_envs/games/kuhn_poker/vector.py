@@ -10,7 +10,7 @@ same numbers in one call of size k as in k calls of size 1, so the hands are tho
 the generic path (the differential tests check it). The only visible difference is
 the Generator's internal state, which the env never exposes.
 
-The text view renders through ``rules.prompt``, the scalar state's own renderer, and
+The text view renders through ``render.prompt``, the scalar state's own renderer, and
 keeps each distinct prompt: a prompt is fixed by a handful of small integers (hand,
 position, both chip counts, card, betting, the last hand's result), so a training run
 renders each one once.
@@ -24,22 +24,18 @@ import numpy as np
 
 from selfplay_envs.core.parsing import extract_answer
 from selfplay_envs.core.vector import VectorRules
-from selfplay_envs.games.kuhn_poker.rules import (
+from selfplay_envs.games.kuhn_poker.constants import (
     ANTE,
     BET_SIZE,
     BETTINGS,
     CARDS,
     DEALS,
     NUM_PLAYERS,
-    YOUR_TURN,
     Action,
-    KuhnPokerState,
-    Reward,
-    answer_word,
-    prompt,
-    result_line,
-    tensor_size,
 )
+from selfplay_envs.games.kuhn_poker.observation import tensor_size
+from selfplay_envs.games.kuhn_poker.render import YOUR_TURN, prompt, result_line
+from selfplay_envs.games.kuhn_poker.rules import KuhnPokerState, Reward, answer_word
 
 __all__ = ["KuhnPokerVectorRules"]
 
@@ -83,7 +79,7 @@ _WORD_ACTION = {
 _WORDS = list(_WORD_ACTION)
 _WORD_INDEX = {word: i for i, word in enumerate(_WORDS)}
 _ACTION_OF_WORD = np.array([*_WORD_ACTION.values(), (-1, -1)], dtype=np.int64)
-_UNPARSABLE = len(_WORDS)
+_UNPARSEABLE = len(_WORDS)
 
 
 class KuhnPokerVectorRules(VectorRules):
@@ -299,7 +295,7 @@ class KuhnPokerVectorRules(VectorRules):
         for text in texts:
             answer, _ = extract_answer(text)
             if answer is None:
-                words.append(_UNPARSABLE)
+                words.append(_UNPARSEABLE)
             else:
-                words.append(_WORD_INDEX.get(answer_word(answer), _UNPARSABLE))
+                words.append(_WORD_INDEX.get(answer_word(answer), _UNPARSEABLE))
         return _ACTION_OF_WORD[words, _FACING[self.code].astype(np.int64)]
