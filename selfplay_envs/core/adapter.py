@@ -132,19 +132,10 @@ def is_parallelizable(game: Game, policy: InvalidMovePolicy) -> bool:
 
 
 def render_state(game: Game, state: State) -> str:
-    """The whole of ``state`` for a human, every seat's hidden information shown.
-
-    A game's own ``State.render`` is that picture (each game here overrides it). A
-    game that does not gets every seat's text observation, each under its agent id:
-    ``State``'s default returns seat 0's view alone, which would hide the other seats'
-    cards, values or roles.
-    """
-    if type(state).render is not State.render:
-        return state.render()
-    return "\n\n".join(
-        f"{game.agent_name(p)}:\n{state.observation_text(p)}"
-        for p in range(game.info.num_players)
-    )
+    """The whole of ``state`` for a human, every seat's hidden information shown:
+    the game's own ``State.render`` (whose default lists every seat's view)."""
+    del game  # kept for callers; the state draws itself
+    return state.render()
 
 
 def build_spaces(game: Game, view: View) -> tuple[spaces.Space[Any], spaces.Space[Any]]:

@@ -257,8 +257,13 @@ class State(abc.ABC):
         return {}
 
     def render(self) -> str:
-        """A human-readable picture of the whole state (all hidden information shown)."""
-        return self.observation_text(0)
+        """A human-readable picture of the whole state, all hidden information shown.
+
+        The default lists every seat's text observation under the seat's default
+        agent id; a game with a board or a table should draw it instead."""
+        return "\n\n".join(
+            f"player_{p}:\n{self.observation_text(p)}" for p in range(self.num_players)
+        )
 
     def close(self) -> None:
         """Release what the episode holds (sandboxes, temp dirs); called by the env

@@ -1,7 +1,7 @@
 """``env.render()`` shows the whole state, every seat's hidden information included.
 
 A game's own ``State.render`` is that picture; a game that does not write one gets
-every seat's observation (``State``'s default alone would show seat 0's view only).
+``State``'s default, every seat's observation under its agent id.
 """
 
 from __future__ import annotations
