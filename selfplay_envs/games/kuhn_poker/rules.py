@@ -81,6 +81,7 @@ class Reward(str, enum.Enum):
     MATCH = "match"  # +1 / -1 by cumulative chips, 0 on a tie
 
 
+_MOVE_WORDS = frozenset(("pass", "bet", "check", "fold", "call"))
 _WORD = re.compile(r"[a-z]+")
 _LATEX_COMMAND = re.compile(r"\\[a-zA-Z]+")  # \text{call}, \textbf{bet}
 
@@ -409,4 +410,8 @@ class KuhnPokerState(State):
 
 def answer_word(answer: str) -> str:
     """The move word of an extracted answer: lower case, LaTeX commands dropped."""
+    # A plain move word is already what the normalisation yields: the vector rules
+    # read every reply of a batch through here.
+    if answer in _MOVE_WORDS:
+        return answer
     return " ".join(_WORD.findall(_LATEX_COMMAND.sub(" ", answer).lower()))

@@ -38,6 +38,7 @@ LINES_THROUGH = tuple(
     tuple(line for line in LINES if cell in line) for cell in range(NUM_CELLS)
 )
 CELL_NAMES = tuple(str(cell) for cell in range(NUM_CELLS))  # each cell's action text
+_CELL_OF_NAME = {name: cell for cell, name in enumerate(CELL_NAMES)}
 _BOARD_TEMPLATE = "\n---------\n".join(["{} | {} | {}"] * 3)
 _CELL = re.compile(r"^(?:cell\s*)?(\d+)$", re.IGNORECASE)
 # OpenSpiel prints moves as "x(1,2)": row and column, 0-based.
@@ -172,6 +173,11 @@ class TicTacToeState(State):
 
 def cell_of_answer(answer: str) -> int | None:
     """The cell an extracted answer names (maybe off the board), or None."""
+    # A bare "4", the commonest answer, is looked up: the vector rules parse every
+    # reply of a batch through here.
+    cell = _CELL_OF_NAME.get(answer)
+    if cell is not None:
+        return cell
     return _parse_cell(answer.strip().strip(".").strip())
 
 
