@@ -55,8 +55,13 @@ class GameEnv(AdapterBase, AECEnv):
         """Observation, cumulative reward, termination, truncation and info of the
         selected agent (as ``AECEnv.last``, building only that agent's info)."""
         agent = self.agent_selection
+        observation = None
+        if observe:  # self.observe(agent), one call fewer: this runs every step
+            if self.episode is None:
+                raise ResetNeeded("expected reset() before last(), got a fresh env")
+            observation = self.episode.observe(self._index[agent])
         return (
-            self.observe(agent) if observe else None,
+            observation,
             self._cumulative_rewards[agent],
             self.terminations[agent],
             self.truncations[agent],
@@ -88,7 +93,11 @@ class GameEnv(AdapterBase, AECEnv):
         # truncations only change then.
         if episode.done:
             self._finish()
-        self._choose_next_agent()
+        acting = episode.acting()
+        if acting:  # _choose_next_agent's common case, one call fewer: every step
+            self.agent_selection = self.possible_agents[acting[0]]
+        else:
+            self._choose_next_agent()
         if self.render_mode == "human":
             self.render()
 

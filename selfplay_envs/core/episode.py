@@ -120,8 +120,22 @@ class TurnRecord(NamedTuple):
     truncated_reply: int = 0
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-friendly dict of the fields."""
-        return self._asdict()
+        """A JSON-friendly dict of the fields (``_asdict``, spelt out: half its cost,
+        and every record of an episode is converted for the final infos; a test holds
+        the two equal)."""
+        turn, agent, player, role, action, parsed, valid, reason, fallback, cut = self
+        return {
+            "turn": turn,
+            "agent": agent,
+            "player": player,
+            "role": role,
+            "action": action,
+            "parsed": parsed,
+            "valid": valid,
+            "reason": reason,
+            "fallback": fallback,
+            "truncated_reply": cut,
+        }
 
 
 class Episode:
@@ -414,11 +428,19 @@ class Episode:
             # Everyone else sees it without the raw text, which may hold private
             # reasoning; a buffered simultaneous move (a vote, a warrior) stays
             # secret until every seat has moved.
-            public = last._asdict()
-            del public["action"]
-            if last.player in self.pending:
-                public["parsed"] = None
-            self._public_move = public
+            # (A literal, as to_dict: built on every step.)
+            turn, agent, author, role, _, parsed, valid, reason, fallback, cut = last
+            self._public_move = {
+                "turn": turn,
+                "agent": agent,
+                "player": author,
+                "role": role,
+                "parsed": None if author in self.pending else parsed,
+                "valid": valid,
+                "reason": reason,
+                "fallback": fallback,
+                "truncated_reply": cut,
+            }
         return self._public_move, False
 
     def info(self, player: int) -> dict[str, Any]:

@@ -75,7 +75,7 @@ def test_episode_records_carry_roles_for_advantage_estimation() -> None:
     assert [r["role"] for r in episode] == ["x", "o", "x", "o", "o", "x"]
     assert [r["valid"] for r in episode] == [True, True, True, False, True, True]
     assert [r["turn"] for r in episode] == [0, 1, 2, 3, 3, 4]
-    # each is its record with every field, in order
+    # each is its record with every field, in order (to_dict is spelt out for speed)
     records = env.unwrapped.episode.records
     assert [list(r.items()) for r in episode] == [
         list(r._asdict().items()) for r in records
