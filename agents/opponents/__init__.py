@@ -37,20 +37,6 @@ BASELINES: dict[str, str] = {
     "first_legal": "agents.policy:FirstLegalPolicy",
 }
 
-# The games whose folders cannot declare ``opponents`` yet (their folders are being
-# rewritten): their declarations move into ``Game.opponents`` of their env classes.
-_NOT_YET_DECLARED: dict[str, dict[str, str]] = {
-    "tic_tac_toe_v0": {
-        "random": "agents.policy:RandomPolicy",
-        "minimax": "agents.opponents.tic_tac_toe:minimax",
-    },
-    "kuhn_poker_v0": {
-        "random": "agents.policy:RandomPolicy",
-        "nash": "agents.opponents.kuhn_poker:nash",
-        "cfr": "agents.opponents.kuhn_poker:cfr",
-    },
-}
-
 # (env id, the game's entry point) -> its table: a game registered again elsewhere
 # (``register(..., override=True)``) is read again.
 _TABLES: dict[tuple[str, str], dict[str, str]] = {}
@@ -80,7 +66,7 @@ def opponent_table(env_id: str) -> dict[str, str]:
                 f"expected {game_class.__qualname__}.opponents of {env_id} to map "
                 f"names to 'module:factory' strings, got {declared!r}"
             )
-        _TABLES[key] = {**_NOT_YET_DECLARED.get(env_id, {}), **declared}
+        _TABLES[key] = dict(declared)
     return _TABLES[key]
 
 

@@ -99,6 +99,12 @@ class KuhnPokerGame(Game):
     """
 
     conformance_configs = ({"num_hands": 5, "reward": "match"},)
+    # Scripted opponents (``Game.opponents``), imported by agents on first use.
+    opponents = {
+        "random": "agents.policy:RandomPolicy",
+        "nash": "agents.opponents.kuhn_poker:nash",
+        "cfr": "agents.opponents.kuhn_poker:cfr",
+    }
 
     parameters = Params(
         Param(

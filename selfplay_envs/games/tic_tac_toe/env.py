@@ -62,6 +62,11 @@ class TicTacToeGame(Game):
     """Tic-tac-toe; it takes no parameters."""
 
     parameters = Params(game="tic_tac_toe_v0")
+    # Scripted opponents (``Game.opponents``), imported by agents on first use.
+    opponents = {
+        "random": "agents.policy:RandomPolicy",
+        "minimax": "agents.opponents.tic_tac_toe:minimax",
+    }
 
     info = GameInfo(
         name="tic_tac_toe_v0",
