@@ -30,7 +30,11 @@ def _game_params() -> Iterable[tuple[str, Params]]:
     import selfplay_envs
 
     for env_id in selfplay_envs.list_envs():
-        game = selfplay_envs.spec(env_id).load()
+        spec = selfplay_envs.spec(env_id)
+        # This project's pages table its own games; a plug-in documents its own.
+        if not spec.entry_point.startswith("selfplay_envs.games."):
+            continue
+        game = spec.load()
         params = getattr(game, "parameters", None)
         if params is not None:
             yield env_id, params

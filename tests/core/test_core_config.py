@@ -9,6 +9,7 @@ constructor runs and with nothing created on disk. The doc pages' tables and
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import math
 import os
@@ -458,3 +459,19 @@ def test_every_probed_bad_config_is_refused_clearly_at_make(quiet_disk: Path) ->
         assert category == "clear", (case, message)
     assert _files(tmp) == made  # the deep cache_dir, above all, was not created
     assert _files(quiet_disk / "cache") == [] and _files(quiet_disk / "home") == []
+
+
+def test_doc_tables_cover_only_this_projects_games(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An installed plug-in's game documents itself: no page here is expected."""
+    from selfplay_envs.core import config_docs, registry
+
+    spec = registry.spec("tic_tac_toe_v0")
+    plugin = dataclasses.replace(
+        spec, id="outside_game_v0", entry_point="outside_pkg.env:OutsideGame"
+    )
+    monkeypatch.setitem(registry._REGISTRY, "outside_game_v0", plugin)
+    tables = config_docs.docs_tables()
+    assert "games/outside_game.md" not in tables
+    assert "games/tic_tac_toe.md" in tables
