@@ -17,13 +17,12 @@ answer is the message (and ``\\boxed{Accept}`` without brackets is a move too).
 
 from __future__ import annotations
 
-import bisect
 import dataclasses
 import enum
 import re
 from collections.abc import Iterator, Sequence
 
-from selfplay_envs.core.parsing import InvalidReason
+from selfplay_envs.core.parsing import _THINK_BLOCK, AnswerFormat, InvalidReason, _spans
 
 __all__ = [
     "MoveKind",
@@ -201,12 +200,8 @@ _KINDS = {
     "pass": MoveKind.PASS,
 }
 _KIND_WORDS = "|".join(_KINDS)
-# Answer wrappers, as in selfplay_envs.core.parsing (matched here in linear time).
-_THINK_BLOCK = re.compile(r"<think>.*?(</think>|$)", re.DOTALL | re.IGNORECASE)
-_BOXED_OPEN = re.compile(r"\\boxed\s*\{")
-_BRACE = re.compile(r"[{}]")
-_ANSWER_OPEN = re.compile(r"<answer>", re.IGNORECASE)
-_ANSWER_CLOSE = re.compile(r"</answer>", re.IGNORECASE)
+# The answer wrappers whose last one is the message (found as core parsing finds them).
+_WRAPPERS = (AnswerFormat.BOXED, AnswerFormat.ANSWER_TAG)
 _TAG = re.compile(rf"\[\s*({_KIND_WORDS})\b([^\[\]]*)\]", re.IGNORECASE)
 _BARE_MOVE = re.compile(rf"^\s*({_KIND_WORDS})\b(.*)$", re.IGNORECASE | re.DOTALL)
 # What may follow "Accept"/"Deny"/"Pass" inside a tag: "[Accept.]", "[Accept offer]".
@@ -265,56 +260,19 @@ def parse_reply(text: str, resources: Sequence[str]) -> ParsedReply:
 def public_message(text: str) -> tuple[str, bool]:
     """The part of a reply that is sent to the other player, and whether it was wrapped.
 
-    Same result as ``extract_answer(text, (BOXED, ANSWER_TAG, BARE))`` from
-    ``selfplay_envs.core.parsing``: ``<think>`` blocks removed, then the last
-    ``\\boxed{...}`` or ``<answer>...</answer>``, else the whole reply. It runs in
-    linear time: the core function rescans the text from every unclosed opener, so a
-    degenerate reply (``\\boxed{`` repeated thousands of times, as looping models
-    write) took seconds there. The tests check both agree.
+    ``extract_answer(text, (BOXED, ANSWER_TAG, BARE))`` from
+    ``selfplay_envs.core.parsing``, found by the same linear scan: ``<think>`` blocks
+    removed, then the last ``\\boxed{...}`` or ``<answer>...</answer>``, else the whole
+    reply; unlike it, ``\\text{..}`` wrappers inside a box are kept. The tests check
+    both agree.
     """
     if not isinstance(text, str):
         return "", False
-    visible = _THINK_BLOCK.sub(lambda m: " " * len(m.group(0)), text)
-    spans = _boxed_spans(visible) + _answer_spans(visible)
+    visible, spans = _spans(text, _WRAPPERS)
     if spans:
-        _, start, end = max(spans)
+        _, _, start, end = spans[-1]
         return visible[start:end].strip(), True
     return _THINK_BLOCK.sub("", text).strip(), False
-
-
-def _boxed_spans(text: str) -> list[tuple[int, int, int]]:
-    """``(start, content start, content end)`` of each balanced ``\\boxed{...}``, in
-    one pass over braces; no content is copied (nested boxes share their text)."""
-    closing: dict[int, int] = {}
-    stack: list[int] = []
-    for match in _BRACE.finditer(text):
-        if match.group(0) == "{":
-            stack.append(match.start())
-        elif stack:
-            closing[stack.pop()] = match.start()
-    spans = []
-    for match in _BOXED_OPEN.finditer(text):
-        brace = match.end() - 1
-        if brace in closing:
-            spans.append((match.start(), brace + 1, closing[brace]))
-    return spans
-
-
-def _answer_spans(text: str) -> list[tuple[int, int, int]]:
-    """``(start, content start, content end)`` of each ``<answer>...</answer>``,
-    leftmost-first as ``re``."""
-    closes = [m.start() for m in _ANSWER_CLOSE.finditer(text)]
-    spans = []
-    position = 0
-    for match in _ANSWER_OPEN.finditer(text):
-        if match.start() < position:
-            continue
-        after = bisect.bisect_left(closes, match.end())
-        if after == len(closes):
-            break  # no later opener can close either
-        spans.append((match.start(), match.end(), closes[after]))
-        position = closes[after] + len("</answer>")
-    return spans
 
 
 def parse_offer(
