@@ -24,7 +24,6 @@ from __future__ import annotations
 import dataclasses
 import enum
 import hashlib
-import shlex
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -38,7 +37,7 @@ from selfplay_envs.games.bug_repair.patches import (
     normalise_path,
 )
 from selfplay_envs.games.bug_repair.repos import is_config_path, is_test_path
-from selfplay_envs.games.bug_repair.verdict import verdict_options
+from selfplay_envs.games.bug_repair.verdict import pytest_command, verdict_options
 
 __all__ = [
     "Check",
@@ -54,13 +53,6 @@ __all__ = [
 
 MAX_PATCH_CHARS = 64 * 1024
 MAX_TEST_FILES = 64
-_PYTEST_HEADS = (
-    ("pytest",),
-    ("py.test",),
-    ("python", "-m", "pytest"),
-    ("python3", "-m", "pytest"),
-)
-
 #: A test runner: tree, pytest command, oracle files -> report.
 TestRunner = Callable[[Mapping[str, bytes], str, tuple[str, ...]], TestReport]
 
@@ -159,18 +151,6 @@ class Validation:
             "failing_tests": sorted(self.failing_tests)[:100],
             "reports": {name: r.to_dict() for name, r in self.reports.items()},
         }
-
-
-def pytest_command(command: str) -> list[str] | None:
-    """``command`` split into words if it runs pytest, else ``None``."""
-    try:
-        words = shlex.split(command)
-    except ValueError:
-        return None
-    for head in _PYTEST_HEADS:
-        if tuple(words[: len(head)]) == head:
-            return words
-    return None
 
 
 def tree_key(tree: Mapping[str, bytes]) -> str:
@@ -303,11 +283,6 @@ def validate_artifact(
     ]
     if not_tests:
         return stop(Check.TEST_FILES_EXIST, f"not Python test files: {not_tests[:5]}")
-    if pytest_command(artifact.test_command) is None:
-        return stop(
-            Check.TEST_FILES_EXIST,
-            f"test command must run pytest, got {artifact.test_command[:80]!r}",
-        )
     _, option_error = verdict_options(artifact.test_command)
     if option_error:
         return stop(Check.TEST_FILES_EXIST, option_error)

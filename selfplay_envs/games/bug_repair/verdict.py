@@ -35,7 +35,13 @@ from selfplay_envs.games.bug_repair.junit import Outcome, TestReport
 from selfplay_envs.games.bug_repair.repos import is_config_path, is_test_path
 from selfplay_envs.games.bug_repair.sandbox.base import Sandbox, SandboxError
 
-__all__ = ["run_verdict", "verdict_options", "read_records", "BOOTSTRAP"]
+__all__ = [
+    "run_verdict",
+    "verdict_options",
+    "pytest_command",
+    "read_records",
+    "BOOTSTRAP",
+]
 
 #: Runs in the sandbox: read the runner's source and the request from fd 0 (with
 #: ``os.read``, so no Python buffer keeps a copy), then run it with a private copy of
@@ -71,18 +77,26 @@ _PYTEST_HEADS = (
 _STDOUT_LIMIT = 16 * 1024 * 1024
 
 
+def pytest_command(command: str) -> list[str] | None:
+    """``command`` split into words if it runs pytest, else ``None``."""
+    try:
+        words = shlex.split(command)
+    except ValueError:
+        return None
+    if any(tuple(words[: len(head)]) == head for head in _PYTEST_HEADS):
+        return words
+    return None
+
+
 def verdict_options(command: str) -> tuple[list[str] | None, str]:
     """The options of a pytest command that the verdict passes on, or a reason.
 
     Positional paths are dropped: the oracle test files are always the ones run.
     """
-    try:
-        words = shlex.split(command)
-    except ValueError as err:
-        return None, f"the test command does not parse: {err}"
-    head = next((h for h in _PYTEST_HEADS if tuple(words[: len(h)]) == h), None)
-    if head is None:
+    words = pytest_command(command)
+    if words is None:
         return None, f"the test command must run pytest, got {command[:80]!r}"
+    head = next(h for h in _PYTEST_HEADS if tuple(words[: len(h)]) == h)
     options: list[str] = []
     rest = iter(words[len(head) :])
     for word in rest:

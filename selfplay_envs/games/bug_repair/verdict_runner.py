@@ -15,11 +15,12 @@ Order of events, each step before any code of the repository is imported:
 3. Check every protected file (tests, conftests, pytest configuration) against the
    host's hashes, and that no unlisted conftest, pytest configuration,
    ``sitecustomize``/``usercustomize``, ``.pth`` or byte-code file exists.
-4. Import pytest, snapshot what tests rely on (builtins, ``pytest``, ``_pytest``,
-   ``unittest`` and their classes), and install an audit hook that refuses the escape
-   hatches (``ctypes``, ``gc`` introspection, tracing, other threads' frames, code
-   object surgery, ``/proc/*/mem``) and frame access from stacks that hold code under
-   test.
+4. Import pytest and configure a session by hand (no plugin of ours registered),
+   snapshot what tests rely on (builtins, ``pytest``, ``_pytest``, ``unittest`` and
+   their classes, signal handlers), route ``signal.signal`` through a gate, and
+   install an audit hook that refuses the escape hatches (``ctypes``, ``gc``
+   introspection, tracing, other threads' frames, ``/proc/*/mem``) and judges frame
+   access and code surgery by the frame that runs it.
 5. Collect with pytest, then run each test in a loop of our own: fixtures through
    pytest's setup state, the test function called directly (no pluggy hook on the
    call path), after checking that it is the function compiled from the protected
@@ -47,7 +48,6 @@ DENIED_EVENTS = frozenset(
         "sys.addaudithook",
         "sys.monitoring.register_callback",
         "sys.monitoring.use_tool_id",
-        "cpython.run_command",
     }
 )
 #: Attribute reads that hand out frames (audited as ``object.__getattr__``).
@@ -139,10 +139,10 @@ def _drive(request: dict[str, Any], writer: _Writer) -> None:
     if problems:
         writer.emit("end", tests=0)
         os._exit(0)
-    plugin = _run(request, writer)
-    if not plugin.finished:
+    state = _run(request, writer)
+    if not state.finished:
         writer.emit("tamper", what="the test loop never finished")
-        writer.emit("end", tests=plugin.count)
+        writer.emit("end", tests=state.count)
     os._exit(0)
 
 
@@ -328,7 +328,7 @@ def _run(request: dict[str, Any], writer: _Writer) -> _RunState:
     from _pytest.main import Session
 
     root = request["root"]
-    state = _RunState(request, _Trust.build(root, request), _pytest.outcomes)
+    state = _RunState(_Trust.build(root, request), _pytest.outcomes)
     sys.path.insert(0, root)
     os.chdir(root)
     args = [
@@ -356,7 +356,7 @@ def _run(request: dict[str, Any], writer: _Writer) -> _RunState:
     except BaseException as err:  # noqa: BLE001 - the collection crashed
         writer.emit("tamper", what=f"the collection raised {_describe(err)}")
         os._exit(0)  # no end record: the host treats the run as cut short
-    _test_loop(session, state, writer, state.baseline, _pytest.outcomes)
+    _test_loop(session, state, writer)
     return state
 
 
@@ -749,11 +749,10 @@ def _dict_changes(label: str, items: tuple[Any, ...], now: Any) -> list[str]:
 class _RunState:
     """What the run loop needs, built before the code under test runs."""
 
-    def __init__(self, request: dict[str, Any], trust: _Trust, outcomes: Any):
+    def __init__(self, trust: _Trust, outcomes: Any):
         from _pytest.tmpdir import tmppath_result_key
         from _pytest.unittest import TestCaseFunction
 
-        self.request = request
         self.trust = trust
         self.outcomes = outcomes
         self.baseline: _Baseline | None = None
@@ -847,33 +846,28 @@ def _signal_gate(trust: _Trust, install: Any, denials: list[str]) -> Any:
         request = yield (install(*request),)
 
 
-def _test_loop(
-    session: Any,
-    plugin: _RunState,
-    writer: _Writer,
-    baseline: _Baseline,
-    outcomes: Any,
-) -> None:
+def _test_loop(session: Any, state: _RunState, writer: _Writer) -> None:
     """Run every collected test; sign each result."""
     import builtins
     import sys
 
     modules = sys.modules
-    skipped_type = outcomes.Skipped
+    baseline = state.baseline
+    skipped_type = state.outcomes.Skipped
     emit = writer.emit
     items = tuple(session.items)
     emit("collected", tests=len(items), errors=int(session.testsfailed))
-    problems = _collection_problems(session, plugin)
-    reference = plugin.reference
-    modules_state = _module_state(items, plugin.trust, modules)
+    problems = _collection_problems(session, state)
+    reference = state.reference
+    modules_state = _module_state(items, state.trust, modules)
     problems += modules_state.problems
     reported = [0]
-    problems += _new_denials(plugin.guard, reported)
+    problems += _new_denials(state.guard, reported)
     for problem in problems:
         emit("tamper", what=problem)
     setup_state = session._setupstate
-    unittest_item = plugin.unittest_item
-    result_key = plugin.tmp_path_key
+    unittest_item = state.unittest_item
+    result_key = state.tmp_path_key
     for index, item in enumerate(items):
         nextitem = items[index + 1] if index + 1 < len(items) else None
         outcome, message = "passed", ""
@@ -908,19 +902,19 @@ def _test_loop(
             if outcome == "passed":
                 outcome, message = "error", "teardown: " + _describe(err)
         changes = baseline.changes(builtins, modules) + modules_state.changes(modules)
-        changes += _new_denials(plugin.guard, reported)
+        changes += _new_denials(state.guard, reported)
         for change in changes[:10]:
             emit("tamper", what=f"after {item.nodeid}: {change}")
         if changes and outcome == "passed":
             outcome, message = "error", "the test environment was tampered with"
         emit("test", id=item.nodeid, outcome=outcome, message=message[:MAX_MESSAGE])
-        plugin.count += 1
-    for problem in _collection_problems(session, plugin) + _new_denials(
-        plugin.guard, reported
+        state.count += 1
+    for problem in _collection_problems(session, state) + _new_denials(
+        state.guard, reported
     ):
         emit("tamper", what=f"at the end: {problem}")
-    plugin.finished = True
-    emit("end", tests=plugin.count)
+    state.finished = True
+    emit("end", tests=state.count)
 
 
 def _new_denials(guard: _Guard | None, reported: list[int]) -> list[str]:
@@ -956,19 +950,20 @@ def _call(item: Any, function: Any) -> None:
         raise TypeError("async and generator tests are not supported by the verdict")
 
 
-def _collection_problems(session: Any, plugin: _RunState) -> list[str]:
+def _collection_problems(session: Any, state: _RunState) -> list[str]:
     """Plugins the code under test registered (a conftest that is not protected)."""
     import os
 
     problems = []
-    before = plugin.plugins_before
+    before = state.plugins_before
+    protected = state.trust.protected
     for candidate in session.config.pluginmanager.get_plugins():
-        if any(candidate is p for p in before) or candidate is plugin:
+        if any(candidate is p for p in before):
             continue
         filename = getattr(candidate, "__file__", None)
-        if filename and os.path.realpath(filename) in plugin.trust.protected:
-            continue
-        if filename and filename in plugin.trust.protected:
+        if filename and (
+            filename in protected or os.path.realpath(filename) in protected
+        ):
             continue
         problems.append(
             f"a plugin was registered during collection: {filename or candidate!r}"
