@@ -153,16 +153,23 @@ def play_game(job: Job) -> dict[str, Any]:
         return _play(job)
     except InfrastructureError as e:
         return {
-            "key": job.key,
-            "env_id": job.env_id,
-            "a": job.a,
-            "b": job.b,
-            "order": job.order,
-            "index": job.index,
-            "seed": job.seed,
+            **_job_fields(job),
             "status": "error",
             "error": f"{type(e).__name__}: {e}",
         }
+
+
+def _job_fields(job: Job) -> dict[str, Any]:
+    """What every record of ``job`` starts with, finished or errored."""
+    return {
+        "key": job.key,
+        "env_id": job.env_id,
+        "a": job.a,
+        "b": job.b,
+        "order": job.order,
+        "index": job.index,
+        "seed": job.seed,
+    }
 
 
 def _play(job: Job) -> dict[str, Any]:
@@ -196,13 +203,7 @@ def _play(job: Job) -> dict[str, Any]:
     score_a = 1.0 if ret_a > ret_b else 0.5 if ret_a == ret_b else 0.0
     records = env.episode.records
     return {
-        "key": job.key,
-        "env_id": job.env_id,
-        "a": job.a,
-        "b": job.b,
-        "order": job.order,
-        "index": job.index,
-        "seed": job.seed,
+        **_job_fields(job),
         "status": "ok",
         "return_a": ret_a,
         "return_b": ret_b,
