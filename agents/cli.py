@@ -171,12 +171,12 @@ def _bench(args: argparse.Namespace) -> int:
                 added[env_id] = _baseline_note(pool, extra)
                 pool = [*pool, *extra]
                 print(f"{env_id}: {added[env_id]}")
+            else:
+                reason = (
+                    f"fewer than two agents can play it ({pool}), and it has no "
+                    "finite action set for the built-in baselines (random, first_legal)"
+                )
         plan[env_id] = {"agents": pool, "games": games, "config": env_config}
-        if not reason and len(pool) < 2:
-            reason = (
-                f"fewer than two agents can play it ({pool}), and it has no finite "
-                "action set for the built-in baselines (random, first_legal)"
-            )
         if reason:
             print(f"skipping {env_id}: {reason}")
             skipped[env_id] = reason
@@ -202,10 +202,7 @@ def _bench(args: argparse.Namespace) -> int:
     paths = write_report(args.out, summary, gold, skipped, baselines=added)
     _print_summary(summary)
     print("\nwrote " + ", ".join(str(p) for p in [results_path, *paths]))
-    job_keys = {job.key for job in jobs}
-    errored = Counter(
-        r["env_id"] for r in records if r["key"] in job_keys and is_errored(r)
-    )
+    errored = Counter(r["env_id"] for r in records if is_errored(r))
     if errored:
         print(
             "selfplay bench: "
