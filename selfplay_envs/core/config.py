@@ -445,17 +445,16 @@ class Seq(Kind):
         self.min_len, self.max_len, self.unique = min_len, max_len, unique
 
     def _describe(self) -> str:
-        if self.min_len == self.max_len:
-            count = f"{self.min_len}"
-        elif self.max_len is None:
-            if self.min_len == 1:
-                unique = " distinct" if self.unique else ""
-                return f"a non-empty list of{unique} items, each {self.item.describe()}"
-            count = f"{self.min_len} or more" if self.min_len else "any number of"
-        else:
-            count = f"{self.min_len}-{self.max_len}"
         unique = " distinct" if self.unique else ""
-        return f"a list of {count}{unique} items, each {self.item.describe()}"
+        items = f"{unique} items, each {self.item.describe()}"
+        if self.min_len == self.max_len:
+            return f"a list of {self.min_len}{items}"
+        if self.max_len is not None:
+            return f"a list of {self.min_len}-{self.max_len}{items}"
+        if self.min_len == 1:
+            return f"a non-empty list of{items}"
+        count = f"{self.min_len} or more" if self.min_len else "any number of"
+        return f"a list of {count}{items}"
 
     def check(self, value: Any) -> None:
         """Refuse non-sequences, the wrong length, repeats and any bad item."""
@@ -704,6 +703,32 @@ class Rule:
         doc: str,
     ):
         self.params, self.test, self.doc = tuple(params), test, doc
+
+    @classmethod
+    def at_most(cls, low: str, high: str) -> Rule:
+        """``low <= high`` between two parameters (``min_objects``, ``max_objects``)."""
+
+        def test(config: Mapping[str, Any], given: Mapping[str, Any]) -> str | None:
+            del given
+            a, b = config[low], config[high]
+            return f"expected {low} <= {high}, got {a} and {b}" if a > b else None
+
+        return cls((low, high), test, f"`{low} <= {high}`")
+
+    @classmethod
+    def low_high(cls, name: str, doc: str) -> Rule:
+        """A ``(low, high)`` pair parameter has ``low <= high`` (an int passes)."""
+
+        def test(config: Mapping[str, Any], given: Mapping[str, Any]) -> str | None:
+            del given
+            pair = config[name]
+            if isinstance(pair, (list, tuple)) and pair[0] > pair[1]:
+                return (
+                    f"expected {name} (low, high) with low <= high, got {tuple(pair)}"
+                )
+            return None
+
+        return cls((name,), test, doc)
 
 
 class Params:

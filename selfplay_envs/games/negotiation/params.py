@@ -56,16 +56,6 @@ def _units(config: Mapping[str, Any], given: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _bounds(config: Mapping[str, Any], given: Mapping[str, Any]) -> str | None:
-    del given
-    bounds = config["value_bounds"]
-    if bounds is not None and bounds[0] > bounds[1]:
-        return (
-            f"expected value_bounds (low, high) with low <= high, got {tuple(bounds)}"
-        )
-    return None
-
-
 PARAMETERS = Params(
     Param("preset", Choice(*PRESETS), "spiral", "supplies every parameter not given"),
     Param(
@@ -161,7 +151,7 @@ PARAMETERS = Params(
             _units,
             "`min_units <= max_units` (with the preset's values for those not given)",
         ),
-        Rule(("value_bounds",), _bounds, "`value_bounds` has `low <= high`"),
+        Rule.low_high("value_bounds", "`value_bounds` has `low <= high`"),
     ),
     game="negotiation_v0",
 )

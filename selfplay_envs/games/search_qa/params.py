@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import gzip
 import zlib
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -65,24 +64,6 @@ def _first_passage(path: Any) -> str | None:
 _CORPUS_FILE = Where(PathArg("file", nonempty=True), _first_passage)
 
 _MIN_HOP = Int(1, MAX_HOPS)
-
-
-def _hops(config: Mapping[str, Any], given: Mapping[str, Any]) -> str | None:
-    del given
-    hops = config["hops"]
-    if isinstance(hops, (list, tuple)) and hops[0] > hops[1]:
-        return f"expected hops (low, high) with low <= high, got {tuple(hops)}"
-    return None
-
-
-def _question_chars(config: Mapping[str, Any], given: Mapping[str, Any]) -> str | None:
-    del given
-    low, high = config["min_question_chars"], config["max_question_chars"]
-    if low > high:
-        return (
-            f"expected min_question_chars <= max_question_chars, got {low} and {high}"
-        )
-    return None
 
 
 PARAMETERS = Params(
@@ -190,12 +171,8 @@ PARAMETERS = Params(
         "passages are cut to this length in prompts (0: never)",
     ),
     rules=(
-        Rule(("hops",), _hops, "`hops` as a range has `low <= high`"),
-        Rule(
-            ("min_question_chars", "max_question_chars"),
-            _question_chars,
-            "`min_question_chars <= max_question_chars`",
-        ),
+        Rule.low_high("hops", "`hops` as a range has `low <= high`"),
+        Rule.at_most("min_question_chars", "max_question_chars"),
     ),
     game="search_qa_v0",
 )

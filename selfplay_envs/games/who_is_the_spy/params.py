@@ -59,14 +59,6 @@ def _word_items(config: Mapping[str, Any], given: Mapping[str, Any]) -> str | No
     return None
 
 
-def _objects(config: Mapping[str, Any], given: Mapping[str, Any]) -> str | None:
-    del given
-    low, high = config["min_objects"], config["max_objects"]
-    if low > high:
-        return f"expected min_objects <= max_objects, got {low} and {high}"
-    return None
-
-
 PARAMETERS = Params(
     Param("num_players", Int(MIN_PLAYERS, MAX_PLAYERS), 4, "seats; one is the spy"),
     Param(
@@ -162,11 +154,7 @@ PARAMETERS = Params(
             _word_items,
             '`word_pairs` only with `items="word"`',
         ),
-        Rule(
-            ("min_objects", "max_objects"),
-            _objects,
-            "`min_objects <= max_objects`",
-        ),
+        Rule.at_most("min_objects", "max_objects"),
     ),
     game="who_is_the_spy_v0",
 )
