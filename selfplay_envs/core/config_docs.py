@@ -47,6 +47,7 @@ def docs_tables() -> dict[str, str]:
     ``concepts.md`` the options of ``make`` itself.
     """
     from selfplay_envs.core.adapter import ENV_OPTIONS
+    from selfplay_envs.core.episode import INVALID_MOVE_OPTIONS
 
     blocks = {}
     for env_id, params in _game_params():
@@ -56,8 +57,6 @@ def docs_tables() -> dict[str, str]:
             "`render_mode`, `max_attempts`): see "
             "[the options of make()](../concepts.md#the-options-of-make).\n"
         )
-    from selfplay_envs.core.episode import INVALID_MOVE_OPTIONS
-
     blocks["concepts.md"] = (
         ENV_OPTIONS.table()
         + "\n`invalid_move` as a dict (or `InvalidMovePolicy(...)`) takes these fields:"
@@ -67,19 +66,25 @@ def docs_tables() -> dict[str, str]:
     return blocks
 
 
-def _replace_block(text: str, block: str, where: str) -> str:
+def _block_span(text: str) -> tuple[int, int] | None:
+    """Where the generated block lies: from the end of DOCS_BEGIN to DOCS_END."""
     begin, end = text.find(DOCS_BEGIN), text.find(DOCS_END)
     if begin < 0 or end < begin:
+        return None
+    return begin + len(DOCS_BEGIN), end
+
+
+def _replace_block(text: str, block: str, where: str) -> str:
+    span = _block_span(text)
+    if span is None:
         raise ValueError(f"expected the markers of a generated table in {where}")
-    return text[: begin + len(DOCS_BEGIN)] + "\n" + block + text[end:]
+    return text[: span[0]] + "\n" + block + text[span[1] :]
 
 
 def page_block(text: str) -> str | None:
     """The generated block a page holds now, or ``None`` without markers."""
-    begin, end = text.find(DOCS_BEGIN), text.find(DOCS_END)
-    if begin < 0 or end < begin:
-        return None
-    return text[begin + len(DOCS_BEGIN) + 1 : end]
+    span = _block_span(text)
+    return None if span is None else text[span[0] + 1 : span[1]]
 
 
 def write_docs(docs: Path | None = None) -> list[Path]:
@@ -116,11 +121,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         for page in write_docs():
             print(f"updated {page}")
         return 0
-    docs = DOCS
     stale = [
         relative
         for relative, block in docs_tables().items()
-        if page_block((docs / relative).read_text()) != block
+        if page_block((DOCS / relative).read_text()) != block
     ]
     for relative in stale:
         print(f"docs/{relative}: the parameters table differs; run --write")
