@@ -2,10 +2,11 @@
 
 ``check_env`` runs PettingZoo's ``api_test``, ``parallel_api_test`` and ``seed_test``
 and adds ours: zero-sum returns at game end, the ``GameInfo`` kept (its ``roles`` at
-reset, ``simultaneous``, returns within ``[min_utility, max_utility]``), pickle-and-replay, RNG-state determinism as
-in Gymnasium's ``env_checker``, and PettingZoo's own conversions (``aec_to_parallel``,
-``parallel_to_aec``, ``OrderEnforcingWrapper``): each converted env passes PettingZoo's
-API test and a full random game, or, for ``aec_to_parallel`` of an env that declares
+reset, ``simultaneous``, returns within ``[min_utility, max_utility]``),
+pickle-and-replay, RNG-state determinism as in Gymnasium's ``env_checker``, and
+PettingZoo's own conversions (``aec_to_parallel``, ``parallel_to_aec``,
+``OrderEnforcingWrapper``): each converted env passes PettingZoo's API test and a full
+random game, or, for ``aec_to_parallel`` of an env that declares
 ``metadata["is_parallelizable"] = False``, is refused up front by PettingZoo itself.
 """
 
@@ -94,9 +95,18 @@ def _check_simultaneous(env: AECEnv | ParallelEnv, info: GameInfo | None) -> Non
     )
 
 
-def _check_utility_bounds(info: GameInfo | None, totals: dict[str, float]) -> None:
-    """Each seat's final return lies in ``[min_utility, max_utility]``."""
-    if info is None:
+def _check_returns(
+    env: AECEnv | ParallelEnv,
+    info: GameInfo | None,
+    totals: dict[str, float],
+    truncated: bool,
+) -> None:
+    """An episode's returns sum to zero (where the env is zero-sum) and, unless it was
+    truncated, each seat's lies in ``[min_utility, max_utility]``."""
+    if env.metadata.get("zero_sum", True):
+        total = sum(totals.values())
+        assert abs(total) < 1e-6, f"returns {totals} do not sum to zero"
+    if truncated or info is None:
         return
     low, high = info.min_utility, info.max_utility
     outside = {a: r for a, r in totals.items() if not low - 1e-9 <= r <= high + 1e-9}
@@ -136,11 +146,7 @@ def check_random_play(
             env.step(action)
             steps += 1
         assert not env.agents, f"episode {episode} did not end within 100000 steps"
-        if env.metadata.get("zero_sum", True):
-            total = sum(totals.values())
-            assert abs(total) < 1e-6, f"returns {totals} do not sum to zero"
-        if not truncated:
-            _check_utility_bounds(info, totals)
+        _check_returns(env, info, totals, truncated)
         all_returns.append(totals)
     return all_returns
 
@@ -170,11 +176,7 @@ def check_parallel_random_play(
                 truncations.get(a) and not terminations.get(a) for a in truncations
             )
         assert not env.agents, f"episode {episode} did not end within 100000 steps"
-        if env.metadata.get("zero_sum", True):
-            total = sum(totals.values())
-            assert abs(total) < 1e-6, f"returns {totals} do not sum to zero"
-        if not truncated:
-            _check_utility_bounds(info, totals)
+        _check_returns(env, info, totals, truncated)
         all_returns.append(totals)
     return all_returns
 
