@@ -129,6 +129,7 @@ def _bench(args: argparse.Namespace) -> int:
     from agents.arena.gold import gold_standards
     from agents.arena.report import summarize, write_report
     from agents.arena.runner import (
+        RESULTS_FILE,
         RunMismatch,
         is_errored,
         make_jobs,
@@ -195,7 +196,7 @@ def _bench(args: argparse.Namespace) -> int:
     except RunMismatch as e:
         print(f"selfplay bench: {e}", file=sys.stderr)
         return 2
-    results_path = args.out / "results.jsonl"
+    results_path = args.out / RESULTS_FILE
     records = _run_with_progress(jobs, results_path, args.workers)
     summary = summarize(records, seed=args.seed)
     gold = gold_standards(summary, records)
