@@ -10,7 +10,7 @@ import pytest
 
 from selfplay_envs.core.assets import asset_path
 from selfplay_envs.games.bug_repair.env import BugRepairGame
-from selfplay_envs.games.bug_repair.junit import Outcome
+from selfplay_envs.games.bug_repair.report import Outcome
 from selfplay_envs.games.bug_repair.repos import (
     RepoSpec,
     is_config_path,

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import os
 import pickle
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from selfplay_envs.core.parsing import InvalidReason
-from selfplay_envs.games.bug_repair.junit import Outcome, parse_junit
+from selfplay_envs.games.bug_repair.report import Outcome, TestReport
 from selfplay_envs.games.bug_repair.tools import (
     ToolCall,
     ToolName,
@@ -284,66 +282,29 @@ def test_garbage_collection_removes_the_directory() -> None:
     assert not base.exists()
 
 
-# ---- JUnit reports --------------------------------------------------------------------
+# ---- test reports ---------------------------------------------------------------------
 
 
-def test_parse_a_real_pytest_report(tmp_path: Path) -> None:
-    (tmp_path / "test_mix.py").write_text(
-        "import pytest\n\n"
-        "def test_ok():\n    assert True\n\n"
-        "def test_bad():\n    assert 1 == 2\n\n"
-        "@pytest.mark.skip(reason='no')\ndef test_skip():\n    pass\n\n"
-        "@pytest.fixture\ndef broken():\n    raise RuntimeError('fixture')\n\n"
-        "def test_error(broken):\n    pass\n\n"
-        "@pytest.mark.parametrize('n', [1, 2])\ndef test_param(n):\n    assert n == 1\n"
+def test_a_report_counts_missing_tests_as_not_passing() -> None:
+    report = TestReport(
+        outcomes={
+            "test_mix.py::test_ok": Outcome.PASSED,
+            "test_mix.py::test_bad": Outcome.FAILED,
+            "test_mix.py::test_skip": Outcome.SKIPPED,
+            "test_mix.py::test_error": Outcome.ERROR,
+        }
     )
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            "--junitxml=r.xml",
-            "test_mix.py",
-        ],
-        cwd=tmp_path,
-        capture_output=True,
-        env={**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"},
-        check=False,
+    assert report.failing == {"test_mix.py::test_bad", "test_mix.py::test_error"}
+    assert report.not_passing(["test_mix.py::test_ok", "test_mix.py::gone"]) == {
+        "test_mix.py::gone"
+    }
+    assert "1 passed" in report.summary()
+
+
+def test_a_tampered_report_passes_nothing() -> None:
+    report = TestReport(
+        outcomes={"test_mix.py::test_ok": Outcome.PASSED}, tampering=("forged line",)
     )
-    report = parse_junit((tmp_path / "r.xml").read_bytes(), exit_code=1)
-    assert report.outcomes == {
-        "test_mix::test_ok": Outcome.PASSED,
-        "test_mix::test_bad": Outcome.FAILED,
-        "test_mix::test_skip": Outcome.SKIPPED,
-        "test_mix::test_error": Outcome.ERROR,
-        "test_mix::test_param[1]": Outcome.PASSED,
-        "test_mix::test_param[2]": Outcome.FAILED,
-    }
-    assert "assert 1 == 2" in report.messages["test_mix::test_bad"]
-    assert report.failing == {
-        "test_mix::test_bad",
-        "test_mix::test_error",
-        "test_mix::test_param[2]",
-    }
-    assert report.not_passing(["test_mix::test_ok", "test_mix::gone"]) == {
-        "test_mix::gone"
-    }
-    assert "2 passed" in report.summary()
-
-
-@pytest.mark.parametrize(
-    ("data", "error"),
-    [
-        (None, "no JUnit report"),
-        (b"<testsuite><testcase", "unreadable"),
-        (b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><testsuite/>', "DTD"),
-        (b"x" * (9 * 1024 * 1024), "too large"),
-    ],
-)
-def test_bad_reports_pass_nothing(data: bytes | None, error: str) -> None:
-    report = parse_junit(data, exit_code=0)
     assert not report.passed
-    assert error in report.error
+    assert report.not_passing(["test_mix.py::test_ok"]) == {"test_mix.py::test_ok"}
+    assert "TAMPERING" in report.summary()

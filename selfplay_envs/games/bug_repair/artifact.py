@@ -27,7 +27,6 @@ import hashlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from selfplay_envs.games.bug_repair.junit import TestReport
 from selfplay_envs.games.bug_repair.patches import (
     PatchError,
     Tree,
@@ -36,6 +35,7 @@ from selfplay_envs.games.bug_repair.patches import (
     make_patch,
     normalise_path,
 )
+from selfplay_envs.games.bug_repair.report import TestReport
 from selfplay_envs.games.bug_repair.repos import is_config_path, is_test_path
 from selfplay_envs.games.bug_repair.verdict import pytest_command, verdict_options
 

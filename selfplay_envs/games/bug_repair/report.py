@@ -1,21 +1,16 @@
-"""Test results from pytest's JUnit XML report, never from the model's own parsing.
+"""The outcome of one test run, as the verdict runner reported it.
 
-The report is written by code under test, so it is untrusted input: it is size-capped,
-documents with a DTD or entities are refused, and anything unreadable yields a report
-with no passing test.
+Built by ``verdict.run_verdict`` from the signed records of the run; the code under
+test writes no part of it.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import enum
-import xml.etree.ElementTree as ElementTree
 from collections.abc import Iterable, Mapping
 
-__all__ = ["Outcome", "TestReport", "parse_junit", "MAX_REPORT_BYTES"]
-
-MAX_REPORT_BYTES = 8 * 1024 * 1024
-_MAX_MESSAGE = 2000
+__all__ = ["Outcome", "TestReport"]
 
 
 class Outcome(str, enum.Enum):
@@ -97,64 +92,3 @@ class TestReport:
             "error": self.error,
             "tampering": list(self.tampering),
         }
-
-
-def parse_junit(
-    data: bytes | None, *, exit_code: int | None = None, timed_out: bool = False
-) -> TestReport:
-    """Parse a pytest JUnit XML report; ``None`` or bad XML gives an empty report."""
-    if data is None:
-        return TestReport(
-            outcomes={},
-            exit_code=exit_code,
-            timed_out=timed_out,
-            error="no JUnit report was written",
-        )
-    if len(data) > MAX_REPORT_BYTES:
-        return TestReport(
-            outcomes={},
-            exit_code=exit_code,
-            timed_out=timed_out,
-            error="report too large",
-        )
-    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
-        return TestReport(
-            outcomes={},
-            exit_code=exit_code,
-            timed_out=timed_out,
-            error="report has a DTD",
-        )
-    try:
-        root = ElementTree.fromstring(data)
-    except ElementTree.ParseError as err:
-        return TestReport(
-            outcomes={},
-            exit_code=exit_code,
-            timed_out=timed_out,
-            error=f"unreadable report: {err}",
-        )
-    outcomes: dict[str, Outcome] = {}
-    messages: dict[str, str] = {}
-    for case in root.iter("testcase"):
-        test_id = f"{case.get('classname', '')}::{case.get('name', '')}"
-        outcome, message = _case_outcome(case)
-        # A test id seen twice (a setup error after a pass) keeps its worst outcome.
-        if outcomes.get(test_id) in (Outcome.FAILED, Outcome.ERROR):
-            continue
-        outcomes[test_id] = outcome
-        if message:
-            messages[test_id] = message
-    return TestReport(
-        outcomes=outcomes, messages=messages, exit_code=exit_code, timed_out=timed_out
-    )
-
-
-def _case_outcome(case: ElementTree.Element) -> tuple[Outcome, str]:
-    for tag, outcome in (("error", Outcome.ERROR), ("failure", Outcome.FAILED)):
-        element = case.find(tag)
-        if element is not None:
-            text = (element.get("message") or "") + "\n" + (element.text or "")
-            return outcome, text.strip()[:_MAX_MESSAGE]
-    if case.find("skipped") is not None:
-        return Outcome.SKIPPED, ""
-    return Outcome.PASSED, ""

@@ -84,8 +84,8 @@ class RepoSpec:
         name: Short name shown to the agents.
         source: A git bundle file, a git repository (its ``HEAD`` is used), or a
             plain directory (no history).
-        test_command: A pytest command run from the repository root; the env adds
-            the oracle test files and ``--junitxml`` to it.
+        test_command: A pytest command run from the repository root; the verdict
+            keeps its allowed options and runs the oracle test files with them.
         description: One line shown to the agents.
         history: Give the injector the ``.git`` directory (skipped anyway above
             ``MAX_HISTORY_BYTES``).

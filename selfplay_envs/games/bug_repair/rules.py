@@ -35,8 +35,8 @@ from selfplay_envs.games.bug_repair.artifact import (
     tree_key,
     validate_artifact,
 )
-from selfplay_envs.games.bug_repair.junit import TestReport
 from selfplay_envs.games.bug_repair.patches import Tree
+from selfplay_envs.games.bug_repair.report import TestReport
 from selfplay_envs.games.bug_repair.repos import (
     RepoSnapshot,
     is_config_path,
@@ -70,7 +70,6 @@ __all__ = [
 
 INJECTOR, SOLVER = 0, 1
 ROLES = ("injector", "solver")
-JUNIT_FILE = ".selfplay_junit.xml"
 _MAX_INFO_CONTENT = 256 * 1024
 
 
@@ -685,7 +684,6 @@ def scoring_tree(buggy: Tree, final: Tree, oracle_files: tuple[str, ...]) -> Tre
             or is_test_path(path)
             or is_config_path(path)
             or path.startswith(".git/")
-            or path == JUNIT_FILE
         )
         source = buggy if protected or path not in buggy else final
         if path in source:

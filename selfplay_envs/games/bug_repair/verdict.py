@@ -31,7 +31,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from selfplay_envs.games.bug_repair.junit import Outcome, TestReport
+from selfplay_envs.games.bug_repair.report import Outcome, TestReport
 from selfplay_envs.games.bug_repair.repos import is_config_path, is_test_path
 from selfplay_envs.games.bug_repair.sandbox.base import Sandbox, SandboxError
 
