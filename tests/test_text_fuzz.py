@@ -44,6 +44,16 @@ _SETTINGS = settings(
 )
 
 
+def _fuzzed(test):
+    """Each env, with hypothesis's replies, invalid-move mode and seed."""
+    test = given(
+        replies=st.lists(_REPLY, min_size=1, max_size=12),
+        mode=_MODES,
+        seed=st.integers(0, 2**16),
+    )(test)
+    return pytest.mark.parametrize("env_id", env_params())(_SETTINGS(test))
+
+
 def _make(maker, env_id: str, mode: str):
     try:
         return maker(env_id, view="text", invalid_move={"mode": mode})
@@ -56,13 +66,7 @@ def _check_zero_sum(env, returns: dict[str, float]) -> None:
         assert math.isclose(sum(returns.values()), 0.0, abs_tol=1e-9), returns
 
 
-@pytest.mark.parametrize("env_id", env_params())
-@_SETTINGS
-@given(
-    replies=st.lists(_REPLY, min_size=1, max_size=12),
-    mode=_MODES,
-    seed=st.integers(0, 2**16),
-)
+@_fuzzed
 def test_any_text_never_raises_and_the_episode_ends(
     env_id: str, replies: list[str], mode: str, seed: int
 ) -> None:
@@ -87,13 +91,7 @@ def test_any_text_never_raises_and_the_episode_ends(
     _check_zero_sum(env, returns)
 
 
-@pytest.mark.parametrize("env_id", env_params())
-@_SETTINGS
-@given(
-    replies=st.lists(_REPLY, min_size=1, max_size=12),
-    mode=_MODES,
-    seed=st.integers(0, 2**16),
-)
+@_fuzzed
 def test_any_text_never_raises_in_the_parallel_form(
     env_id: str, replies: list[str], mode: str, seed: int
 ) -> None:
