@@ -127,8 +127,9 @@ class Fuzzer:
         self.parse_only = env_id in PARSE_ONLY
         self.tally = Tally(env_id=env_id, api=api)
         self.env: Any = None
-        self.limit = selfplay_envs.make_game(env_id).info.max_text_length
-        self.zero_sum = selfplay_envs.make_game(env_id).info.zero_sum
+        info = selfplay_envs.make_game(env_id).info
+        self.limit = info.max_text_length
+        self.zero_sum = info.zero_sum
         self.tally.zero_sum_checked = self.zero_sum and not self.parse_only
         self._since_reset = 0
 
