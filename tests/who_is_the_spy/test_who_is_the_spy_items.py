@@ -253,6 +253,16 @@ def test_folder_pairs_go_to_civilians_and_spy_resized(tmp_path) -> None:
     assert seen == {"kitchen", "street"}
 
 
+def test_a_folder_under_home_is_read_as_make_checked_it(tmp_path, monkeypatch) -> None:
+    # make() accepted "~/pics" while the game read the literal "~": one listing now.
+    monkeypatch.setenv("HOME", str(tmp_path))
+    (tmp_path / "pics").mkdir()
+    _write_pair(tmp_path / "pics", "kitchen", (200, 10, 10), (10, 200, 10))
+    env = selfplay_envs.make("who_is_the_spy_v0", items="folder", image_folder="~/pics")
+    env.reset(seed=0)
+    assert env.episode.state.items.difference["name"] == "kitchen"
+
+
 def test_folder_without_pairs_is_rejected(tmp_path) -> None:
     with pytest.raises(ValueError, match="NAME_a.png / NAME_b.png"):
         selfplay_envs.make(

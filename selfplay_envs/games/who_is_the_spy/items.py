@@ -39,6 +39,7 @@ __all__ = [
     "ChartSource",
     "WordSource",
     "FolderSource",
+    "folder_pairs",
     "item_from_dict",
     "describer_for",
 ]
@@ -201,16 +202,25 @@ class WordSource(ItemSource):
         raise NotImplementedError("the word variant has no image")
 
 
+def folder_pairs(folder: str | Path) -> list[tuple[str, str, str]]:
+    """``(name, NAME_a.png, NAME_b.png)`` of every complete pair in ``folder``."""
+    root = Path(folder).expanduser()
+    names = sorted(p.name[: -len("_a.png")] for p in root.glob("*_a.png"))
+    return [
+        (n, str(root / f"{n}_a.png"), str(root / f"{n}_b.png"))
+        for n in names
+        if (root / f"{n}_b.png").is_file()
+    ]
+
+
 class FolderSource(ItemSource):
     """User pictures: ``NAME_a.png`` goes to the civilians, ``NAME_b.png`` to the spy."""
 
     kind = ItemKind.FOLDER
 
     def __init__(self, *, folder: str | Path):
-        root = Path(folder)
-        names = sorted(p.name[: -len("_a.png")] for p in root.glob("*_a.png"))
-        self.pairs = [(n, str(root / f"{n}_a.png"), str(root / f"{n}_b.png")) for n in names
-                      if (root / f"{n}_b.png").is_file()]  # fmt: skip
+        root = Path(folder).expanduser()
+        self.pairs = folder_pairs(root)
         if not self.pairs:
             raise ValueError(
                 f"expected a folder with NAME_a.png / NAME_b.png pairs, got {str(root)!r} "

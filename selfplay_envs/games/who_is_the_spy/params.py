@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from selfplay_envs.core.config import (
@@ -22,7 +21,7 @@ from selfplay_envs.core.config import (
     Where,
 )
 from selfplay_envs.games.who_is_the_spy import charts, scenes
-from selfplay_envs.games.who_is_the_spy.items import ItemKind
+from selfplay_envs.games.who_is_the_spy.items import ItemKind, folder_pairs
 from selfplay_envs.games.who_is_the_spy.rules import RoleBaseline
 
 __all__ = ["PARAMETERS", "MIN_PLAYERS", "MAX_PLAYERS"]
@@ -33,11 +32,7 @@ _SIDE = Int(16, 4096)
 
 def _has_pairs(folder: Any) -> str | None:
     """A folder holds at least one ``NAME_a.png`` with its ``NAME_b.png``."""
-    root = Path(folder).expanduser()
-    for path in root.glob("*_a.png"):
-        if (root / (path.name[: -len("_a.png")] + "_b.png")).is_file():
-            return None
-    return "it holds no NAME_a.png / NAME_b.png pair"
+    return None if folder_pairs(folder) else "it holds no NAME_a.png / NAME_b.png pair"
 
 
 def _folder_items(config: Mapping[str, Any], given: Mapping[str, Any]) -> str | None:
