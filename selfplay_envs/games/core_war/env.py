@@ -122,11 +122,10 @@ import numpy as np
 
 from selfplay_envs.core.game import Game, GameInfo
 from selfplay_envs.games.core_war.assembler import AssemblerSettings
-from selfplay_envs.games.core_war.params import PARAMETERS
+from selfplay_envs.games.core_war.params import PARAMETERS, resolved_hill
 from selfplay_envs.games.core_war.rules import (
     MAX_SEED,
     MAX_WARRIORS,
-    PRESETS,
     RED_QUEEN,
     REWARDS,
     SOURCE_CAP,
@@ -213,16 +212,17 @@ class CoreWarGame(Game):
     ) -> None:
         # Every argument has been checked against PARAMETERS (params.py); the hill
         # as a whole is checked by CoreSettings and _check_core.
-        base = PRESETS[preset].to_dict()
-        given = {
-            "core_size": core_size,
-            "max_cycles": max_cycles,
-            "max_processes": max_processes,
-            "max_length": max_length,
-            "min_distance": min_distance,
-        }
         settings = CoreSettings(
-            **{k: base[k] if v is None else v for k, v in given.items()}
+            **resolved_hill(
+                {
+                    "preset": preset,
+                    "core_size": core_size,
+                    "max_cycles": max_cycles,
+                    "max_processes": max_processes,
+                    "max_length": max_length,
+                    "min_distance": min_distance,
+                }
+            )
         )
         reward = reward or REWARDS[mode][0]
         config = CoreWarConfig(

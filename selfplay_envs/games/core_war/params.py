@@ -67,15 +67,16 @@ def _archive(config: Mapping[str, Any], given: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _resolved_hill(config: Mapping[str, Any]) -> dict[str, int]:
-    """The hill with the preset's values for those not given (as the game builds it)."""
+def resolved_hill(config: Mapping[str, Any]) -> dict[str, int]:
+    """The hill: the preset's values for the settings not given (``None``). The game
+    builds its ``CoreSettings`` from this, and the rules below check it."""
     preset = PRESETS[config["preset"]].to_dict()
     return {k: preset[k] if config[k] is None else config[k] for k in preset}
 
 
 def _distance(config: Mapping[str, Any], given: Mapping[str, Any]) -> str | None:
     del given
-    hill = _resolved_hill(config)
+    hill = resolved_hill(config)
     if hill["min_distance"] < hill["max_length"]:
         return (
             f"expected min_distance >= max_length ({hill['max_length']}), "
@@ -86,7 +87,7 @@ def _distance(config: Mapping[str, Any], given: Mapping[str, Any]) -> str | None
 
 def _room(config: Mapping[str, Any], given: Mapping[str, Any]) -> str | None:
     del given
-    hill = _resolved_hill(config)
+    hill = resolved_hill(config)
     seats = config["num_players"] or 2
     if config["mode"] == VERSUS and hill["core_size"] < seats * hill["min_distance"]:
         return (
