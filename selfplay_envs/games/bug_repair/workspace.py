@@ -57,16 +57,9 @@ def _unmount_below(path: str) -> None:
     size-capped tmpfs), so that the directory can be removed."""
     if os.geteuid() != 0:
         return  # only root mounts working copies
-    root = os.path.realpath(path)
-    try:
-        with open("/proc/self/mountinfo") as handle:
-            mounted = any(f" {root}/" in line or f" {root} " in line for line in handle)
-    except OSError:
-        return
-    if mounted:
-        from selfplay_envs.games.bug_repair.sandbox.caps import unmount_below
+    from selfplay_envs.games.bug_repair.sandbox.caps import unmount_below
 
-        unmount_below(root)
+    unmount_below(path)  # reads the mount table; unmounts nothing when none is there
 
 
 class Workspace:
