@@ -472,8 +472,8 @@ _SANDBOX_MOUNTS = frozenset(
 
 
 @functools.lru_cache(maxsize=8)
-def _python_mounts(roots: tuple[str, ...] | None = None) -> tuple[str, ...]:
-    """Read-only mounts of the host interpreter (``roots``, by default
+def _python_mounts(roots: tuple[str, ...]) -> tuple[str, ...]:
+    """Read-only mounts of the host interpreter's directories (``roots``, from
     ``python_roots()``), with world-readable parent dirs.
 
     The parents are created with mode 0755 so that the sandbox uid can reach a Python
@@ -483,7 +483,7 @@ def _python_mounts(roots: tuple[str, ...] | None = None) -> tuple[str, ...]:
     """
     args: list[str] = []
     made: set[str] = set()
-    for root in python_roots() if roots is None else roots:
+    for root in roots:
         if root in _SANDBOX_MOUNTS or root == "/":
             continue
         parts = Path(root).parts
