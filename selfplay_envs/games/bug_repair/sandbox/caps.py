@@ -360,6 +360,10 @@ class RunCgroup:
                 pass_fds=(write_end,),
                 **popen,
             )
+        except BaseException:  # no launcher: nothing will read the pipe or the cgroup
+            os.close(read_end)
+            self.remove()
+            raise
         finally:
             os.close(write_end)
         try:
