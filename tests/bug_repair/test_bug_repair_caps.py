@@ -28,13 +28,12 @@ from selfplay_envs.games.bug_repair.sandbox import (
     local,
 )
 
-pytestmark = pytest.mark.usefixtures("need_bwrap")
-
 MB = 1 << 20
 
 
+# The checks of validation, reporting and parsing below need no bwrap; the rest do.
 @pytest.fixture
-def need_cgroups() -> caps.CgroupSupport:
+def need_cgroups(need_bwrap: None) -> caps.CgroupSupport:
     support = caps.cgroup_support()
     for name in ("memory", "pids"):
         if not support.has(name):
@@ -43,7 +42,7 @@ def need_cgroups() -> caps.CgroupSupport:
 
 
 @pytest.fixture
-def need_disk_caps() -> None:
+def need_disk_caps(need_bwrap: None) -> None:
     if not local.bwrap_tmpfs_size():
         pytest.skip("this bwrap cannot size a tmpfs (--size needs bwrap >= 0.7)")
     reason = caps.directory_cap_support()
@@ -122,6 +121,18 @@ def test_a_command_within_the_memory_cap_is_not_flagged(
         result = box.run("python3 -c 'x = b\"x\" * (150 << 20); print(len(x))'")
         assert result.exit_code == 0 and not result.oom_killed, result.stderr
         assert result.stdout.strip() == str(150 * MB)
+
+
+def test_a_command_that_cannot_join_its_cgroup_is_a_sandbox_error(
+    need_cgroups: caps.CgroupSupport, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Never a result of the command: a launcher that cannot join the cgroup (what a
+    cgroup that refuses processes does) fails the run, and the cgroup is removed."""
+    monkeypatch.setattr(caps, "_JOIN", "exit 125")
+    with _sandbox(tmp_path) as box:
+        with pytest.raises(SandboxError, match="cannot start the sandboxed command"):
+            box.run("echo never")
+        assert not _own_cgroups(need_cgroups)
 
 
 # ---- processes ----------------------------------------------------------------------
@@ -282,7 +293,7 @@ def test_bwrap_caps_names_what_is_missing(monkeypatch: pytest.MonkeyPatch) -> No
 
 
 def test_the_env_warns_at_construction_when_totals_are_not_capped(
-    tiny_repo: RepoSpec, monkeypatch: pytest.MonkeyPatch
+    need_bwrap: None, tiny_repo: RepoSpec, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(
         local,
