@@ -180,6 +180,8 @@ class AdapterBase:
         render_mode: ``"ansi"`` returns the board as text, ``"human"`` prints it.
         max_attempts: Truncate after this many submitted moves, valid or not; by
             default the game's maximum length times the allowed attempts per move.
+            A simultaneous move in progress is settled first, which takes at most
+            every seat's allowance (``max_retries`` + 1 replies each) more.
 
     Every option is checked as ``ENV_OPTIONS`` declares (``ConfigError``).
     """

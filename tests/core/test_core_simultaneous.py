@@ -221,3 +221,21 @@ def test_truncation_waits_until_every_seat_of_the_move_is_judged() -> None:
     env.step({"player_0": JUNK, "player_1": JUNK})
     assert [r.player for r in env.episode.records] == [0, 1]
     assert env.episode.truncated and not env.agents
+
+
+def test_settling_a_move_past_the_limit_takes_at_most_every_seats_allowance() -> None:
+    """A seat that keeps replying badly runs out and forfeits: the episode stops
+    within one allowance (``max_retries`` + 1 replies) per seat past the limit."""
+    retries = 3
+    env = selfplay_envs.make_parallel(
+        "core_war_v0",
+        max_attempts=1,
+        invalid_move={"mode": "retry", "max_retries": retries},
+    )
+    env.reset(seed=0)
+    imp = ";redcode\nMOV 0, 1\nEND"
+    while env.agents:
+        env.step({a: imp if a == "player_0" else JUNK for a in env.agents})
+    assert len(env.episode.records) <= 1 + 2 * (retries + 1)
+    assert not env.episode.truncated
+    assert env.episode.returns()[0] > env.episode.returns()[1]
