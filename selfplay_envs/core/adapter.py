@@ -27,7 +27,7 @@ from selfplay_envs.core.episode import (
     View,
 )
 from selfplay_envs.core.errors import ConfigError, ResetNeeded
-from selfplay_envs.core.game import Game, State
+from selfplay_envs.core.game import Game
 from selfplay_envs.core.seeding import np_random
 from selfplay_envs.core.spaces import FreeText
 
@@ -38,7 +38,6 @@ __all__ = [
     "build_spaces",
     "env_options",
     "is_parallelizable",
-    "render_state",
 ]
 
 RENDER_MODES = ("ansi", "human")
@@ -129,13 +128,6 @@ def is_parallelizable(game: Game, policy: InvalidMovePolicy) -> bool:
         return True
     no_retry = policy.mode is not InvalidMoveMode.RETRY or policy.max_retries == 0
     return info.parallelizable and no_retry
-
-
-def render_state(game: Game, state: State) -> str:
-    """The whole of ``state`` for a human, every seat's hidden information shown:
-    the game's own ``State.render`` (whose default lists every seat's view)."""
-    del game  # kept for callers; the state draws itself
-    return state.render()
 
 
 def build_spaces(game: Game, view: View) -> tuple[spaces.Space[Any], spaces.Space[Any]]:
@@ -259,13 +251,13 @@ class AdapterBase:
 
     def render(self) -> str | None:
         """Render the full state, every seat's hidden information shown
-        (``render_state``): ``"ansi"`` returns the text, ``"human"`` prints it."""
+        (``State.render``): ``"ansi"`` returns the text, ``"human"`` prints it."""
         if self.render_mode is None:
             from gymnasium.logger import warn
 
             warn("You are calling render() without specifying a render_mode.")
             return None
-        text = render_state(self.game, self._require_episode().state)
+        text = self._require_episode().state.render()
         if self.render_mode == "human":
             print(text)
             return None

@@ -16,7 +16,6 @@ import pytest
 
 import selfplay_envs
 import selfplay_envs.games
-from selfplay_envs.core.adapter import render_state
 from selfplay_envs.core.aec import GameEnv
 from selfplay_envs.core.game import Game, GameInfo, State
 from selfplay_envs.core.parallel import ParallelGameEnv
@@ -118,9 +117,9 @@ def test_every_builtin_game_writes_its_own_render() -> None:
         assert cls.render is not State.render, cls
 
 
-def test_render_state_is_what_the_adapter_renders() -> None:
+def test_the_default_render_lists_every_seat() -> None:
     game = _SecretGame()
     state = game.new_initial_state(np.random.default_rng(0))
-    assert render_state(game, state).split("\n\n") == [
+    assert state.render().split("\n\n") == [
         f"player_{p}:\n{state.observation_text(p)}" for p in range(2)
     ]
