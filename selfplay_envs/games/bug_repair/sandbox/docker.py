@@ -421,7 +421,7 @@ def _remove_stale_images(client: Any, keep: str) -> None:
 
     def stale(tag: str) -> bool:
         name = tag.split("-")[0]
-        legacy = name == "base" or (len(name) == 6 and not name.startswith("py"))
+        legacy = name == "base" or len(name) == 6  # recipe 3: "py" + 6 hex digits
         return tag.startswith(variant) or legacy
 
     for image in client.images.list(name=IMAGE_REPOSITORY):
@@ -572,12 +572,8 @@ class DockerSandbox(Sandbox):
     def _create(self) -> str:
         global _swept
         image = _cached_image(self.extra_distributions)
-        if (
-            self._root
-            and self._disk is None
-            and not directory_cap_support()
-            and not os.path.ismount(self.workdir)
-        ):
+        # DirectoryCap leaves a directory that is a mount point already alone.
+        if self._root and self._disk is None and not directory_cap_support():
             disk = DirectoryCap(self.workdir, self.limits.disk_mb)
             if disk.active:
                 self._disk = disk
