@@ -482,3 +482,21 @@ def test_self_test_says_pytest_is_missing_inside_the_sandbox(
     assert out["executable"] == str(python)
     assert "pytest is not importable inside the bwrap sandbox" in out["error"]
     assert f"fix: {python} -m pip install pytest" in out["error"]
+
+
+def test_the_unsafe_fallback_that_cannot_start_is_a_sandbox_error(tmp_path) -> None:
+    import warnings
+
+    from selfplay_envs.games.bug_repair.sandbox import SandboxError as Error
+    from selfplay_envs.games.bug_repair.sandbox import UnsafeSubprocessSandbox
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        box = UnsafeSubprocessSandbox(tmp_path)
+    box.interpreter = "/nonexistent/python3"
+    box._self_tested = True  # the command itself, past the self-test
+    try:
+        with pytest.raises(Error, match="/nonexistent/python3"):
+            box.run("true")
+    finally:
+        box.close()

@@ -565,10 +565,14 @@ class DirectoryCap:
         info = os.fstat(self._under)
         try:
             _mount_tmpfs(self.path, self.size_mb)
-        except OSError:
+        except OSError as err:
             os.close(self._under)
             self._under = None
-            raise
+            raise SandboxError(
+                f"cannot mount the {self.size_mb} MB tmpfs over the working copy "
+                f"{self.path}: {err}; fix: run as root with mount rights, or use "
+                "sandbox='docker'"
+            ) from err
         self.active = True
         try:
             os.chmod(self.path, stat.S_IMODE(info.st_mode))
@@ -581,7 +585,9 @@ class DirectoryCap:
                     f"the working copy {self.path} does not fit its {self.size_mb} MB "
                     "cap; fix: raise SandboxLimits.disk_mb"
                 ) from err
-            raise
+            raise SandboxError(
+                f"cannot copy the working copy onto its tmpfs at {self.path}: {err}"
+            ) from err
 
     @property
     def _underneath(self) -> str:

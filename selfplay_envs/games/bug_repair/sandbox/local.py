@@ -41,6 +41,7 @@ from selfplay_envs.games.bug_repair.sandbox.base import (
     SANDBOX_WORKDIR,
     CommandResult,
     Sandbox,
+    SandboxError,
     SandboxLimits,
     SandboxUnavailable,
     base_environment,
@@ -288,7 +289,12 @@ class BwrapSandbox(Sandbox):
             )
             process = group.launch(argv, **popen)
         else:
-            process = subprocess.Popen(argv, **popen)  # type: ignore[call-overload]
+            try:
+                process = subprocess.Popen(argv, **popen)  # type: ignore[call-overload]
+            except OSError as err:
+                raise SandboxError(
+                    f"cannot start bwrap: {err}; fix: install bubblewrap"
+                ) from err
 
         def kill() -> None:
             kill_group(process)
@@ -419,15 +425,21 @@ class UnsafeSubprocessSandbox(Sandbox):
         env = base_environment({"HOME": str(tmp), "TMPDIR": str(tmp), **self.extra_env})
         self._ensure_self_tested()
         nproc = self.limits.max_processes + _processes_of(os.getuid())
-        process = subprocess.Popen(
-            _launcher_argv(self.limits, -1, nproc, command, self.interpreter),
-            cwd=self.workdir,
-            stdin=subprocess.DEVNULL if stdin is None else subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
-            env=env,
-        )
+        try:
+            process = subprocess.Popen(
+                _launcher_argv(self.limits, -1, nproc, command, self.interpreter),
+                cwd=self.workdir,
+                stdin=subprocess.DEVNULL if stdin is None else subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                start_new_session=True,
+                env=env,
+            )
+        except OSError as err:
+            raise SandboxError(
+                f"cannot start the interpreter {self.interpreter} for the unsafe "
+                f"subprocess backend: {err}; fix: point it at an existing Python"
+            ) from err
         return capture(
             process,
             self.limits,
