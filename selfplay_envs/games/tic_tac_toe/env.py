@@ -2,7 +2,7 @@
 
 | | |
 |---|---|
-| Creation | `selfplay_envs.make("tic_tac_toe_v0", view="text" \\| "numeric")` |
+| Creation | `selfplay_envs.make("tic_tac_toe_v0", view="text" \\| "numeric", preset=None)` |
 | Agents | `player_0` (x, moves first), `player_1` (o) |
 | Actions | `Discrete(9)` (numeric) or text: a cell `0`-`8`, or `row,col` / `x(row,col)` |
 | Observation | text prompt, or `(3, 3, 2)` planes + `action_mask` |
@@ -38,19 +38,35 @@ mean cell 4.
 A taken or off-board cell is `illegal: cell 4 is taken`; text with no cell is
 `unparseable`. The env's invalid-move policy decides what follows (retry by default).
 
+## Paper presets
+`preset="spiral"`: an invalid move that ends the game scores -1.5 for the offender and
++0.5 for the other (SPIRAL's training mode; pass `invalid_move="loss"` to end at the
+first one). `preset="mars"`: MARS's strict format (`<think>...</think><answer>...</answer>`,
+else invalid), -10 / 0 for an invalid move, +0.05 per well-formatted reply in
+`infos[agent]["format_bonus"]` (not in the returns), 0.1 each for a draw. Both make the
+game non-zero-sum (`metadata["zero_sum"]` is False). `marks="textarena"`: TextArena's
+labels, `player_0` plays `O` and moves first. Every point is a parameter of its own;
+`docs/fragments/papers_spiral_mars.md` compares them with the papers.
+
 ## Version History
 * v0: initial release.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from selfplay_envs.core.config import Params
+from selfplay_envs.core.config import Choice, Param, Params
 from selfplay_envs.core.game import Game, GameInfo
-from selfplay_envs.games.tic_tac_toe.rules import NUM_CELLS, TicTacToeState
+from selfplay_envs.games.paper_presets import paper_params, resolve_rules
+from selfplay_envs.games.tic_tac_toe.rules import (
+    MARKS,
+    NUM_CELLS,
+    TEXTARENA_MARKS,
+    TicTacToeState,
+)
 
 if TYPE_CHECKING:
     from selfplay_envs.games.tic_tac_toe.vector import TicTacToeVectorRules
@@ -59,34 +75,66 @@ __all__ = ["TicTacToeGame"]
 
 
 class TicTacToeGame(Game):
-    """Tic-tac-toe; it takes no parameters."""
+    """Tic-tac-toe, zero-sum by default; ``preset`` gives SPIRAL's or MARS's scoring.
 
-    parameters = Params(game="tic_tac_toe_v0")
+    Args:
+        preset: ``"spiral"``, ``"mars"`` or ``None`` (each point below, when not given).
+        marks: ``"openspiel"`` (x moves first) or ``"textarena"`` (O moves first).
+        **points: The preset's points as plain parameters (``paper_presets``).
+    """
+
+    parameters = Params(
+        *paper_params(stake=False, draw=True),
+        Param(
+            "marks",
+            Choice("openspiel", "textarena"),
+            "openspiel",
+            "`openspiel`: `player_0` plays x; `textarena`: `player_0` plays O; "
+            "`player_0` moves first either way",
+        ),
+        game="tic_tac_toe_v0",
+    )
+    conformance_configs = (
+        {"preset": "spiral"},
+        {"preset": "mars", "marks": "textarena"},
+    )
     # Scripted opponents (``Game.opponents``), imported by agents on first use.
     opponents = {
         "random": "agents.policy:RandomPolicy",
         "minimax": "agents.opponents.tic_tac_toe:minimax",
     }
 
-    info = GameInfo(
-        name="tic_tac_toe_v0",
-        num_players=2,
-        max_game_length=NUM_CELLS,
-        num_actions=NUM_CELLS,
-        observation_shape=(3, 3, 2),
-        # The bound of prompts and of replies, which are cut to it before parsing:
-        # room for a long reasoning before the move (the prompts are far shorter).
-        max_text_length=65536,
-        roles=("x", "o"),
-    )
+    def __init__(self, *, marks: str = "openspiel", **points: Any) -> None:
+        self.rules = resolve_rules(points)
+        self.marks = TEXTARENA_MARKS if marks == "textarena" else MARKS
+        invalid = self.rules.invalid_returns or (-1.0, 1.0)
+        draw = self.rules.draw_score
+        outcomes = (-1.0, 1.0, draw, *invalid)
+        self.info = GameInfo(
+            name="tic_tac_toe_v0",
+            num_players=2,
+            max_game_length=NUM_CELLS,
+            num_actions=NUM_CELLS,
+            observation_shape=(3, 3, 2),
+            zero_sum=draw == 0.0 and sum(invalid) == 0.0,
+            min_utility=min(outcomes),
+            max_utility=max(outcomes),
+            # The bound of prompts and of replies, which are cut to it before
+            # parsing: room for a long reasoning before the move.
+            max_text_length=65536,
+            roles=self.marks,
+        )
 
     def new_initial_state(self, rng: np.random.Generator) -> TicTacToeState:
         """The empty board; tic-tac-toe has no chance."""
         del rng  # Deterministic game.
-        return TicTacToeState()
+        return TicTacToeState(self.rules, self.marks)
 
-    def vector_rules(self, num_envs: int) -> TicTacToeVectorRules:
-        """Vectorised rules for the numeric ``BatchedEnv``."""
+    def vector_rules(self, num_envs: int) -> TicTacToeVectorRules | None:
+        """Vectorised rules for the numeric ``BatchedEnv`` (the zero-sum rules only:
+        a preset takes the generic path)."""
+        if not self.rules.default or self.marks != MARKS:
+            return None
         # Imported here: the scalar env never needs the vector rules.
         from selfplay_envs.games.tic_tac_toe.vector import TicTacToeVectorRules
 

@@ -19,9 +19,16 @@ import numpy as np
 
 from selfplay_envs.core.game import State
 from selfplay_envs.core.parsing import InvalidReason, ParseResult
+from selfplay_envs.games.paper_presets import (
+    STRICT_SHAPE,
+    PaperRules,
+    strict_answer,
+    strict_invalid,
+)
 
 NUM_CELLS = 9
 MARKS = ("x", "o")
+TEXTARENA_MARKS = ("O", "X")  # TextArena: player 0 plays 'O' and moves first
 EMPTY = -1
 LINES = (
     (0, 1, 2),
@@ -49,9 +56,20 @@ _ROW_COL = re.compile(
 
 
 class TicTacToeState(State):
-    """A tic-tac-toe position. ``board[c]`` is the seat that marked cell c, or -1."""
+    """A tic-tac-toe position. ``board[c]`` is the seat that marked cell c, or -1.
 
-    def __init__(self) -> None:
+    Args:
+        rules: The scoring points of a paper preset (``paper_presets``); by default
+            the zero-sum rules.
+        marks: The labels of seat 0 and seat 1 (seat 0 always moves first).
+    """
+
+    def __init__(
+        self, rules: PaperRules | None = None, marks: tuple[str, str] = MARKS
+    ) -> None:
+        self.rules = rules or PaperRules()
+        self.marks = marks
+        self.formatted = [0, 0]  # replies in the strict format, per seat
         self.board: tuple[int, ...] = (EMPTY,) * NUM_CELLS
         self.to_move = 0
         self.winner: int | None = None
@@ -63,8 +81,8 @@ class TicTacToeState(State):
         return 2
 
     def role(self, player: int) -> str:
-        """``"x"`` or ``"o"``."""
-        return MARKS[player]
+        """The seat's mark: ``"x"`` or ``"o"`` (TextArena's labels: ``"O"``, ``"X"``)."""
+        return self.marks[player]
 
     def current_players(self) -> list[int]:
         """The seat to move, or nobody once the game is over."""
@@ -75,10 +93,33 @@ class TicTacToeState(State):
         return self.winner is not None or len(self.moves) == NUM_CELLS
 
     def returns(self) -> list[float]:
-        """+1 / -1 for a win, 0 / 0 for a draw or an unfinished game."""
+        """+1 / -1 for a win, ``draw_score`` each for a draw, 0 / 0 unfinished."""
         if self.winner is None:
-            return [0.0, 0.0]
+            draw = self.rules.draw_score if len(self.moves) == NUM_CELLS else 0.0
+            return [draw, draw]
         return [1.0 if p == self.winner else -1.0 for p in range(2)]
+
+    def forfeit_returns(self, loser: int) -> list[float]:
+        """The preset's (offender, other) returns, else the zero-sum forfeit."""
+        if self.rules.invalid_returns is None:
+            return super().forfeit_returns(loser)
+        offender, other = self.rules.invalid_returns
+        return [offender if p == loser else other for p in range(2)]
+
+    def parse_action(self, player: int, text: str) -> ParseResult:
+        """As ``State.parse_action``; under ``strict_format`` only the answer of a
+        ``<think>...</think><answer>...</answer>`` reply counts."""
+        rules = self.rules
+        if not (rules.strict_format or rules.format_bonus):
+            return super().parse_action(player, text)
+        answer = strict_answer(text)
+        if answer is not None:
+            self.formatted[player] += 1
+        if not rules.strict_format:
+            return super().parse_action(player, text)
+        if answer is None:
+            return strict_invalid(text)
+        return self.parse_answer(player, answer)
 
     def legal_actions(self, player: int) -> list[int]:
         """Empty cells, ascending (none for the idle seat)."""
@@ -146,29 +187,37 @@ class TicTacToeState(State):
     def observation_text(self, player: int) -> str:
         """The board, whose turn it is and the legal moves."""
         result = self._result_text() if self.is_terminal() else None
-        return prompt(self.board, self.to_move, player, result)
+        text = prompt(self.board, self.to_move, player, result, self.marks)
+        if self.rules.strict_format and result is None:
+            text += f"\nReply as {STRICT_SHAPE}, your move in the answer."
+        return text
 
     def info(self, player: int) -> dict[str, object]:
-        """The public board for scripted players: ``board[c]`` is 0 (x), 1 (o) or -1."""
-        return {
+        """The public board for scripted players: ``board[c]`` is the seat that
+        marked it (0 or 1) or -1; with a format bonus, the bonus earned so far."""
+        info: dict[str, object] = {
             "board": list(self.board),
-            "mark": MARKS[player],
+            "mark": self.marks[player],
             "to_move": self.to_move,
         }
+        if self.rules.format_bonus:
+            info["format_bonus"] = self.formatted[player] * self.rules.format_bonus
+        return info
 
     def render(self) -> str:
         """The board with marks only."""
         status = (
             self._result_text()
             if self.is_terminal()
-            else f"{MARKS[self.to_move]} to move"
+            else f"{self.marks[self.to_move]} to move"
         )
-        return f"{board_to_string(self.board, numbered=False)}\n{status}"
+        board = board_to_string(self.board, numbered=False, marks=self.marks)
+        return f"{board}\n{status}"
 
     def _result_text(self) -> str:
         if self.winner is None:
             return "Draw."
-        return f"'{MARKS[self.winner]}' wins."
+        return f"'{self.marks[self.winner]}' wins."
 
 
 def cell_of_answer(answer: str) -> int | None:
@@ -183,7 +232,11 @@ def cell_of_answer(answer: str) -> int | None:
 
 @functools.cache  # built once per board, as _planes below
 def prompt(
-    board: tuple[int, ...], to_move: int, player: int, result: str | None
+    board: tuple[int, ...],
+    to_move: int,
+    player: int,
+    result: str | None,
+    marks: tuple[str, str] = MARKS,
 ) -> str:
     """The text view of ``player`` (the scalar state and the vector rules both render
     through here).
@@ -193,16 +246,17 @@ def prompt(
         to_move: The seat to move.
         player: The seat that reads the prompt.
         result: The result sentence once the game is over, else None.
+        marks: The labels of seat 0 and seat 1.
     """
     if result is not None:
         status = f"The game is over. {result}"
     elif to_move == player:
         legal = ", ".join(str(c) for c, v in enumerate(board) if v == EMPTY)
-        status = f"It is your turn ('{MARKS[player]}'). Legal moves: {legal}."
+        status = f"It is your turn ('{marks[player]}'). Legal moves: {legal}."
     else:
-        status = f"It is {MARKS[to_move]}'s turn."
-    numbered = board_to_string(board, numbered=True)
-    return f"{_HEADERS[player]}\n\n{numbered}\n\n{status}"
+        status = f"It is {marks[to_move]}'s turn."
+    numbered = board_to_string(board, numbered=True, marks=marks)
+    return f"{_header(marks[player])}\n\n{numbered}\n\n{status}"
 
 
 def _parse_cell(text: str) -> int | None:
@@ -230,11 +284,11 @@ def _completes_line(board: tuple[int, ...], player: int, cell: int) -> bool:
     return False
 
 
-_HEADERS = tuple(
-    f"You are playing tic-tac-toe as '{mark}'.\n"
-    "Cells are numbered 0-8, row by row; a number marks an empty cell."
-    for mark in MARKS
-)
+def _header(mark: str) -> str:
+    return (
+        f"You are playing tic-tac-toe as '{mark}'.\n"
+        "Cells are numbered 0-8, row by row; a number marks an empty cell."
+    )
 
 
 # Tensors and prompts are pure functions of the board, and a game revisits the same
@@ -259,11 +313,13 @@ def _empty_mask(board: tuple[int, ...]) -> np.ndarray:
     return np.array([mark == EMPTY for mark in board], dtype=np.int8)
 
 
-def board_to_string(board: tuple[int, ...], *, numbered: bool) -> str:
+def board_to_string(
+    board: tuple[int, ...], *, numbered: bool, marks: tuple[str, str] = MARKS
+) -> str:
     """Three rows of marks; empty cells show their number or ``.``."""
     return _BOARD_TEMPLATE.format(
         *[
-            MARKS[v] if v != EMPTY else (str(c) if numbered else ".")
+            marks[v] if v != EMPTY else (str(c) if numbered else ".")
             for c, v in enumerate(board)
         ]
     )
