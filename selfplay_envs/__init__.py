@@ -7,7 +7,10 @@
 'player_0'
 """
 
-from selfplay_envs.core.episode import InvalidMovePolicy
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from selfplay_envs.core.registry import (
     list_envs,
     make,
@@ -17,6 +20,9 @@ from selfplay_envs.core.registry import (
     spec,
 )
 from selfplay_envs.games import register_builtin_games
+
+if TYPE_CHECKING:
+    from selfplay_envs.core.episode import InvalidMovePolicy
 
 __all__ = [
     "InvalidMovePolicy",
@@ -30,3 +36,13 @@ __all__ = [
 __version__ = "0.1.0"
 
 register_builtin_games()
+
+
+def __getattr__(name: str) -> Any:
+    # InvalidMovePolicy's module loads numpy; a plain import need not pay for it.
+    if name == "InvalidMovePolicy":
+        from selfplay_envs.core.episode import InvalidMovePolicy
+
+        globals()[name] = InvalidMovePolicy
+        return InvalidMovePolicy
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -9,17 +9,23 @@ games through the ``selfplay_envs.games`` entry-point group (name: env id, value
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import importlib
-from importlib import metadata
-from typing import Any
+import importlib.abc
+import importlib.machinery
+import sys
+from collections.abc import Sequence
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
-from selfplay_envs.core.adapter import env_options
-from selfplay_envs.core.aec import GameEnv
-from selfplay_envs.core.episode import InvalidMovePolicy, View
 from selfplay_envs.core.errors import UnknownEnvError
-from selfplay_envs.core.game import Game
-from selfplay_envs.core.parallel import ParallelGameEnv
+
+if TYPE_CHECKING:
+    # Imported inside the functions that use them: the adapters pull in PettingZoo and
+    # Gymnasium, which ``import selfplay_envs`` and ``list_envs()`` must not pay for.
+    from selfplay_envs.core.aec import GameEnv
+    from selfplay_envs.core.episode import InvalidMovePolicy, View
+    from selfplay_envs.core.game import Game
+    from selfplay_envs.core.parallel import ParallelGameEnv
 
 __all__ = [
     "EnvSpec",
@@ -81,6 +87,8 @@ def _load_entry_points() -> None:
     if _entry_points_loaded:
         return
     _entry_points_loaded = True
+    from importlib import metadata  # some 10 ms; only the first look-up pays it
+
     for entry in metadata.entry_points(group=ENTRY_POINT_GROUP):
         if entry.name not in _REGISTRY:
             register(entry.name, entry.value)
@@ -90,6 +98,8 @@ def spec(env_id: str) -> EnvSpec:
     """The spec of ``env_id``; unknown ids raise with the closest matches."""
     _load_entry_points()
     if env_id not in _REGISTRY:
+        import difflib
+
         close = difflib.get_close_matches(env_id, _REGISTRY, n=3)
         hint = f"; did you mean {close}?" if close else ""
         raise UnknownEnvError(
@@ -128,6 +138,9 @@ def make(
     The options (``core.adapter.ENV_OPTIONS``) and the game's parameters are checked
     before the game is built; a bad value raises ``ConfigError`` naming it.
     """
+    from selfplay_envs.core.adapter import env_options
+    from selfplay_envs.core.aec import GameEnv
+
     view, policy, render_mode, max_attempts = env_options(
         view, invalid_move, render_mode, max_attempts
     )
@@ -153,6 +166,9 @@ def make_parallel(
 
     Checked as ``make`` checks.
     """
+    from selfplay_envs.core.adapter import env_options
+    from selfplay_envs.core.parallel import ParallelGameEnv
+
     view, policy, render_mode, max_attempts = env_options(
         view, invalid_move, render_mode, max_attempts
     )
@@ -165,12 +181,30 @@ def make_parallel(
     )
 
 
+_PETTINGZOO_REGISTRATION = "pettingzoo.env_registry.registration"
+# Ids registered before PettingZoo's registry was imported, mirrored into it once it is.
+_pending_pettingzoo: list[str] = []
+
+
 def _register_with_pettingzoo(env_id: str) -> None:
-    """Mirror the id into PettingZoo's registry when the installed version has one."""
-    try:
-        from pettingzoo.env_registry import registration
-    except ImportError:  # PettingZoo < 1.26 has no registry; ours still works.
+    """Mirror the id into PettingZoo's registry, now or as soon as it is imported.
+
+    Importing PettingZoo costs most of a second, so ``register`` does not: while the
+    registry module is not loaded the id waits, and ``_RegistryImportHook`` mirrors
+    every waiting id right after PettingZoo's registry runs, whoever imports it.
+    """
+    registration = sys.modules.get(_PETTINGZOO_REGISTRATION)
+    if registration is not None:
+        _mirror(registration, env_id)
         return
+    _pending_pettingzoo.append(env_id)
+    if not any(isinstance(f, _RegistryImportHook) for f in sys.meta_path):
+        sys.meta_path.insert(0, _RegistryImportHook())
+
+
+def _mirror(registration: ModuleType, env_id: str) -> None:
+    if not hasattr(registration, "_get_registry"):
+        return  # not the registry we know; ours still works
     pz_id = f"{PETTINGZOO_NAMESPACE}/{env_id}"
     for env_type, factory in (("aec", make), ("parallel", make_parallel)):
         registry = registration._get_registry(env_type)
@@ -178,6 +212,52 @@ def _register_with_pettingzoo(env_id: str) -> None:
             registration.register(
                 env_type, pz_id, entry_point=_Factory(factory, env_id)
             )
+
+
+def _flush_pending(registration: ModuleType) -> None:
+    while _pending_pettingzoo:
+        _mirror(registration, _pending_pettingzoo.pop(0))
+
+
+class _RegistryImportHook(importlib.abc.MetaPathFinder):
+    """Finds PettingZoo's registry module as usual, then mirrors our waiting ids."""
+
+    def find_spec(
+        self,
+        fullname: str,
+        path: Sequence[str] | None,
+        target: ModuleType | None = None,
+    ) -> importlib.machinery.ModuleSpec | None:
+        if fullname != _PETTINGZOO_REGISTRATION:
+            return None
+        sys.meta_path.remove(self)  # one use; also keeps the search below off us
+        found = None
+        for finder in list(sys.meta_path):
+            find = getattr(finder, "find_spec", None)
+            found = find(fullname, path, target) if find else None
+            if found is not None:
+                break
+        if found is None or found.loader is None:
+            return found  # PettingZoo < 1.26 has no registry; ours still works.
+        found.loader = _MirrorAfterExec(found.loader)
+        return found
+
+
+class _MirrorAfterExec(importlib.abc.Loader):
+    """Runs the wrapped loader's module, then ``_flush_pending`` into it."""
+
+    def __init__(self, loader: Any) -> None:
+        self._loader = loader
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> Any:
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module: ModuleType) -> None:
+        self._loader.exec_module(module)
+        _flush_pending(module)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._loader, name)  # get_source, is_package, ...
 
 
 @dataclasses.dataclass(frozen=True)
