@@ -16,12 +16,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from selfplay_envs.core.config import Bool, Choice, Float, Pair, Param
+from selfplay_envs.core.game import State
 from selfplay_envs.core.parsing import InvalidReason, ParseResult
 
 __all__ = [
     "PRESETS",
     "PaperRules",
     "paper_params",
+    "parse_reply",
     "resolve_rules",
     "strict_answer",
     "strict_invalid",
@@ -161,3 +163,20 @@ def strict_invalid(text: str) -> ParseResult:
         InvalidReason.NO_ACTION_TAG,
         f"expected a reply of the form {STRICT_SHAPE}, got {text.strip()[:40]!r}",
     )
+
+
+def parse_reply(state: State, player: int, text: str) -> ParseResult:
+    """``State.parse_action`` under the paper rules of ``state`` (its ``rules``):
+    with ``strict_format`` only the answer of a strict reply counts; a strict reply
+    is counted in ``state.formatted[player]`` for the format bonus."""
+    rules: PaperRules = state.rules  # type: ignore[attr-defined]
+    if not (rules.strict_format or rules.format_bonus):
+        return State.parse_action(state, player, text)
+    answer = strict_answer(text)
+    if answer is not None:
+        state.formatted[player] += 1  # type: ignore[attr-defined]
+    if not rules.strict_format:
+        return State.parse_action(state, player, text)
+    if answer is None:
+        return strict_invalid(text)
+    return state.parse_answer(player, answer)

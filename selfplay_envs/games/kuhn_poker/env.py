@@ -2,7 +2,7 @@
 
 | | |
 |---|---|
-| Creation | `selfplay_envs.make("kuhn_poker_v0", view="text" \\| "numeric", num_hands=1, reward="chips")` |
+| Creation | `selfplay_envs.make("kuhn_poker_v0", view="text" \\| "numeric", num_hands=1, reward="chips", preset=None)` |
 | Agents | `player_0` (opens hand 1), `player_1` |
 | Actions | `Discrete(2)`: 0 = Pass (check / fold), 1 = Bet (bet / call); text: `check`, `bet`, `fold`, `call`, `pass` |
 | Observation | text prompt, or OpenSpiel's information-state tensor `(11,)` (`(13,)` for a match) + `action_mask` |
@@ -65,21 +65,34 @@ The env's invalid-move policy decides what follows (retry by default). A forfeit
 the worst possible result for the offender (-2N chips, or -1 with `reward="match"`), so
 an invalid move never pays.
 
+## Paper presets
+`preset="spiral"`: an invalid move that ends the game scores -1.5 for the offender and
++0.5 for the other (SPIRAL's training mode; pass `invalid_move="loss"` to end at the
+first one). `preset="mars"`: MARS's strict format (`<think>...</think><answer>...</answer>`,
+else invalid), an invalid move scores -(stake) - 10 for the offender, the stake being the
+chips it committed this hand (ante and bet), and 0 for the other; +0.05 per
+well-formatted reply in `infos[agent]["format_bonus"]` (not in the returns). Both make
+the game non-zero-sum (`metadata["zero_sum"]` is False). The pot grows with every bet and
+a match is decided by all its hands under every preset (TextArena's and SPIRAL's faults
+are not copied). Every point is a parameter of its own;
+`docs/fragments/papers_spiral_mars.md` compares them with the papers.
+
 ## Version History
 * v0: initial release.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from selfplay_envs.core.config import Choice, Int, Param, Params
 from selfplay_envs.core.game import Game, GameInfo
-from selfplay_envs.games.kuhn_poker.constants import MAX_HAND_LENGTH
+from selfplay_envs.games.kuhn_poker.constants import ANTE, BET_SIZE, MAX_HAND_LENGTH
 from selfplay_envs.games.kuhn_poker.observation import tensor_size
 from selfplay_envs.games.kuhn_poker.rules import KuhnPokerState, Reward
+from selfplay_envs.games.paper_presets import paper_params, resolve_rules
 
 if TYPE_CHECKING:
     from selfplay_envs.games.kuhn_poker.vector import KuhnPokerVectorRules
@@ -96,9 +109,15 @@ class KuhnPokerGame(Game):
     Args:
         num_hands: Hands in the match; the opener alternates each hand.
         reward: ``"chips"`` (net chips) or ``"match"`` (+1 / -1 / 0 by total chips).
+        preset: ``"spiral"``, ``"mars"`` or ``None`` (each point below, when not given).
+        **points: The preset's points as plain parameters (``paper_presets``).
     """
 
-    conformance_configs = ({"num_hands": 5, "reward": "match"},)
+    conformance_configs = (
+        {"num_hands": 5, "reward": "match"},
+        {"preset": "spiral"},
+        {"preset": "mars", "num_hands": 3},
+    )
     # Scripted opponents (``Game.opponents``), imported by agents on first use.
     opponents = {
         "random": "agents.policy:RandomPolicy",
@@ -121,21 +140,33 @@ class KuhnPokerGame(Game):
             '`"chips"`: net chips over the match; `"match"`: +1 / -1 by cumulative '
             "chips, 0 on a tie",
         ),
+        *paper_params(stake=True, draw=False),
         game="kuhn_poker_v0",
     )
 
-    def __init__(self, *, num_hands: int = 1, reward: str | Reward = Reward.CHIPS):
+    def __init__(
+        self,
+        *,
+        num_hands: int = 1,
+        reward: str | Reward = Reward.CHIPS,
+        **points: Any,
+    ):
         self.reward = Reward(reward)
         self.num_hands = num_hands
+        self.rules = resolve_rules(points)
         bound = 1.0 if self.reward is Reward.MATCH else 2.0 * num_hands
+        offender, other = self.rules.invalid_returns or (-bound, bound)
+        # The most an offender can have committed in a hand: the ante and a bet.
+        stake = ANTE + BET_SIZE if self.rules.invalid_stake else 0
         self.info = GameInfo(
             name="kuhn_poker_v0",
             num_players=2,
             max_game_length=MAX_HAND_LENGTH * num_hands,
             num_actions=2,
             observation_shape=(tensor_size(num_hands),),
-            min_utility=-bound,
-            max_utility=bound,
+            zero_sum=offender + other == 0.0 and not stake,
+            min_utility=min(-bound, offender - stake),
+            max_utility=max(bound, other),
             # The bound of prompts and of replies, which are cut to it before parsing:
             # room for a long reasoning before the move (the prompts are far shorter).
             max_text_length=65536,
@@ -143,10 +174,13 @@ class KuhnPokerGame(Game):
 
     def new_initial_state(self, rng: np.random.Generator) -> KuhnPokerState:
         """Deal every hand of the match from ``rng``."""
-        return KuhnPokerState.from_rng(rng, self.num_hands, self.reward)
+        return KuhnPokerState.from_rng(rng, self.num_hands, self.reward, self.rules)
 
-    def vector_rules(self, num_envs: int) -> KuhnPokerVectorRules:
-        """Vectorised rules for ``BatchedEnv``, both views."""
+    def vector_rules(self, num_envs: int) -> KuhnPokerVectorRules | None:
+        """Vectorised rules for ``BatchedEnv``, both views (the zero-sum rules only:
+        a preset takes the generic path)."""
+        if not self.rules.default:
+            return None
         # Imported here: the scalar env never needs the vector rules.
         from selfplay_envs.games.kuhn_poker.vector import KuhnPokerVectorRules
 

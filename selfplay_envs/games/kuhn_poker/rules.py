@@ -55,6 +55,7 @@ from selfplay_envs.games.kuhn_poker.render import (
     prompt,
     result_line,
 )
+from selfplay_envs.games.paper_presets import STRICT_SHAPE, PaperRules, parse_reply
 
 __all__ = [
     "Action",
@@ -129,10 +130,15 @@ class KuhnPokerState(State):
         deals: ``(opener's card, responder's card)`` for every hand, card indices
             0-2 (J, Q, K); the number of deals is the number of hands.
         reward: ``"chips"`` or ``"match"``.
+        rules: The scoring points of a paper preset (``paper_presets``); by default
+            the zero-sum rules.
     """
 
     def __init__(
-        self, deals: list[tuple[int, int]], reward: Reward | str = Reward.CHIPS
+        self,
+        deals: list[tuple[int, int]],
+        reward: Reward | str = Reward.CHIPS,
+        rules: PaperRules | None = None,
     ) -> None:
         if not deals:
             raise ValueError(f"expected at least one deal, got {deals!r}")
@@ -141,6 +147,8 @@ class KuhnPokerState(State):
                 raise ValueError(f"expected two different cards in 0-2, got {deal!r}")
         self.deals = [(int(a), int(b)) for a, b in deals]  # numpy ints become ints
         self.reward = Reward(reward)
+        self.rules = rules or PaperRules()
+        self.formatted = [0, 0]  # replies in the strict format, per seat
         self.num_hands = len(self.deals)
         self.hand = 0
         self.history: list[Action] = []
@@ -157,11 +165,15 @@ class KuhnPokerState(State):
 
     @classmethod
     def from_rng(
-        cls, rng: np.random.Generator, num_hands: int, reward: Reward | str
+        cls,
+        rng: np.random.Generator,
+        num_hands: int,
+        reward: Reward | str,
+        rules: PaperRules | None = None,
     ) -> KuhnPokerState:
         """Deal ``num_hands`` hands from ``rng``; each of the 6 deals has chance 1/6."""
         picks = rng.integers(len(DEALS), size=num_hands)  # one draw for the match
-        return cls([DEALS[i] for i in picks], reward)
+        return cls([DEALS[i] for i in picks], reward, rules)
 
     # ---- seats and positions ------------------------------------------------------
 
@@ -219,9 +231,19 @@ class KuhnPokerState(State):
         return [sign, -sign]
 
     def forfeit_returns(self, loser: int) -> list[float]:
-        """The worst possible result for ``loser``, so an invalid move never pays."""
+        """The worst possible result for ``loser``, so an invalid move never pays;
+        a preset's (offender, other) returns instead, less the offender's committed
+        chips this hand under ``invalid_stake`` (MARS's -(stake) - 10)."""
         worst = 1.0 if self.reward is Reward.MATCH else float(2 * self.num_hands)
-        return [-worst if p == loser else worst for p in range(NUM_PLAYERS)]
+        offender, other = self.rules.invalid_returns or (-worst, worst)
+        if self.rules.invalid_stake:
+            offender -= self.contributions[loser]
+        return [offender if p == loser else other for p in range(NUM_PLAYERS)]
+
+    def parse_action(self, player: int, text: str) -> ParseResult:
+        """As ``State.parse_action``; under ``strict_format`` only the answer of a
+        ``<think>...</think><answer>...</answer>`` reply counts."""
+        return parse_reply(self, player, text)
 
     def legal_actions(self, player: int) -> list[int]:
         """Pass and Bet for the seat to act; nothing for the other seat."""
@@ -357,6 +379,8 @@ class KuhnPokerState(State):
             status = final_line(self.chips[player], self.chips[rival])
         elif player == self.to_act:
             status = YOUR_TURN[self.facing_bet]
+            if self.rules.strict_format:
+                status += f"\nReply as {STRICT_SHAPE}, your move in the answer."
         else:
             status = OPPONENTS_TURN
         return prompt(
@@ -373,8 +397,9 @@ class KuhnPokerState(State):
         )
 
     def info(self, player: int) -> dict[str, object]:
-        """``player``'s own card and the public betting, for scripted players."""
-        return {
+        """``player``'s own card and the public betting, for scripted players;
+        with a format bonus, the bonus earned so far."""
+        info: dict[str, object] = {
             "card": CARDS[self.card(player)],
             "position": self.position(player),
             "betting": self.history_string(),
@@ -385,6 +410,9 @@ class KuhnPokerState(State):
             "chips": self.chips[player],
             "hand_results": self._hand_results(player),
         }
+        if self.rules.format_bonus:
+            info["format_bonus"] = self.formatted[player] * self.rules.format_bonus
+        return info
 
     def _hand_results(self, player: int) -> list[dict[str, object]]:
         public = self._public_results[player]

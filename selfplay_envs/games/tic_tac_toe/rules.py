@@ -22,8 +22,7 @@ from selfplay_envs.core.parsing import InvalidReason, ParseResult
 from selfplay_envs.games.paper_presets import (
     STRICT_SHAPE,
     PaperRules,
-    strict_answer,
-    strict_invalid,
+    parse_reply,
 )
 
 NUM_CELLS = 9
@@ -109,17 +108,7 @@ class TicTacToeState(State):
     def parse_action(self, player: int, text: str) -> ParseResult:
         """As ``State.parse_action``; under ``strict_format`` only the answer of a
         ``<think>...</think><answer>...</answer>`` reply counts."""
-        rules = self.rules
-        if not (rules.strict_format or rules.format_bonus):
-            return super().parse_action(player, text)
-        answer = strict_answer(text)
-        if answer is not None:
-            self.formatted[player] += 1
-        if not rules.strict_format:
-            return super().parse_action(player, text)
-        if answer is None:
-            return strict_invalid(text)
-        return self.parse_answer(player, answer)
+        return parse_reply(self, player, text)
 
     def legal_actions(self, player: int) -> list[int]:
         """Empty cells, ascending (none for the idle seat)."""
