@@ -7,6 +7,8 @@ import pytest
 
 import selfplay_envs
 from selfplay_envs.core.errors import ConfigError
+from selfplay_envs.games.kuhn_poker.rules import KuhnPokerState, Reward
+from selfplay_envs.games.paper_presets import resolve_rules
 
 RANK = {"J": 0, "Q": 1, "K": 2}
 
@@ -96,3 +98,23 @@ def test_bad_preset_is_refused_naming_the_parameter_and_the_choices() -> None:
     message = str(err.value)
     assert "preset" in message and "'textarena'" in message
     assert "'spiral'" in message and "'mars'" in message
+
+
+def test_spiral_preset_keeps_the_growing_pot() -> None:
+    env = selfplay_envs.make("kuhn_poker_v0", preset="spiral")
+    env.reset(seed=0)
+    cards = [RANK[env.infos[a]["card"]] for a in ("player_0", "player_1")]
+    _, returns = play(env, ["bet", "call"])
+    sign = 1.0 if cards[0] > cards[1] else -1.0
+    assert returns == [2.0 * sign, -2.0 * sign]  # TextArena's pot would pay 1
+
+
+def test_spiral_match_is_decided_by_every_hand_not_the_last() -> None:
+    rules = resolve_rules({"preset": "spiral"})
+    # Hand 1: player_0 (K) bets, player_1 (J) calls: +2. Hand 2: player_1 (K) opens,
+    # both check: player_1 +1. player_0 is ahead by 2 - 1 chips and wins the match.
+    state = KuhnPokerState([(2, 0), (2, 0)], Reward.MATCH, rules)
+    for player, action in ((0, 1), (1, 1), (1, 0), (0, 0)):
+        state.apply_action(player, action)
+    assert state.is_terminal() and state.chips == [1, -1]
+    assert state.returns() == [1.0, -1.0]
