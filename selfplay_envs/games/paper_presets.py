@@ -24,6 +24,7 @@ __all__ = [
     "PaperRules",
     "paper_params",
     "parse_reply",
+    "example_replies",
     "resolve_rules",
     "strict_answer",
     "strict_invalid",
@@ -163,6 +164,18 @@ def strict_invalid(text: str) -> ParseResult:
         InvalidReason.NO_ACTION_TAG,
         f"expected a reply of the form {STRICT_SHAPE}, got {text.strip()[:40]!r}",
     )
+
+
+def example_replies(state: State, player: int) -> list[str]:
+    """``State.example_actions``, each in the strict format under ``strict_format``
+    (test drivers then play the game instead of forfeiting)."""
+    rules: PaperRules = state.rules  # type: ignore[attr-defined]
+    if not rules.strict_format:
+        return State.example_actions(state, player)
+    return [
+        f"<think>I play {move}.</think><answer>{move}</answer>"
+        for move in state.legal_action_strings(player)
+    ]
 
 
 def parse_reply(state: State, player: int, text: str) -> ParseResult:

@@ -117,3 +117,16 @@ def test_bad_preset_is_refused_naming_the_parameter_and_the_choices() -> None:
 )
 def test_strict_answer(reply: str, answer: str | None) -> None:
     assert strict_answer(reply) == answer
+
+
+def test_mars_example_replies_are_strict_and_valid() -> None:
+    # Test drivers (the conformance suite) reply with example_actions: under the
+    # strict format they must still play, not forfeit. Lowest free cell each turn:
+    # x 0, 2, 4, 6 completes the 2-4-6 diagonal.
+    env = selfplay_envs.make("tic_tac_toe_v0", preset="mars", invalid_move="loss")
+    env.reset(seed=0)
+    while not any(env.terminations.values()):
+        state = env.episode.state
+        env.step(state.example_actions(state.to_move)[0])
+    assert env.rewards == {"player_0": 1.0, "player_1": -1.0}
+    assert env.episode.forfeit is None

@@ -55,7 +55,12 @@ from selfplay_envs.games.kuhn_poker.render import (
     prompt,
     result_line,
 )
-from selfplay_envs.games.paper_presets import STRICT_SHAPE, PaperRules, parse_reply
+from selfplay_envs.games.paper_presets import (
+    STRICT_SHAPE,
+    PaperRules,
+    example_replies,
+    parse_reply,
+)
 
 __all__ = [
     "Action",
@@ -244,6 +249,10 @@ class KuhnPokerState(State):
         """As ``State.parse_action``; under ``strict_format`` only the answer of a
         ``<think>...</think><answer>...</answer>`` reply counts."""
         return parse_reply(self, player, text)
+
+    def example_actions(self, player: int) -> list[str]:
+        """Valid replies; in the strict format under ``strict_format``."""
+        return example_replies(self, player)
 
     def legal_actions(self, player: int) -> list[int]:
         """Pass and Bet for the seat to act; nothing for the other seat."""

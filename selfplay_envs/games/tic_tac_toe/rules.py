@@ -22,6 +22,7 @@ from selfplay_envs.core.parsing import InvalidReason, ParseResult
 from selfplay_envs.games.paper_presets import (
     STRICT_SHAPE,
     PaperRules,
+    example_replies,
     parse_reply,
 )
 
@@ -109,6 +110,10 @@ class TicTacToeState(State):
         """As ``State.parse_action``; under ``strict_format`` only the answer of a
         ``<think>...</think><answer>...</answer>`` reply counts."""
         return parse_reply(self, player, text)
+
+    def example_actions(self, player: int) -> list[str]:
+        """Valid replies; in the strict format under ``strict_format``."""
+        return example_replies(self, player)
 
     def legal_actions(self, player: int) -> list[int]:
         """Empty cells, ascending (none for the idle seat)."""
