@@ -95,7 +95,8 @@ from selfplay_envs.games.search_qa.corpora import (
     SearchBackend,
     get_backend,
 )
-from selfplay_envs.games.search_qa.params import PARAMETERS
+from selfplay_envs.games.search_qa.params import PARAMETERS, resolve_preset
+from selfplay_envs.games.search_qa.pool import QuestionPool
 from selfplay_envs.games.search_qa.rules import ROLES, SearchQAConfig, SearchQAState
 from selfplay_envs.games.search_qa.verifier import LexicalVerifier, Verifier
 
@@ -127,6 +128,7 @@ class SearchQAGame(Game):
         "random": "agents.opponents.search_qa:RandomSearchQA",
         "scripted": "agents.opponents.search_qa:ScriptedSearchQA",
     }
+    conformance_configs = ({"preset": "ssp", "corpus_size": 200, "cache_dir": ""},)
 
     def __init__(
         self,
@@ -138,10 +140,12 @@ class SearchQAGame(Game):
         cache_dir: str | None = None,
         answers: Sequence[str] | None = None,
         verifier: Verifier | None = None,
+        question_pool: QuestionPool | None = None,
         **rules: Any,
     ):
         # Every argument has been checked against PARAMETERS (params.py).
-        self.config = SearchQAConfig(**rules)
+        self.config = SearchQAConfig(**resolve_preset(rules))
+        self.question_pool = question_pool
         self.spec = BackendSpec(
             corpus=str(corpus),
             corpus_size=corpus_size,
@@ -185,4 +189,5 @@ class SearchQAGame(Game):
             target=target,
             hops=hops,
             rng=np.random.default_rng(child_seed(rng)),
+            question_pool=self.question_pool,
         )

@@ -18,6 +18,7 @@ from selfplay_envs.core.config import (
     Choice,
     Float,
     Func,
+    Instance,
     Int,
     OneOf,
     Pair,
@@ -30,13 +31,47 @@ from selfplay_envs.core.config import (
     Url,
     Where,
 )
+from selfplay_envs.games.search_qa.pool import QuestionPool
 from selfplay_envs.games.search_qa.search.corpus import (
     CorpusFormatError,
     _open_text,
     _parse_line,
 )
 
-__all__ = ["PARAMETERS", "MAX_CORPUS_SIZE", "MAX_HOPS"]
+__all__ = ["PARAMETERS", "MAX_CORPUS_SIZE", "MAX_HOPS", "PRESETS", "resolve_preset"]
+
+#: The points of each preset; each is also a plain parameter, and a point given
+#: explicitly wins over the preset's value.
+PRESETS: dict[str, dict[str, Any]] = {
+    # Search Self-play (Lu et al. 2025): an invalid question scores 0 (a penalty
+    # collapsed training), k = 5 solver attempts, a reply with more than 10 answer
+    # tags scores a quarter, and only distinct queries use the search budget.
+    "ssp": {
+        "invalid_return": 0.0,
+        "solver_attempts": 5,
+        "max_answer_tags": 10,
+        "distinct_searches_only": True,
+    },
+}
+
+#: Today's value of each preset point (the parameter's ``None``).
+_PLAIN = {
+    "invalid_return": -1.0,
+    "solver_attempts": 4,
+    "max_answer_tags": None,
+    "distinct_searches_only": False,
+}
+
+
+def resolve_preset(config: dict[str, Any]) -> dict[str, Any]:
+    """``config`` without ``preset``: each unset point from the preset, else today's."""
+    rules = dict(config)
+    preset = PRESETS.get(rules.pop("preset", None) or "", {})
+    for name, plain in _PLAIN.items():
+        if rules.get(name) is None:
+            rules[name] = preset.get(name, plain)
+    return rules
+
 
 #: Entities of the largest synthetic encyclopedia (built in memory, then indexed).
 MAX_CORPUS_SIZE = 200_000
@@ -135,10 +170,18 @@ PARAMETERS = Params(
         "searches of each solver attempt before its answer",
     ),
     Param(
+        "preset",
+        Choice(*PRESETS),
+        None,
+        "`ssp`: Search Self-play's rules (each point below, when not given); "
+        "`None`: today's rules",
+    ),
+    Param(
         "solver_attempts",
         Int(1, 64),
-        4,
+        None,
         "solver attempts per valid question (SSP's k)",
+        shown_default="4 (`ssp`: 5)",
     ),
     Param(
         "min_distinct_searches",
@@ -163,6 +206,42 @@ PARAMETERS = Params(
         Float(0, 1),
         0.0,
         "SSP raw reward of an invalid question is `-invalid_penalty`",
+    ),
+    Param(
+        "invalid_return",
+        Float(-1, 0),
+        None,
+        "the proposer's return for an invalid question (the solver's is minus it)",
+        shown_default="-1 (`ssp`: 0)",
+    ),
+    Param(
+        "max_answer_tags",
+        Int(1, 10_000),
+        None,
+        "a solver reply with more answer tags scores `1 / spam_divisor` of its "
+        "exact match; `None`: no limit",
+        shown_default="None (`ssp`: 10)",
+    ),
+    Param(
+        "spam_divisor",
+        Float(1, 1000),
+        4.0,
+        "what an over-tagged reply's score is divided by (with `max_answer_tags`)",
+    ),
+    Param(
+        "distinct_searches_only",
+        Bool(),
+        None,
+        "only distinct queries use a context's search budget; a repeated query is "
+        "refused (illegal) and costs nothing",
+        shown_default="False (`ssp`: True)",
+    ),
+    Param(
+        "question_pool",
+        Instance(QuestionPool),
+        None,
+        "valid questions are stored here; an invalid question is replaced by a "
+        "stored one for the solver (`pool.FifoQuestionPool`)",
     ),
     Param(
         "passage_chars",

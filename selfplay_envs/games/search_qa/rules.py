@@ -43,6 +43,7 @@ from selfplay_envs.games.search_qa.answers import (
     normalize_answer,
 )
 from selfplay_envs.games.search_qa.corpora import SearchBackend
+from selfplay_envs.games.search_qa.pool import PooledQuestion, QuestionPool
 from selfplay_envs.games.search_qa.search.corpus import Passage
 from selfplay_envs.games.search_qa.verifier import (
     Verifier,
@@ -86,6 +87,8 @@ class Move:
 
     kind: MoveKind
     text: str
+    #: Complete ``<answer>`` tags in the reply (SSP's anti-spam rule reads it).
+    answer_tags: int = dataclasses.field(default=0, compare=False)
 
     def __str__(self) -> str:
         return f"<{self.kind.value}>{self.text}</{self.kind.value}>"
@@ -111,6 +114,13 @@ class SearchQAConfig:
         invalid_penalty: SSP's raw proposer reward for an invalid question is
             ``-invalid_penalty``.
         passage_chars: Passages are cut to this many characters in prompts (0: never).
+        invalid_return: The proposer's return for an invalid question (the solver's
+            is minus it); SSP's preset makes it 0.
+        max_answer_tags: A solver reply with more ``<answer>`` tags scores its exact
+            match divided by ``spam_divisor`` (``None``: no limit).
+        spam_divisor: See ``max_answer_tags``.
+        distinct_searches_only: Only distinct queries (normalised) use a context's
+            search budget; a repeated one is refused as illegal.
     """
 
     hops: int | tuple[int, int] = (1, 3)
@@ -126,6 +136,10 @@ class SearchQAConfig:
     rag_check: bool = True
     invalid_penalty: float = 0.0
     passage_chars: int = 1200
+    invalid_return: float = -1.0
+    max_answer_tags: int | None = None
+    spam_divisor: float = 4.0
+    distinct_searches_only: bool = False
 
     def __post_init__(self) -> None:
         # An int is a fixed budget; a (low, high) pair (or list, from JSON) a range.
@@ -195,6 +209,8 @@ class Attempt:
     answer: str | None = None
     exact_match: float = 0.0
     f1: float = 0.0
+    answer_tags: int = 0
+    spam: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly form for infos."""
@@ -202,6 +218,8 @@ class Attempt:
             "answer": self.answer,
             "exact_match": self.exact_match,
             "f1": self.f1,
+            "answer_tags": self.answer_tags,
+            "spam": self.spam,
             "queries": [s.query for s in self.searches],
         }
 
@@ -292,8 +310,12 @@ class SearchQAState(State):
         target: str,
         hops: int,
         rng: np.random.Generator,
+        question_pool: QuestionPool | None = None,
     ):
         self.config = config
+        self.question_pool = question_pool
+        # A stored valid question the solver is given instead of an invalid one.
+        self.served: PooledQuestion | None = None
         self.backend = backend
         self.verifier = verifier
         self.target = target
@@ -320,7 +342,7 @@ class SearchQAState(State):
         """``"propose"``, ``"solve"`` or ``"done"``."""
         if self.validity is None:
             return "propose"
-        if self.validity.valid and not self._solved():
+        if (self.validity.valid or self.served) and not self._solved():
             return "solve"
         return "done"
 
@@ -348,17 +370,21 @@ class SearchQAState(State):
             return {"proposer": None, "solver": None}
         assert self.validity is not None
         if not self.validity.valid:
-            return {"proposer": -self.config.invalid_penalty, "solver": None}
+            solver = self.success_rate() if self.served else None
+            return {"proposer": -self.config.invalid_penalty, "solver": solver}
         s = self.success_rate()
         return {"proposer": 1.0 - s, "solver": s}
 
     def returns(self) -> list[float]:
-        """Zero-sum: proposer ``1 - 2s``, solver ``2s - 1``; invalid question -1 / +1."""
+        """Zero-sum: proposer ``1 - 2s``, solver ``2s - 1``; an invalid question
+        ``invalid_return`` / minus it (-1 / +1, or 0 / 0 under SSP), even when the
+        solver was served a pooled question (its score is in ``ssp_reward``)."""
         if not self.is_terminal():
             return [0.0, 0.0]
         assert self.validity is not None
         if not self.validity.valid:
-            return [-1.0, 1.0]
+            r = float(self.config.invalid_return)
+            return [r, -r]
         s = self.success_rate()
         return [1.0 - 2.0 * s, 2.0 * s - 1.0]
 
@@ -392,6 +418,7 @@ class SearchQAState(State):
             )
         kind, content = tags[-1]
         content = content.strip()
+        answer_tags = sum(k is MoveKind.ANSWER for k, _ in tags)
         if not content and kind is MoveKind.SEARCH:
             return ParseResult.invalid(InvalidReason.UNPARSABLE, "empty <search> query")
         if kind is MoveKind.SEARCH and len(content) > _MAX_QUERY_CHARS:
@@ -399,12 +426,31 @@ class SearchQAState(State):
                 InvalidReason.UNPARSABLE,
                 f"expected a query of at most {_MAX_QUERY_CHARS} characters, got {len(content)}",
             )
+        if kind is MoveKind.SEARCH and self._repeated(player, content):
+            return ParseResult.invalid(
+                InvalidReason.ILLEGAL,
+                f"repeated query {content[:80]!r}: already searched in this context "
+                "(its passages are above); only distinct queries may be searched",
+            )
         if kind is MoveKind.SEARCH and self.searches_left(player) <= 0:
             final = "question" if player == PROPOSER else "answer"
             return ParseResult.invalid(
                 InvalidReason.ILLEGAL, f"no searches left; give your <{final}>"
             )
-        return ParseResult.legal(Move(kind=kind, text=content), content)
+        move = Move(kind=kind, text=content, answer_tags=answer_tags)
+        return ParseResult.legal(move, content)
+
+    def _repeated(self, player: int, query: str) -> bool:
+        """Under ``distinct_searches_only``: ``query`` was searched in this context."""
+        if not self.config.distinct_searches_only:
+            return False
+        if player == PROPOSER:
+            searches = self.proposer_searches
+        else:
+            attempt = self._current_attempt()
+            searches = attempt.searches if attempt else []
+        key = normalize_answer(query) or query
+        return any((normalize_answer(t.query) or t.query) == key for t in searches)
 
     def fallback_action(self, player: int, rng: np.random.Generator) -> Move:
         """The pass: an empty question (invalid) or an empty answer (wrong)."""
@@ -423,11 +469,42 @@ class SearchQAState(State):
         elif action.kind is MoveKind.QUESTION:
             self.question = action.text
             self.validity = self._validate(action.text)
+            self._use_pool()
         else:
+            target = self.solver_target()
             attempt = self._attempt()
             attempt.answer = action.text
-            attempt.exact_match = exact_match(action.text, self.target)
-            attempt.f1 = f1_score(action.text, self.target)
+            attempt.exact_match = exact_match(action.text, target)
+            attempt.f1 = f1_score(action.text, target)
+            attempt.answer_tags = action.answer_tags
+            limit = self.config.max_answer_tags
+            if limit is not None and action.answer_tags > limit:
+                # SSP's anti-spam rule: many answers in one reply score a fraction.
+                attempt.spam = True
+                attempt.exact_match /= self.config.spam_divisor
+
+    def _use_pool(self) -> None:
+        """Store a valid question; replace an invalid one by a stored one."""
+        pool = self.question_pool
+        if pool is None or self.validity is None:
+            return
+        if self.validity.valid:
+            evidence = tuple(p.id for p in self.evidence())
+            pool.add(
+                PooledQuestion(
+                    question=self.question or "", answer=self.target, evidence=evidence
+                )
+            )
+        elif len(pool):
+            self.served = pool.draw(self.rng)
+
+    def solver_question(self) -> str | None:
+        """The question the solver answers: the proposer's, or a served one."""
+        return self.served.question if self.served else self.question
+
+    def solver_target(self) -> str:
+        """The answer the solver is scored against."""
+        return self.served.answer if self.served else self.target
 
     def _attempt(self) -> Attempt:
         if not self.attempts or self.attempts[-1].answer is not None:
@@ -555,7 +632,7 @@ class SearchQAState(State):
             f"{c.top_k} passages come back between <information> and </information>. "
             f"Searches left: {self.searches_left(SOLVER)}. When you know the answer, "
             "give it as <answer>...</answer>, short (an entity or a phrase), with no "
-            f"explanation.\nQuestion: {self.question}"
+            f"explanation.\nQuestion: {self.solver_question()}"
         )
         history = self._history(searches)
         return f"{prompt}\n\n{history}" if history else prompt
@@ -635,7 +712,7 @@ class SearchQAState(State):
             attempt = self._current_attempt()
             searches = attempt.searches if attempt else []
             info |= {
-                "question": self.question,
+                "question": self.solver_question(),
                 "attempt": self.attempt_index(),
                 "attempts": self.config.solver_attempts,
                 "queries": [t.query for t in searches],
@@ -656,6 +733,8 @@ class SearchQAState(State):
                 if self.attempts
                 else 0.0,
                 "ssp_reward": self.ssp_rewards(),
+                # The pooled question the solver got instead of an invalid one.
+                "served_from_pool": self.served.to_dict() if self.served else None,
             }
             # What the arena averages per agent: the solver's exact match, and
             # whether the proposer's question was valid.
