@@ -384,7 +384,7 @@ class SearchQAState(State):
         assert self.validity is not None
         if not self.validity.valid:
             r = float(self.config.invalid_return)
-            return [r, -r]
+            return [r, 0.0 - r]  # 0.0 - 0.0 is 0.0, where -r would give -0.0
         s = self.success_rate()
         return [1.0 - 2.0 * s, 2.0 * s - 1.0]
 
