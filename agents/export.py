@@ -225,6 +225,27 @@ def role_advantages(
     return result
 
 
+def player_advantages(
+    rows: Sequence[TrainerRow], baseline: RoleBaseline
+) -> list[TrainerRow]:
+    """SPIRAL's RAE keyed by player (seat): A = R - b, then b <- decay*b + (1-decay)*R.
+
+    Keyed by (env_id, agent), not by the turn's game role: in an N-hand match each
+    seat alternates roles, so a role key mixes the two seats' returns. The baseline
+    used is the one before this batch; it updates once per episode and player.
+    """
+    result = [
+        _with(row, row.episode_return - baseline.value(row.env_id, row.agent))
+        for row in rows
+    ]
+    returns: dict[tuple[str, str, str], float] = {}
+    for row in rows:
+        returns[(row.env_id, row.game_id, row.agent)] = row.episode_return
+    for (env_id, _, agent), value in returns.items():
+        baseline.update(env_id, agent, value)
+    return result
+
+
 def group_advantages(
     rows: Sequence[TrainerRow],
     key: Callable[[TrainerRow], Any] = lambda row: (row.env_id, row.role),
