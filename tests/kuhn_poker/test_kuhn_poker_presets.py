@@ -7,8 +7,8 @@ import pytest
 
 import selfplay_envs
 from selfplay_envs.core.errors import ConfigError
+from selfplay_envs.core.presets import resolve_rules
 from selfplay_envs.games.kuhn_poker.rules import KuhnPokerState, Reward
-from selfplay_envs.games.paper_presets import resolve_rules
 
 RANK = {"J": 0, "Q": 1, "K": 2}
 

@@ -6,7 +6,7 @@ import pytest
 
 import selfplay_envs
 from selfplay_envs.core.errors import ConfigError
-from selfplay_envs.games.paper_presets import strict_answer
+from selfplay_envs.core.presets import strict_answer
 
 # A drawn game, seat 0 first: x 0, 2, 3, 7, 8 and o 1, 4, 5, 6 complete no line.
 DRAW = (0, 1, 2, 4, 3, 5, 7, 6, 8)

@@ -89,10 +89,10 @@ import numpy as np
 
 from selfplay_envs.core.config import Choice, Int, Param, Params
 from selfplay_envs.core.game import Game, GameInfo
+from selfplay_envs.core.presets import paper_params, resolve_rules
 from selfplay_envs.games.kuhn_poker.constants import ANTE, BET_SIZE, MAX_HAND_LENGTH
 from selfplay_envs.games.kuhn_poker.observation import tensor_size
 from selfplay_envs.games.kuhn_poker.rules import KuhnPokerState, Reward
-from selfplay_envs.games.paper_presets import paper_params, resolve_rules
 
 if TYPE_CHECKING:
     from selfplay_envs.games.kuhn_poker.vector import KuhnPokerVectorRules
@@ -110,7 +110,7 @@ class KuhnPokerGame(Game):
         num_hands: Hands in the match; the opener alternates each hand.
         reward: ``"chips"`` (net chips) or ``"match"`` (+1 / -1 / 0 by total chips).
         preset: ``"spiral"``, ``"mars"`` or ``None`` (each point below, when not given).
-        **points: The preset's points as plain parameters (``paper_presets``).
+        **points: The preset's points as plain parameters (``core.presets``).
     """
 
     conformance_configs = (

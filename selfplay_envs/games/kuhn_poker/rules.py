@@ -30,6 +30,12 @@ import numpy as np
 
 from selfplay_envs.core.game import State
 from selfplay_envs.core.parsing import InvalidReason, ParseResult
+from selfplay_envs.core.presets import (
+    STRICT_SHAPE,
+    PaperRules,
+    example_replies,
+    parse_reply,
+)
 from selfplay_envs.games.kuhn_poker.constants import (
     ANTE,
     BET_SIZE,
@@ -54,12 +60,6 @@ from selfplay_envs.games.kuhn_poker.render import (
     final_line,
     prompt,
     result_line,
-)
-from selfplay_envs.games.paper_presets import (
-    STRICT_SHAPE,
-    PaperRules,
-    example_replies,
-    parse_reply,
 )
 
 __all__ = [
@@ -135,7 +135,7 @@ class KuhnPokerState(State):
         deals: ``(opener's card, responder's card)`` for every hand, card indices
             0-2 (J, Q, K); the number of deals is the number of hands.
         reward: ``"chips"`` or ``"match"``.
-        rules: The scoring points of a paper preset (``paper_presets``); by default
+        rules: The scoring points of a paper preset (``core.presets``); by default
             the zero-sum rules.
     """
 

@@ -60,7 +60,7 @@ import numpy as np
 
 from selfplay_envs.core.config import Choice, Param, Params
 from selfplay_envs.core.game import Game, GameInfo
-from selfplay_envs.games.paper_presets import paper_params, resolve_rules
+from selfplay_envs.core.presets import paper_params, resolve_rules
 from selfplay_envs.games.tic_tac_toe.rules import (
     MARKS,
     NUM_CELLS,
@@ -80,7 +80,7 @@ class TicTacToeGame(Game):
     Args:
         preset: ``"spiral"``, ``"mars"`` or ``None`` (each point below, when not given).
         marks: ``"openspiel"`` (x moves first) or ``"textarena"`` (O moves first).
-        **points: The preset's points as plain parameters (``paper_presets``).
+        **points: The preset's points as plain parameters (``core.presets``).
     """
 
     parameters = Params(

@@ -19,7 +19,7 @@ import numpy as np
 
 from selfplay_envs.core.game import State
 from selfplay_envs.core.parsing import InvalidReason, ParseResult
-from selfplay_envs.games.paper_presets import (
+from selfplay_envs.core.presets import (
     STRICT_SHAPE,
     PaperRules,
     example_replies,
@@ -59,7 +59,7 @@ class TicTacToeState(State):
     """A tic-tac-toe position. ``board[c]`` is the seat that marked cell c, or -1.
 
     Args:
-        rules: The scoring points of a paper preset (``paper_presets``); by default
+        rules: The scoring points of a paper preset (``core.presets``); by default
             the zero-sum rules.
         marks: The labels of seat 0 and seat 1 (seat 0 always moves first).
     """
