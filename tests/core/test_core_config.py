@@ -240,9 +240,8 @@ def test_declarations_match_the_constructor_signature(env_id: str) -> None:
 
 
 def test_search_qa_rule_parameters_are_the_config_fields() -> None:
-    from selfplay_envs.games.search_qa.rules import SearchQAConfig
-
     from selfplay_envs.games.search_qa.params import resolve_preset
+    from selfplay_envs.games.search_qa.rules import SearchQAConfig
 
     declared = _params("search_qa_v0")
     # A preset point defaults to None ("the preset's, else today's"): compare what it
