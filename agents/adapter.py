@@ -132,6 +132,8 @@ class Trajectory:
         truncated: Cut off by the attempt limit.
         policies: Policy name per agent.
         turns: Every attempted move, in order.
+        seed: The seed the episode started from: known for each game's first
+            episode of a run (later ones continue its random stream), else ``None``.
     """
 
     episode_id: int
@@ -143,6 +145,7 @@ class Trajectory:
     truncated: bool
     policies: dict[str, str]
     turns: tuple[TurnSample, ...]
+    seed: int | None = None
 
     def rows(self) -> list[dict[str, Any]]:
         """One JSON-friendly dict per turn, with the episode's fields added."""
@@ -150,6 +153,7 @@ class Trajectory:
             "env_id": self.env_id,
             "terminated": self.terminated,
             "truncated": self.truncated,
+            "seed": self.seed,
         }
         return [
             {**turn.to_dict(), **extra, "outcome": self.outcomes.get(turn.agent, "")}
@@ -291,6 +295,7 @@ class _OpenEpisode:
     game_index: int
     turns: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     policies: dict[str, str] = dataclasses.field(default_factory=dict)
+    seed: int | None = None
 
 
 class BatchInferenceAdapter:
@@ -302,7 +307,10 @@ class BatchInferenceAdapter:
             agent names (``"player_0"``), seat indices (``0``), roles (``"x"``) or
             ``"*"`` (every other seat). Lookup order: agent, seat, role, ``"*"``.
         num_envs: Games played at once.
-        seed: Game ``i`` is seeded with ``seed + i`` on its first reset.
+        seed: Game ``i`` is seeded with ``seed + i // group_size`` on its first reset.
+        group_size: Games that share a start (GRPO groups): with ``group_size=G``
+            games ``0..G-1`` start from ``seed``, ``G..2G-1`` from ``seed + 1``...
+            Each first episode records its seed (``Trajectory.seed``).
         view: ``"text"`` (LLMs) or ``"numeric"`` (scripted policies only).
         invalid_move: The env's invalid-move policy.
         trajectory_path: Append every finished episode to this JSONL file.
@@ -319,6 +327,7 @@ class BatchInferenceAdapter:
         *,
         num_envs: int = 8,
         seed: int | None = 0,
+        group_size: int = 1,
         view: str | View = View.TEXT,
         invalid_move: InvalidMovePolicy | None = None,
         trajectory_path: str | Path | None = None,
@@ -328,10 +337,16 @@ class BatchInferenceAdapter:
     ):
         if num_envs < 1:
             raise ValueError(f"expected num_envs >= 1, got {num_envs}")
+        if group_size < 1 or num_envs % group_size:
+            raise ValueError(
+                f"expected group_size >= 1 dividing num_envs={num_envs}, "
+                f"got {group_size}"
+            )
         self.env_id = env_id
         self.policies = _policy_table(policies)
         self.num_envs = num_envs
         self.seed = seed
+        self.group_size = group_size
         self.view = View(view)
         self.invalid_move = invalid_move
         self.trajectory_path = trajectory_path
@@ -419,12 +434,19 @@ class BatchInferenceAdapter:
         )
         try:
             start = time.perf_counter()
-            observations, infos = env.reset(seed=self.seed)
+            observations, infos = env.reset(
+                seed=[self._game_seed(i) for i in range(self.num_envs)]
+                if self.seed is not None
+                else None
+            )
             self._meters.env_s += time.perf_counter() - start
             acting = env.acting
             ids = list(range(self.num_envs))
             next_id = self.num_envs
-            open_episodes = {i: _OpenEpisode(ids[i], i) for i in range(self.num_envs)}
+            open_episodes = {
+                i: _OpenEpisode(ids[i], i, seed=self._game_seed(i))
+                for i in range(self.num_envs)
+            }
             while True:
                 live = [
                     i for i in range(self.num_envs) if _in_budget(ids[i], num_episodes)
@@ -564,7 +586,12 @@ class BatchInferenceAdapter:
             truncated=bool(step.truncated[i]),
             policies=dict(episode.policies),
             turns=turns,
+            seed=episode.seed,
         )
+
+    def _game_seed(self, i: int) -> int | None:
+        """The seed of game ``i``'s first episode (see ``group_size``)."""
+        return None if self.seed is None else self.seed + i // self.group_size
 
     @property
     def stats(self) -> RunStats:
@@ -595,7 +622,8 @@ class BatchInferenceAdapter:
     ) -> AsyncIterator[Trajectory]:
         """Play every game on its own and yield each episode as it finishes.
 
-        Game ``i`` is a single-game ``BatchedEnv`` seeded with ``seed + i``, so its
+        Game ``i`` is a single-game ``BatchedEnv`` seeded as game ``i`` of the sync
+        mode (``seed + i // group_size``), so its
         episodes match game ``i`` of the sync mode given the same moves.
         """
         self._meters, self._mode = _Meters(), "async"
@@ -623,10 +651,8 @@ class BatchInferenceAdapter:
                 invalid_move=self.invalid_move,
                 **self.config,
             )
-            observations, infos = env.reset(
-                seed=None if self.seed is None else self.seed + i
-            )
-            episode = _OpenEpisode(episode_id, i)
+            observations, infos = env.reset(seed=self._game_seed(i))
+            episode = _OpenEpisode(episode_id, i, seed=self._game_seed(i))
             while _in_budget(episode_id, num_episodes):
                 seat = int(env.acting[0])
                 turn = self._turn(env.agents[seat], observations, infos, 0, episode_id)

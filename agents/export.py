@@ -21,8 +21,17 @@ OpenRLHF, TRL) consume:
 ``reward``         reward of this step (the outcome on the last step, else 0)
 ``episode_return`` the seat's final return: the usual REINFORCE/GRPO target
 ``outcome``        ``win``/``loss``/``draw``/``truncated`` for this seat
-``advantage``      filled by ``role_advantages`` or ``group_advantages``, else null
+``advantage``      filled by one of the estimators below, else null
+``seed``           the seed the episode started from, where known (GRPO groups)
 =================  ===========================================================
+
+Advantage estimators, one per paper (each returns new rows):
+
+* ``player_advantages``: SPIRAL's role-conditioned baseline, keyed by player;
+* ``role_advantages``: the same keyed by the turn's game role;
+* ``turn_advantages``: MARS's turn-level reward-to-go, normalised per player;
+* ``group_advantages``: GRPO's group normalisation; ``by_seed_and_seat`` groups the
+  episodes that started from one seed (``BatchInferenceAdapter(group_size=G)``).
 
 Turns without tokens (scripted opponents) are left out unless asked for: a trainer
 cannot score them. Parquet needs ``pyarrow``; ``load_dataset`` needs ``datasets``.
@@ -48,6 +57,9 @@ __all__ = [
     "rows_from_turn_log",
     "role_advantages",
     "group_advantages",
+    "player_advantages",
+    "turn_advantages",
+    "by_seed_and_seat",
     "write_jsonl",
     "read_jsonl",
     "write_parquet",
@@ -80,6 +92,7 @@ class TrainerRow:
     episode_return: float
     outcome: str
     advantage: float | None = None
+    seed: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly form."""
@@ -129,6 +142,7 @@ def trainer_rows(
                     reward=turn.reward,
                     episode_return=turn.episode_return,
                     outcome=trajectory.outcomes.get(turn.agent, ""),
+                    seed=trajectory.seed,
                 )
             )
     return rows
@@ -163,6 +177,7 @@ def rows_from_turn_log(
                 reward=turn["reward"],
                 episode_return=turn["episode_return"],
                 outcome=turn["outcome"],
+                seed=turn.get("seed"),
             )
         )
     return rows
@@ -270,6 +285,76 @@ def group_advantages(
         _with(row, (row.episode_return - stats[key(row)][0]) / stats[key(row)][1])
         for row in rows
     ]
+
+
+def by_seed_and_seat(row: TrainerRow) -> tuple[str, int, str]:
+    """GRPO's group key: the episodes of one seat that started from one seed.
+
+    Raises ``ValueError`` for a row whose seed is unknown (an episode that began by
+    auto-reset): play each group with ``BatchInferenceAdapter(group_size=G)`` and
+    ``run(num_episodes=num_envs)``, so every episode is a first episode.
+    """
+    if row.seed is None:
+        raise ValueError(
+            f"row of {row.game_id} has no seed: GRPO groups need episodes that start "
+            "from a known seed (BatchInferenceAdapter(group_size=G), "
+            "run(num_episodes=num_envs))"
+        )
+    return (row.env_id, row.seed, row.agent)
+
+
+def turn_advantages(
+    rows: Sequence[TrainerRow],
+    *,
+    gamma: float = 1.0,
+    key: Callable[[TrainerRow], Any] = lambda row: (row.env_id, row.agent),
+    epsilon: float = 1e-6,
+) -> list[TrainerRow]:
+    """MARS's turn-level advantages with per-player normalisation.
+
+    Each turn's return is the reward-to-go of its player from that turn on,
+    ``G_t = r_t + gamma * G_{t+1}`` over the player's own turns in its episode. The
+    outcome counts on the player's last turn, even when the other seat's move ended
+    the game; shaping such as a format bonus counts on the turn that earned it. Then, per
+    player (``key``) over the batch: centre on the mean of the returns, divide by
+    their standard deviation, and re-centre so the player's distinct values average
+    zero (so a long episode's many equal returns do not pull the zero point).
+    """
+    if not 0.0 <= gamma <= 1.0:
+        raise ValueError(f"expected 0 <= gamma <= 1, got {gamma}")
+    to_go = _rewards_to_go(rows, gamma)
+    groups: dict[Any, list[float]] = defaultdict(list)
+    for row, value in zip(rows, to_go, strict=True):
+        groups[key(row)].append(value)
+    scale = {}
+    for group, values in groups.items():
+        mean = sum(values) / len(values)
+        std = math.sqrt(sum((v - mean) ** 2 for v in values) / len(values))
+        unique = sorted({(v - mean) / (std + epsilon) for v in values})
+        scale[group] = (mean, std + epsilon, sum(unique) / len(unique))
+    result = []
+    for row, value in zip(rows, to_go, strict=True):
+        mean, std, centre = scale[key(row)]
+        result.append(_with(row, (value - mean) / std - centre))
+    return result
+
+
+def _rewards_to_go(rows: Sequence[TrainerRow], gamma: float) -> list[float]:
+    """Each row's discounted sum of its player's rewards from its step on."""
+    by_player: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for index, row in enumerate(rows):
+        by_player[(row.game_id, row.agent)].append(index)
+    to_go = [0.0] * len(rows)
+    for indices in by_player.values():
+        indices.sort(key=lambda i: rows[i].step, reverse=True)
+        # A seat's outcome arrives on whichever seat's step ends the game: the part
+        # of its return that no turn of its own carries belongs to its last turn.
+        rest = rows[indices[0]].episode_return - sum(rows[i].reward for i in indices)
+        running = 0.0
+        for n, index in enumerate(indices):
+            running = rows[index].reward + (rest if n == 0 else 0.0) + gamma * running
+            to_go[index] = running
+    return to_go
 
 
 def _episode_returns(rows: Sequence[TrainerRow]) -> dict[tuple[str, str, str], float]:

@@ -166,11 +166,12 @@ class BatchedEnv:
 
     # ---- lifecycle ------------------------------------------------------------------
 
-    def reset(self, seed: int | None = None) -> tuple[Any, Sequence[dict[str, Any]]]:
-        """Start every game; game i is seeded with ``seed + i``."""
-        self._rngs = [
-            np_random(None if seed is None else seed + i) for i in range(self.num_envs)
-        ]
+    def reset(
+        self, seed: int | Sequence[int] | None = None
+    ) -> tuple[Any, Sequence[dict[str, Any]]]:
+        """Start every game; game i is seeded with ``seed + i``, or with ``seed[i]``
+        when one seed per game is given (GRPO: several games from one start)."""
+        self._rngs = [np_random(s) for s in self._game_seeds(seed)]
         if self._vector is not None:
             return self._reset_vector()
         for episode in self.episodes:
@@ -179,6 +180,18 @@ class BatchedEnv:
         acting = self.acting
         infos = [ep.info(int(p)) for ep, p in zip(self.episodes, acting, strict=True)]
         return self._observations(acting), infos
+
+    def _game_seeds(self, seed: int | Sequence[int] | None) -> list[int | None]:
+        if seed is None or isinstance(seed, (int, np.integer)):
+            return [
+                None if seed is None else int(seed) + i for i in range(self.num_envs)
+            ]
+        seeds = [int(s) for s in seed]
+        if len(seeds) != self.num_envs:
+            raise ValueError(
+                f"expected one seed per game ({self.num_envs}), got {len(seeds)}"
+            )
+        return seeds
 
     def _new_episode(self, i: int) -> Episode:
         state = self.game.new_initial_state(self._rngs[i])

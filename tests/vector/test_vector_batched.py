@@ -407,3 +407,16 @@ def test_prompts_are_the_scalar_states_after_the_same_moves() -> None:
         assert step.observations[0]["text"] == state.observation_text(seat)
     assert "Hand 2 of 2" in step.observations[0]["text"]
     assert "Last hand (hand 1)" in step.observations[0]["text"]
+
+
+def test_reset_takes_one_seed_per_game_and_refuses_a_wrong_count():
+    from selfplay_envs.wrappers.batched import BatchedEnv
+
+    env = BatchedEnv("kuhn_poker_v0", 3)
+    _, infos = env.reset(seed=[5, 5, 9])
+    alone = BatchedEnv("kuhn_poker_v0", 1)
+    _, single = alone.reset(seed=9)
+    assert infos[0]["info_state"] == infos[1]["info_state"]
+    assert infos[2]["info_state"] == single[0]["info_state"]
+    with pytest.raises(ValueError, match="one seed per game"):
+        env.reset(seed=[1, 2])
