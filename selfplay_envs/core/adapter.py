@@ -85,8 +85,12 @@ def env_options(
     invalid_move: Any = None,
     render_mode: Any = None,
     max_attempts: Any = None,
+    default_invalid_move: str | None = None,
 ) -> tuple[View, InvalidMovePolicy, str | None, int | None]:
     """Check ``make``'s own options (``ENV_OPTIONS``) and normalise them.
+
+    ``default_invalid_move`` is the game's mode for ``invalid_move=None``
+    (``Game.default_invalid_move``).
 
     Raises:
         ConfigError: An option, or a field of an ``invalid_move`` dict, that is not
@@ -107,6 +111,8 @@ def env_options(
         policy = InvalidMovePolicy(**invalid_move)
     elif isinstance(invalid_move, str):
         policy = InvalidMovePolicy(mode=InvalidMoveMode(invalid_move))
+    elif default_invalid_move is not None:
+        policy = InvalidMovePolicy(mode=InvalidMoveMode(default_invalid_move))
     else:
         policy = InvalidMovePolicy()
     return View(view), policy, render_mode, max_attempts
@@ -188,7 +194,7 @@ class AdapterBase:
         max_attempts: int | None = None,
     ):
         view, invalid_move, render_mode, max_attempts = env_options(
-            view, invalid_move, render_mode, max_attempts
+            view, invalid_move, render_mode, max_attempts, game.default_invalid_move
         )
         self.game = game
         self.view = view

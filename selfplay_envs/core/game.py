@@ -286,6 +286,11 @@ class Game(abc.ABC):
     #: always run): presets and modes whose spaces or phases differ.
     conformance_configs: tuple[dict[str, Any], ...] = ()
 
+    #: The invalid-move mode (``"loss"``, ``"retry"``...) that ``make()`` uses when it
+    #: is given none: a paper preset whose rules end the game at the first invalid
+    #: move sets it (SPIRAL). ``None``: the env's default policy.
+    default_invalid_move: str | None = None
+
     #: The constructor's keyword parameters, declared once (``core.config``): every
     #: keyword is checked against them before the subclass's ``__init__`` runs, and
     #: ``selfplay list`` and the doc pages' parameter tables come from them. ``None``

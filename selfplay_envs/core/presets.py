@@ -23,6 +23,7 @@ __all__ = [
     "PRESETS",
     "PaperRules",
     "paper_params",
+    "preset_invalid_move",
     "parse_reply",
     "example_replies",
     "resolve_rules",
@@ -124,6 +125,13 @@ def paper_params(*, stake: bool, draw: bool) -> tuple[Param, ...]:
             Param("draw_score", Float(), None, "each seat's return on a draw")
         )
     return tuple(params)
+
+
+def preset_invalid_move(config: Mapping[str, Any]) -> str | None:
+    """``make()``'s invalid-move mode under a preset: both papers' training games end
+    at the first invalid move (``"loss"``); ``None`` without a preset. An explicit
+    ``invalid_move=`` wins."""
+    return "loss" if config.get("preset") else None
 
 
 def resolve_rules(config: Mapping[str, Any]) -> PaperRules:

@@ -141,13 +141,12 @@ def make(
     from selfplay_envs.core.adapter import env_options
     from selfplay_envs.core.aec import GameEnv
 
-    view, policy, render_mode, max_attempts = env_options(
-        view, invalid_move, render_mode, max_attempts
-    )
+    # Checked before the game is built; resolved by the env, with the game's default.
+    env_options(view, invalid_move, render_mode, max_attempts)
     return GameEnv(
         make_game(env_id, **config),
         view=view,
-        invalid_move=policy,
+        invalid_move=invalid_move,
         render_mode=render_mode,
         max_attempts=max_attempts,
     )
@@ -169,13 +168,11 @@ def make_parallel(
     from selfplay_envs.core.adapter import env_options
     from selfplay_envs.core.parallel import ParallelGameEnv
 
-    view, policy, render_mode, max_attempts = env_options(
-        view, invalid_move, render_mode, max_attempts
-    )
+    env_options(view, invalid_move, render_mode, max_attempts)
     return ParallelGameEnv(
         make_game(env_id, **config),
         view=view,
-        invalid_move=policy,
+        invalid_move=invalid_move,
         render_mode=render_mode,
         max_attempts=max_attempts,
     )

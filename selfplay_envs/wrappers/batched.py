@@ -120,13 +120,14 @@ class BatchedEnv:
         if num_envs < 1:
             raise ValueError(f"expected num_envs >= 1, got {num_envs}")
         # make()'s options, checked as make() checks them (ConfigError).
+        env_options(view, invalid_move, None, max_attempts)
+        self.game = make_game(env_id, **config)
         view, invalid_move, _, max_attempts = env_options(
-            view, invalid_move, None, max_attempts
+            view, invalid_move, None, max_attempts, self.game.default_invalid_move
         )
         self.env_id = env_id
         self.num_envs = num_envs
         self.view = view
-        self.game = make_game(env_id, **config)
         self.invalid_move = invalid_move
         self.num_players = self.game.info.num_players
         self.agents = [self.game.agent_name(p) for p in range(self.num_players)]

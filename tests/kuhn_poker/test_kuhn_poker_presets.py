@@ -38,6 +38,12 @@ def test_spiral_invalid_move_scores_minus_1_5_and_plus_0_5() -> None:
     assert returns == [0.5, -1.5]
 
 
+def test_spiral_ends_the_hand_at_the_first_invalid_move_without_an_option() -> None:
+    env = selfplay_envs.make("kuhn_poker_v0", preset="spiral")
+    _, returns = play(env, ["check", "raise"])
+    assert returns == [0.5, -1.5]
+
+
 def test_spiral_invalid_in_a_match_replaces_the_chips_won_so_far() -> None:
     env = selfplay_envs.make(
         "kuhn_poker_v0", preset="spiral", num_hands=5, invalid_move="loss"

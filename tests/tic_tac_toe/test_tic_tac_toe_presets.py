@@ -39,9 +39,23 @@ def test_spiral_invalid_move_scores_minus_1_5_and_plus_0_5() -> None:
 
 
 def test_spiral_invalid_after_retries_also_scores_the_preset() -> None:
-    env = selfplay_envs.make("tic_tac_toe_v0", preset="spiral")  # retry, 2 retries
-    _, returns = play(env, ["no move"] * 3)
+    env = selfplay_envs.make("tic_tac_toe_v0", preset="spiral", invalid_move="retry")
+    _, returns = play(env, ["no move"] * 3)  # 2 retries, then the forfeit
     assert returns == [-1.5, 0.5]
+
+
+@pytest.mark.parametrize("preset", ["spiral", "mars"])
+def test_a_preset_ends_the_game_at_the_first_invalid_move(preset) -> None:
+    env = selfplay_envs.make("tic_tac_toe_v0", preset=preset)
+    assert env.invalid_move.mode.value == "loss"
+    final, _ = play(env, ["no move"])
+    assert final["player_0"]["outcome"] == "loss"
+    # Without a preset, and with an explicit policy, the env's retries remain.
+    for env in (
+        selfplay_envs.make("tic_tac_toe_v0"),
+        selfplay_envs.make("tic_tac_toe_v0", preset=preset, invalid_move="retry"),
+    ):
+        assert env.invalid_move.mode.value == "retry"
 
 
 def test_presets_are_not_zero_sum_and_the_default_is() -> None:

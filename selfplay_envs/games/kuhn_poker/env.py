@@ -89,7 +89,11 @@ import numpy as np
 
 from selfplay_envs.core.config import Choice, Int, Param, Params
 from selfplay_envs.core.game import Game, GameInfo
-from selfplay_envs.core.presets import paper_params, resolve_rules
+from selfplay_envs.core.presets import (
+    paper_params,
+    preset_invalid_move,
+    resolve_rules,
+)
 from selfplay_envs.games.kuhn_poker.constants import ANTE, BET_SIZE, MAX_HAND_LENGTH
 from selfplay_envs.games.kuhn_poker.observation import tensor_size
 from selfplay_envs.games.kuhn_poker.rules import KuhnPokerState, Reward
@@ -154,6 +158,7 @@ class KuhnPokerGame(Game):
         self.reward = Reward(reward)
         self.num_hands = num_hands
         self.rules = resolve_rules(points)
+        self.default_invalid_move = preset_invalid_move(points)
         bound = 1.0 if self.reward is Reward.MATCH else 2.0 * num_hands
         offender, other = self.rules.invalid_returns or (-bound, bound)
         # The most an offender can have committed in a hand: the ante and a bet.

@@ -60,7 +60,11 @@ import numpy as np
 
 from selfplay_envs.core.config import Choice, Param, Params
 from selfplay_envs.core.game import Game, GameInfo
-from selfplay_envs.core.presets import paper_params, resolve_rules
+from selfplay_envs.core.presets import (
+    paper_params,
+    preset_invalid_move,
+    resolve_rules,
+)
 from selfplay_envs.games.tic_tac_toe.rules import (
     MARKS,
     NUM_CELLS,
@@ -106,6 +110,7 @@ class TicTacToeGame(Game):
 
     def __init__(self, *, marks: str = "openspiel", **points: Any) -> None:
         self.rules = resolve_rules(points)
+        self.default_invalid_move = preset_invalid_move(points)
         self.marks = TEXTARENA_MARKS if marks == "textarena" else MARKS
         invalid = self.rules.invalid_returns or (-1.0, 1.0)
         draw = self.rules.draw_score
