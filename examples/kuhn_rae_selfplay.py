@@ -6,8 +6,11 @@ One softmax policy (one pair of logits per information state, read from
 episodes:
 
 * with RAE (role-conditioned advantage estimation, after SPIRAL): a moving-average
-  baseline per role (opener, responder), and advantage = return - baseline of the
-  acting role. Kuhn poker is not symmetric: the opener's value is -1/18;
+  baseline per player, and advantage = return - baseline of the acting player (as
+  ``agents.export.player_advantages``). SPIRAL keys it by player, not by the turn's
+  game role: in an N-hand match the seats alternate roles, and a role key would mix
+  them. In this one-hand game player_0 always opens, so the two keys coincide here.
+  Kuhn poker is not symmetric: the opener's value is -1/18;
 * without RAE: advantage = return. (One shared baseline would be zero: in zero-sum
   self-play the mean return over both seats is zero.)
 
@@ -46,7 +49,6 @@ from agents.analysis.kuhn import INFO_STATES, evaluate
 from selfplay_envs.wrappers.batched import BatchedEnv
 
 ENV_ID = "kuhn_poker_v0"
-ROLES = ("opener", "responder")
 STATE_INDEX = {key: i for i, key in enumerate(INFO_STATES)}
 
 
@@ -73,11 +75,11 @@ class Batch:
     states: torch.Tensor  # (n,) information-state index
     masks: torch.Tensor  # (n, 2) legal actions
     actions: torch.Tensor  # (n,)
-    roles: torch.Tensor  # (n,) index into ROLES
+    players: torch.Tensor  # (n,) seat of the acting player
     returns: torch.Tensor  # (n,) final return of the acting seat
     episodes: int
-    # One entry per seat of every finished episode: its role and its final return.
-    seat_roles: torch.Tensor
+    # One entry per seat of every finished episode: the seat and its final return.
+    seat_players: torch.Tensor
     seat_returns: torch.Tensor
 
 
@@ -126,15 +128,8 @@ class Collector:
             with torch.no_grad():
                 probs = torch.softmax(policy(states, masks), dim=-1)
             actions = torch.multinomial(probs, 1, generator=self.generator).squeeze(1)
-            for i, (info, seat) in enumerate(
-                zip(self.infos, self.env.acting, strict=True)
-            ):
-                row = (
-                    int(states[i]),
-                    masks[i],
-                    int(actions[i]),
-                    ROLES.index(info["role"]),
-                )
+            for i, seat in enumerate(self.env.acting):
+                row = (int(states[i]), masks[i], int(actions[i]), int(seat))
                 self.open[i].append((*row, int(seat)))
             step = self.env.step(actions.numpy())
             for i in np.flatnonzero(step.terminated | step.truncated):
@@ -142,46 +137,46 @@ class Collector:
                     (*row[:4], float(step.rewards[i, row[4]])) for row in self.open[i]
                 ]
                 self.open[i] = []
-                finals = step.infos[i]["final_info"]
                 seats += [
-                    (ROLES.index(finals[agent]["role"]), float(step.rewards[i, seat]))
-                    for seat, agent in enumerate(self.env.agents)
+                    (seat, float(step.rewards[i, seat]))
+                    for seat in range(len(self.env.agents))
                 ]
                 done += 1
             self.observations, self.infos = step.observations, step.infos
-        states, masks, actions, roles, returns = zip(*rows, strict=True)
+        states, masks, actions, players, returns = zip(*rows, strict=True)
         return Batch(
             states=torch.tensor(states),
             masks=torch.stack(masks),
             actions=torch.tensor(actions),
-            roles=torch.tensor(roles),
+            players=torch.tensor(players),
             returns=torch.tensor(returns, dtype=torch.float32),
             episodes=done,
-            seat_roles=torch.tensor([role for role, _ in seats]),
+            seat_players=torch.tensor([seat for seat, _ in seats]),
             seat_returns=torch.tensor([ret for _, ret in seats], dtype=torch.float32),
         )
 
 
-class RoleBaseline:
-    """Moving average of the return of each role (SPIRAL's RAE baseline).
+class PlayerBaseline:
+    """Moving average of the return of each player (SPIRAL's RAE baseline).
 
     Updated once per episode and seat, as in SPIRAL (not once per decision: the opener
-    acts twice exactly when it faces a bet, which would bias its average down).
+    acts twice exactly when it faces a bet, which would bias its average down), with
+    the batch's mean return standing for its episodes.
     """
 
-    def __init__(self, decay: float):
+    def __init__(self, decay: float, players: int = 2):
         self.decay = decay
-        self.values = torch.zeros(len(ROLES))
+        self.values = torch.zeros(players)
 
     def advantages(self, batch: Batch) -> torch.Tensor:
-        """Return minus the baseline of the acting role, then update the baselines."""
-        advantages = batch.returns - self.values[batch.roles]
-        for role in range(len(ROLES)):
-            chosen = batch.seat_roles == role
+        """Return minus the baseline of the acting player, then update the baselines."""
+        advantages = batch.returns - self.values[batch.players]
+        for player in range(len(self.values)):
+            chosen = batch.seat_players == player
             if chosen.any():
                 mean = batch.seat_returns[chosen].mean()
-                self.values[role] = (
-                    self.decay * self.values[role] + (1 - self.decay) * mean
+                self.values[player] = (
+                    self.decay * self.values[player] + (1 - self.decay) * mean
                 )
         return advantages
 
@@ -191,13 +186,13 @@ def train(config: Config, rae: bool) -> dict[str, list[float]]:
     policy = TabularPolicy()
     optimizer = torch.optim.SGD(policy.parameters(), lr=config.lr)
     collector = Collector(config.num_envs, config.seed)
-    baseline = RoleBaseline(config.baseline_decay)
+    baseline = PlayerBaseline(config.baseline_decay)
     average = torch.softmax(policy.logits.detach(), dim=-1)
     curve: dict[str, list[float]] = {
         "episodes": [],
         "exploitability": [],
         "average_exploitability": [],
-        "opener_baseline": [],
+        "player_0_baseline": [],
     }
     seen = 0
     for update in range(config.updates + 1):
@@ -207,7 +202,7 @@ def train(config: Config, rae: bool) -> dict[str, list[float]]:
             curve["average_exploitability"].append(
                 evaluate(_table(average)).exploitability
             )
-            curve["opener_baseline"].append(float(baseline.values[0]))
+            curve["player_0_baseline"].append(float(baseline.values[0]))
         if update == config.updates:
             break
         fraction = update / max(1, config.updates - 1)
@@ -285,7 +280,7 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, list[float]]]:
     torch.set_num_threads(1)
     args.out.mkdir(parents=True, exist_ok=True)
     curves = {}
-    for name, rae in (("RAE (per-role baseline)", True), ("no RAE", False)):
+    for name, rae in (("RAE (per-player baseline)", True), ("no RAE", False)):
         start = time.perf_counter()
         curves[name] = curve = train(config, rae)
         seconds = time.perf_counter() - start
@@ -293,8 +288,8 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, list[float]]]:
             f"{name}: exploitability {curve['exploitability'][0]:.3f} -> "
             f"{curve['exploitability'][-1]:.4f} (moving average "
             f"{curve['average_exploitability'][-1]:.4f}) after {curve['episodes'][-1]} "
-            f"episodes, {seconds:.0f} s; opener baseline "
-            f"{curve['opener_baseline'][-1]:+.3f} (Nash value -0.056)"
+            f"episodes, {seconds:.0f} s; player_0 (opener) "
+            f"baseline {curve['player_0_baseline'][-1]:+.3f} (Nash value -0.056)"
         )
     plot(curves, args.out / "exploitability.png")
     (args.out / "curves.json").write_text(json.dumps(curves, indent=1))

@@ -33,12 +33,12 @@ def load(name: str) -> ModuleType:
 @pytest.mark.timeout(300)
 def test_kuhn_rae_example_quick(tmp_path: Path):
     curves = load("kuhn_rae_selfplay").main(["--quick", "--out", str(tmp_path)])
-    assert set(curves) == {"RAE (per-role baseline)", "no RAE"}
+    assert set(curves) == {"RAE (per-player baseline)", "no RAE"}
     for curve in curves.values():
         assert curve["exploitability"][0] > 0.4  # the uniform start
         assert curve["average_exploitability"][-1] < 0.2
-    rae = curves["RAE (per-role baseline)"]
-    assert -0.3 < rae["opener_baseline"][-1] < 0.1  # near the opener's value, -1/18
+    rae = curves["RAE (per-player baseline)"]
+    assert -0.3 < rae["player_0_baseline"][-1] < 0.1  # near the opener's value, -1/18
     assert (tmp_path / "exploitability.png").stat().st_size > 0
     assert json.loads((tmp_path / "curves.json").read_text()) == curves
 
