@@ -1,6 +1,7 @@
 """PettingZoo's api/parallel/seed tests plus ours, on every registered env and view,
 and PettingZoo's own conversions of each (``aec_to_parallel``, ``parallel_to_aec``,
-``OrderEnforcingWrapper``)."""
+``OrderEnforcingWrapper``), in every config ``conformance_configs`` gives (every preset
+included)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import pytest
 from envs import env_params
 
 import selfplay_envs
-from selfplay_envs.test import check_conversions, check_env
+from selfplay_envs.test import check_conversions, check_env, conformance_configs
 
 VIEWS = ("text", "numeric")
 # Games whose every move is a simultaneous move of every seat: their AEC env converts
@@ -26,7 +27,7 @@ def _cases():
             continue
         env_id = param.values[0]
         game = selfplay_envs.make_game(env_id)
-        for n, config in enumerate(({}, *game.conformance_configs)):
+        for n, config in enumerate(conformance_configs(game)):
             info = selfplay_envs.make_game(env_id, **config).info
             for view in VIEWS:
                 if view == "numeric" and info.num_actions is None:
@@ -88,3 +89,13 @@ def test_aec_to_parallel_plays_core_war_through(config: dict, invalid_move) -> N
     # One seat: every AEC cycle is one step of it, retries included.
     accepted = check_conversions("core_war_v0", invalid_move=invalid_move, **config)
     assert accepted["aec_to_parallel"] is True
+
+
+def test_conformance_configs_add_every_preset_no_config_names() -> None:
+    # core_war's "tiny" hill is in none of its conformance configs: it is added.
+    assert {"preset": "tiny"} in conformance_configs(
+        selfplay_envs.make_game("core_war_v0")
+    )
+    # negotiation's default and its one config name both presets: nothing is added.
+    configs = conformance_configs(selfplay_envs.make_game("negotiation_v0"))
+    assert configs == [{}, {"preset": "textarena"}]

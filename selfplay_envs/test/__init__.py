@@ -12,6 +12,7 @@ from selfplay_envs.test.conformance import (
     check_pickle_replay,
     check_random_play,
     check_rng_determinism,
+    conformance_configs,
     unavailable_reason,
 )
 
@@ -23,5 +24,6 @@ __all__ = [
     "check_pickle_replay",
     "check_random_play",
     "check_rng_determinism",
+    "conformance_configs",
     "unavailable_reason",
 ]

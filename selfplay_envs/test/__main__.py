@@ -2,7 +2,7 @@
 
 Every registered game by default, those of installed packages (the
 ``selfplay_envs.games`` entry points) included, in each view it has (numeric only
-with a finite action set), with its default config and its ``conformance_configs``.
+with a finite action set), with its default config, its ``conformance_configs`` and every preset.
 A game that cannot be built here is reported and skipped. Exits 1 when a check
 fails.
 """
@@ -15,7 +15,11 @@ import traceback
 from collections.abc import Sequence
 
 import selfplay_envs
-from selfplay_envs.test.conformance import check_env, unavailable_reason
+from selfplay_envs.test.conformance import (
+    check_env,
+    conformance_configs,
+    unavailable_reason,
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -32,7 +36,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"skip {env_id}: {reason}")
             continue
         game = selfplay_envs.make_game(env_id)
-        for n, config in enumerate(({}, *game.conformance_configs)):
+        for n, config in enumerate(conformance_configs(game)):
             info = selfplay_envs.make_game(env_id, **config).info
             views = ("text",) if info.num_actions is None else ("text", "numeric")
             for view in views:

@@ -33,6 +33,7 @@ __all__ = [
     "check_parallel_random_play",
     "check_pickle_replay",
     "check_rng_determinism",
+    "conformance_configs",
 ]
 
 
@@ -289,6 +290,19 @@ def _equal(a: Any, b: Any) -> bool:
     if isinstance(a, np.ndarray):
         return np.array_equal(a, b)
     return a == b
+
+
+def conformance_configs(game: Any) -> list[dict[str, Any]]:
+    """The configs the suite runs on ``game``: the default, the game's
+    ``conformance_configs``, and ``{"preset": name}`` for every preset none of those
+    names, so that a new preset cannot go untested."""
+    configs: list[dict[str, Any]] = [{}, *game.conformance_configs]
+    params = type(game).parameters
+    if params is not None and "preset" in params:
+        preset = params.params["preset"]
+        named = {preset.default} | {config.get("preset") for config in configs}
+        configs += [{"preset": p} for p in preset.kind.choices if p not in named]
+    return configs
 
 
 def unavailable_reason(env_id: str, **config: Any) -> str | None:
