@@ -98,7 +98,12 @@ from selfplay_envs.games.search_qa.corpora import (
 from selfplay_envs.games.search_qa.params import PARAMETERS, resolve_preset
 from selfplay_envs.games.search_qa.pool import QuestionPool
 from selfplay_envs.games.search_qa.rules import ROLES, SearchQAConfig, SearchQAState
-from selfplay_envs.games.search_qa.verifier import LexicalVerifier, Verifier
+from selfplay_envs.games.search_qa.verifier import (
+    Judge,
+    LexicalVerifier,
+    RuleJudge,
+    Verifier,
+)
 
 __all__ = ["SearchQAGame"]
 
@@ -118,6 +123,9 @@ class SearchQAGame(Game):
         answers: Target answers to draw from; by default the corpus's entities.
         verifier: The RAG check's reader, ``request -> reply``; default
             ``LexicalVerifier()``.
+        judge: The RAG check and answer correctness (``verifier.Judge``); default
+            ``RuleJudge(reader=verifier)``: the reader, then exact match.
+        question_pool: Stores valid questions and their blocks (see ``pool.py``).
         **rules: Any field of ``SearchQAConfig`` (``hops``, ``top_k``,
             ``solver_attempts``, the filter thresholds, ...).
     """
@@ -140,6 +148,7 @@ class SearchQAGame(Game):
         cache_dir: str | None = None,
         answers: Sequence[str] | None = None,
         verifier: Verifier | None = None,
+        judge: Judge | None = None,
         question_pool: QuestionPool | None = None,
         **rules: Any,
     ):
@@ -157,6 +166,7 @@ class SearchQAGame(Game):
             raise ValueError("expected a non-empty answers list, got an empty one")
         self.answers = tuple(answers) if answers is not None else None
         self.verifier = verifier if verifier is not None else LexicalVerifier()
+        self.judge = judge if judge is not None else RuleJudge(reader=self.verifier)
         self.info = GameInfo(
             name="search_qa_v0",
             num_players=2,
@@ -185,7 +195,7 @@ class SearchQAGame(Game):
         return SearchQAState(
             config=self.config,
             backend=backend,
-            verifier=self.verifier,
+            judge=self.judge,
             target=target,
             hops=hops,
             rng=np.random.default_rng(child_seed(rng)),

@@ -31,12 +31,14 @@ from selfplay_envs.core.config import (
     Url,
     Where,
 )
-from selfplay_envs.games.search_qa.pool import QuestionPool
+from selfplay_envs.games.search_qa.pool import NoisePool, QuestionPool
+from selfplay_envs.games.search_qa.rules import PROPOSER_REWARDS
 from selfplay_envs.games.search_qa.search.corpus import (
     CorpusFormatError,
     _open_text,
     _parse_line,
 )
+from selfplay_envs.games.search_qa.verifier import Judge
 
 __all__ = ["PARAMETERS", "MAX_CORPUS_SIZE", "MAX_HOPS", "PRESETS", "resolve_preset"]
 
@@ -45,12 +47,14 @@ __all__ = ["PARAMETERS", "MAX_CORPUS_SIZE", "MAX_HOPS", "PRESETS", "resolve_pres
 PRESETS: dict[str, dict[str, Any]] = {
     # Search Self-play (Lu et al. 2025): an invalid question scores 0 (a penalty
     # collapsed training), k = 5 solver attempts, a reply with more than 10 answer
-    # tags scores a quarter, and only distinct queries use the search budget.
+    # tags scores a quarter, only distinct queries use the search budget, and with a
+    # question pool the RAG check mixes in 4 blocks of other trajectories.
     "ssp": {
         "invalid_return": 0.0,
         "solver_attempts": 5,
         "max_answer_tags": 10,
         "distinct_searches_only": True,
+        "noise_blocks": 4,
     },
 }
 
@@ -60,6 +64,7 @@ _PLAIN = {
     "solver_attempts": 4,
     "max_answer_tags": None,
     "distinct_searches_only": False,
+    "noise_blocks": 0,
 }
 
 
@@ -93,6 +98,30 @@ def _first_passage(path: Any) -> str | None:
         _parse_line(line, (str(where), 1))
     except CorpusFormatError as err:
         return str(err)
+    return None
+
+
+def _judge_or_verifier(given: Any) -> str | None:
+    """A judge replaces the default one, which is the only reader of ``verifier``."""
+    if given.get("judge") is not None and given.get("verifier") is not None:
+        return (
+            "expected judge or verifier, got both (a judge makes its own RAG check; "
+            "wrap the reader as RuleJudge(reader=verifier))"
+        )
+    return None
+
+
+def _noise_pool(config: Any) -> str | None:
+    """Asked-for noise must have a pool that can supply it, rather than be ignored."""
+    pool = config.get("question_pool")
+    if pool is None or isinstance(pool, NoisePool):
+        return None
+    k = resolve_preset(config)["noise_blocks"]
+    if k:
+        return (
+            f"expected a question_pool with noise_blocks() (a pool.NoisePool) for "
+            f"noise_blocks={k}, got {type(pool).__name__}; pass noise_blocks=0"
+        )
     return None
 
 
@@ -147,8 +176,16 @@ PARAMETERS = Params(
         "verifier",
         Func(),
         None,
-        "the RAG check's reader, `request -> reply`",
+        "the RAG check's reader, `request -> reply` (read by the default judge)",
         shown_default="LexicalVerifier()",
+    ),
+    Param(
+        "judge",
+        Instance(Judge),
+        None,
+        "the RAG check and answer correctness, each a verdict "
+        "(`verifier.Judge`; an LLM judge: `agents.judge.LLMJudge`)",
+        shown_default="RuleJudge(verifier): the reader, then exact match",
     ),
     Param(
         "hops",
@@ -244,6 +281,22 @@ PARAMETERS = Params(
         "stored one for the solver (`pool.FifoQuestionPool`)",
     ),
     Param(
+        "noise_blocks",
+        Int(0, 50),
+        None,
+        "with a `question_pool` that is a `pool.NoisePool`, the RAG check mixes in "
+        "this many retrieved blocks of other trajectories instead of the distractors "
+        "(the distractors remain while the pool has none)",
+        shown_default="0 (`ssp`: 4)",
+    ),
+    Param(
+        "proposer_reward",
+        Choice(*PROPOSER_REWARDS),
+        "adversarial",
+        "SSP's raw proposer reward for a valid question solved at rate `s`: "
+        "`1 - s`, or `4 s (1 - s)` (0 when always or never solved)",
+    ),
+    Param(
         "passage_chars",
         Int(0, 5000),
         1200,
@@ -252,6 +305,18 @@ PARAMETERS = Params(
     rules=(
         Rule.low_high("hops", "`hops` as a range has `low <= high`"),
         Rule.at_most("min_question_chars", "max_question_chars"),
+        Rule(
+            ("judge", "verifier"),
+            lambda config, given: _judge_or_verifier(given),
+            "`judge` and `verifier` are not both given (the default judge reads "
+            "with `verifier`)",
+        ),
+        Rule(
+            ("noise_blocks", "question_pool"),
+            lambda config, given: _noise_pool(config),
+            "RAG noise (`noise_blocks` > 0, `ssp`'s 4) with a `question_pool` needs a "
+            "`pool.NoisePool`",
+        ),
     ),
     game="search_qa_v0",
 )

@@ -9,14 +9,18 @@ Seat 0 is the proposer, seat 1 the solver. An episode has two phases:
    check (``verifier.py``). An invalid question ends the episode.
 2. **Solve.** The solver makes ``solver_attempts`` independent attempts at a valid
    question. Each attempt is a fresh context: up to ``max_solver_searches`` searches,
-   ended by ``<answer>...</answer>``, scored by normalised exact match.
+   ended by ``<answer>...</answer>``, judged correct by the judge (normalised exact
+   match by default, ``verifier.RuleJudge``; an LLM judge, ``agents.judge.LLMJudge``).
 
-Rewards follow SSP: the solver's raw reward is its success rate ``s`` (mean exact
-match over the attempts) and the proposer's is ``1 - s``, or ``-invalid_penalty`` for
-an invalid question (0 by default, as in SSP). Those sum to 1, a constant: the game is
-zero-sum up to that constant. The env's returns are the zero-sum form, each seat's raw
-reward minus the other's: proposer ``1 - 2s``, solver ``2s - 1``; an invalid question is
-the proposer's loss, -1 / +1. The raw rewards travel in ``info["ssp_reward"]``.
+Rewards follow SSP: the solver's raw reward is its success rate ``s`` (mean judged
+correctness over the attempts) and the proposer's is ``1 - s`` (``proposer_reward=
+"adversarial"``, SSP's default) or ``4 s (1 - s)`` (``"intermediate_difficulty"``, SSP's
+alternative: 0 for a question always or never solved, 1 at ``s = 1/2``), or
+``-invalid_penalty`` for an invalid question (0 by default, as in SSP). The env's
+returns are the zero-sum form, each seat's raw reward minus the other's: proposer
+``p - s``, solver ``s - p`` (``1 - 2s`` / ``2s - 1`` under the adversarial reward); an
+invalid question is the proposer's loss, -1 / +1. The raw rewards travel in
+``info["ssp_reward"]``.
 """
 
 from __future__ import annotations
@@ -30,12 +34,7 @@ from typing import Any
 import numpy as np
 
 from selfplay_envs.core.game import State
-from selfplay_envs.core.parsing import (
-    AnswerFormat,
-    InvalidReason,
-    ParseResult,
-    extract_answer,
-)
+from selfplay_envs.core.parsing import InvalidReason, ParseResult
 from selfplay_envs.games.search_qa.answers import (
     contains_answer,
     exact_match,
@@ -43,13 +42,13 @@ from selfplay_envs.games.search_qa.answers import (
     normalize_answer,
 )
 from selfplay_envs.games.search_qa.corpora import SearchBackend
-from selfplay_envs.games.search_qa.pool import PooledQuestion, QuestionPool
+from selfplay_envs.games.search_qa.pool import NoisePool, PooledQuestion, QuestionPool
 from selfplay_envs.games.search_qa.search.corpus import Passage
 from selfplay_envs.games.search_qa.verifier import (
-    Verifier,
-    VerifierRequest,
+    AnswerCheckRequest,
+    Judge,
+    RagCheckRequest,
     format_documents,
-    rag_prompt,
 )
 
 __all__ = [
@@ -71,6 +70,19 @@ ROLES = ("proposer", "solver")
 _TAG_TOKEN = re.compile(r"<(/?)(search|question|answer)>", re.IGNORECASE)
 _THINK = re.compile(r"<think>.*?(?:</think>|$)", re.DOTALL | re.IGNORECASE)
 _MAX_QUERY_CHARS = 1000
+PROPOSER_REWARDS = ("adversarial", "intermediate_difficulty")
+
+
+def proposer_reward(s: float, kind: str = "adversarial") -> float:
+    """SSP's raw proposer reward for a valid question the solver solved at rate ``s``.
+
+    ``"adversarial"``: ``1 - s``. ``"intermediate_difficulty"``: ``4 s (1 - s)``, the
+    released SSP code's form with its defaults (left 0, right 1): 0 for a question
+    always or never solved, 1 at ``s = 1/2``.
+    """
+    if kind == "intermediate_difficulty":
+        return 4.0 * s * (1.0 - s) if 0.0 < s < 1.0 else 0.0
+    return 1.0 - s
 
 
 class MoveKind(str, enum.Enum):
@@ -121,6 +133,11 @@ class SearchQAConfig:
         spam_divisor: See ``max_answer_tags``.
         distinct_searches_only: Only distinct queries (normalised) use a context's
             search budget; a repeated one is refused as illegal.
+        noise_blocks: With a ``NoisePool`` question pool, the RAG check mixes in this
+            many retrieved blocks of other trajectories instead of the distractors
+            (0: distractors only; so does a pool with no eligible block yet).
+        proposer_reward: ``"adversarial"`` (``1 - s``) or
+            ``"intermediate_difficulty"`` (``4 s (1 - s)``).
     """
 
     hops: int | tuple[int, int] = (1, 3)
@@ -140,6 +157,8 @@ class SearchQAConfig:
     max_answer_tags: int | None = None
     spam_divisor: float = 4.0
     distinct_searches_only: bool = False
+    noise_blocks: int = 0
+    proposer_reward: str = "adversarial"
 
     def __post_init__(self) -> None:
         # An int is a fixed budget; a (low, high) pair (or list, from JSON) a range.
@@ -156,7 +175,17 @@ class SearchQAConfig:
         for name in ("top_k", "solver_attempts", "max_question_chars"):
             if getattr(self, name) < 1:
                 raise ValueError(f"expected {name} >= 1, got {getattr(self, name)}")
-        for name in ("max_proposer_searches", "max_solver_searches", "num_distractors"):
+        if self.proposer_reward not in PROPOSER_REWARDS:
+            raise ValueError(
+                f"expected proposer_reward in {PROPOSER_REWARDS}, "
+                f"got {self.proposer_reward!r}"
+            )
+        for name in (
+            "max_proposer_searches",
+            "max_solver_searches",
+            "num_distractors",
+            "noise_blocks",
+        ):
             if getattr(self, name) < 0:
                 raise ValueError(f"expected {name} >= 0, got {getattr(self, name)}")
 
@@ -185,6 +214,11 @@ class Validity:
     failures: tuple[str, ...]
     rag_answer: str | None = None
     rag_documents: tuple[str, ...] = ()
+    #: Where the RAG check's noise came from: ``"pool"`` (other trajectories'
+    #: blocks), ``"distractors"`` (searches for random answers), or ``None`` (no check).
+    rag_noise: str | None = None
+    #: The judge's reason for its RAG verdict (``""`` for a plain yes).
+    rag_reason: str = ""
 
     @property
     def valid(self) -> bool:
@@ -198,6 +232,8 @@ class Validity:
             "failures": list(self.failures),
             "rag_answer": self.rag_answer,
             "rag_documents": list(self.rag_documents),
+            "rag_noise": self.rag_noise,
+            "rag_reason": self.rag_reason,
         }
 
 
@@ -211,11 +247,20 @@ class Attempt:
     f1: float = 0.0
     answer_tags: int = 0
     spam: bool = False
+    #: The judge's verdict, and the attempt's score: 1 or 0, divided by
+    #: ``spam_divisor`` for an over-tagged reply (the default judge's verdict is
+    #: exact match, so then ``score == exact_match``).
+    correct: bool = False
+    score: float = 0.0
+    judge_reason: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly form for infos."""
         return {
             "answer": self.answer,
+            "correct": self.correct,
+            "score": self.score,
+            "judge_reason": self.judge_reason,
             "exact_match": self.exact_match,
             "f1": self.f1,
             "answer_tags": self.answer_tags,
@@ -306,7 +351,7 @@ class SearchQAState(State):
         *,
         config: SearchQAConfig,
         backend: SearchBackend,
-        verifier: Verifier,
+        judge: Judge,
         target: str,
         hops: int,
         rng: np.random.Generator,
@@ -317,7 +362,7 @@ class SearchQAState(State):
         # A stored valid question the solver is given instead of an invalid one.
         self.served: PooledQuestion | None = None
         self.backend = backend
-        self.verifier = verifier
+        self.judge = judge
         self.target = target
         self.hops = hops
         self.rng = rng  # distractors and document order of the RAG check
@@ -360,12 +405,12 @@ class SearchQAState(State):
         return self.phase == "done"
 
     def success_rate(self) -> float:
-        """Mean exact match over the solver's answered attempts."""
-        scores = [a.exact_match for a in self.attempts if a.answer is not None]
+        """Mean score (judged correctness) over the solver's answered attempts."""
+        scores = [a.score for a in self.attempts if a.answer is not None]
         return float(np.mean(scores)) if scores else 0.0
 
     def ssp_rewards(self) -> dict[str, float | None]:
-        """SSP's raw rewards (solver ``s``, proposer ``1 - s``; see the module doc)."""
+        """SSP's raw rewards (solver ``s``, proposer ``proposer_reward(s)``)."""
         if not self.is_terminal():
             return {"proposer": None, "solver": None}
         assert self.validity is not None
@@ -373,10 +418,14 @@ class SearchQAState(State):
             solver = self.success_rate() if self.served else None
             return {"proposer": -self.config.invalid_penalty, "solver": solver}
         s = self.success_rate()
-        return {"proposer": 1.0 - s, "solver": s}
+        return {
+            "proposer": proposer_reward(s, self.config.proposer_reward),
+            "solver": s,
+        }
 
     def returns(self) -> list[float]:
-        """Zero-sum: proposer ``1 - 2s``, solver ``2s - 1``; an invalid question
+        """Zero-sum: proposer ``p - s``, solver ``s - p`` with ``p`` the proposer's raw
+        reward (``1 - 2s`` / ``2s - 1`` when adversarial); an invalid question
         ``invalid_return`` / minus it (-1 / +1, or 0 / 0 under SSP), even when the
         solver was served a pooled question (its score is in ``ssp_reward``)."""
         if not self.is_terminal():
@@ -386,7 +435,8 @@ class SearchQAState(State):
             r = float(self.config.invalid_return)
             return [r, 0.0 - r]  # 0.0 - 0.0 is 0.0, where -r would give -0.0
         s = self.success_rate()
-        return [1.0 - 2.0 * s, 2.0 * s - 1.0]
+        p = proposer_reward(s, self.config.proposer_reward)
+        return [p - s, s - p]
 
     # ---- actions --------------------------------------------------------------------
 
@@ -477,11 +527,22 @@ class SearchQAState(State):
             attempt.exact_match = exact_match(action.text, target)
             attempt.f1 = f1_score(action.text, target)
             attempt.answer_tags = action.answer_tags
+            judgement = self.judge.answer_correct(
+                AnswerCheckRequest(
+                    question=self.solver_question() or "",
+                    answer=action.text,
+                    reference=target,
+                )
+            )
+            attempt.correct = bool(judgement.verdict)
+            attempt.score = 1.0 if attempt.correct else 0.0
+            attempt.judge_reason = judgement.reason
             limit = self.config.max_answer_tags
             if limit is not None and action.answer_tags > limit:
                 # SSP's anti-spam rule: many answers in one reply score a fraction.
                 attempt.spam = True
                 attempt.exact_match /= self.config.spam_divisor
+                attempt.score /= self.config.spam_divisor
 
     def _use_pool(self) -> None:
         """Store a valid question; replace an invalid one by a stored one."""
@@ -489,10 +550,13 @@ class SearchQAState(State):
         if pool is None or self.validity is None:
             return
         if self.validity.valid:
-            evidence = tuple(p.id for p in self.evidence())
+            block = tuple(self.evidence())
             pool.add(
                 PooledQuestion(
-                    question=self.question or "", answer=self.target, evidence=evidence
+                    question=self.question or "",
+                    answer=self.target,
+                    evidence=tuple(p.id for p in block),
+                    block=block,  # RAG noise for later trajectories
                 )
             )
         elif len(pool):
@@ -531,26 +595,35 @@ class SearchQAState(State):
         failures = check_filters(question, self.target, queries, evidence, self.config)
         if failures or not self.config.rag_check:
             return Validity(failures=tuple(failures))
-        documents = evidence + self._distractors({p.id for p in evidence})
+        noise, source = self._noise({p.id for p in evidence})
+        documents = evidence + noise
         documents = [documents[i] for i in self.rng.permutation(len(documents))]
-        request = VerifierRequest(
-            question=question,
-            documents=tuple(documents),
-            prompt=rag_prompt(question, documents),
+        judgement = self.judge.rag_check(
+            RagCheckRequest(
+                question=question, answer=self.target, documents=tuple(documents)
+            )
         )
-        reply = self.verifier(request)
-        answer, _ = extract_answer(
-            reply if isinstance(reply, str) else "",
-            (AnswerFormat.ANSWER_TAG, AnswerFormat.BOXED, AnswerFormat.BARE),
-        )
-        answer = answer or ""
-        if not exact_match(answer, self.target):
-            failures.append(f"rag: the verifier answered {answer[:80]!r}")
+        if not judgement.verdict:
+            reason = judgement.reason or "the judge said no"
+            failures.append(reason if reason.startswith("rag:") else f"rag: {reason}")
         return Validity(
             failures=tuple(failures),
-            rag_answer=answer,
+            rag_answer=judgement.answer,
             rag_documents=tuple(p.id for p in documents),
+            rag_noise=source,
+            rag_reason=judgement.reason,
         )
+
+    def _noise(self, evidence_ids: set[str]) -> tuple[list[Passage], str]:
+        """SSP's noise, blocks of other trajectories from the pool, when asked for and
+        the pool has one; else today's single-passage distractors."""
+        pool = self.question_pool
+        k = self.config.noise_blocks
+        if k > 0 and isinstance(pool, NoisePool):
+            blocks = pool.noise_blocks(k, self.rng, frozenset(evidence_ids))
+            if blocks:
+                return [p for block in blocks for p in block], "pool"
+        return self._distractors(set(evidence_ids)), "distractors"
 
     def _distractors(self, exclude: set[str]) -> list[Passage]:
         """Top passages of searches for random other answers, none of the evidence.
@@ -734,7 +807,9 @@ class SearchQAState(State):
                 else 0.0,
                 "ssp_reward": self.ssp_rewards(),
                 # The pooled question the solver got instead of an invalid one.
-                "served_from_pool": self.served.to_dict() if self.served else None,
+                "served_from_pool": self.served.to_dict(block=False)
+                if self.served
+                else None,
             }
             # What the arena averages per agent: the solver's exact match, and
             # whether the proposer's question was valid.

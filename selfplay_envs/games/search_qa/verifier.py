@@ -23,11 +23,19 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
-from selfplay_envs.games.search_qa.answers import normalize_answer
+from selfplay_envs.core.errors import InfrastructureError
+from selfplay_envs.core.parsing import AnswerFormat, extract_answer
+from selfplay_envs.games.search_qa.answers import exact_match, normalize_answer
 from selfplay_envs.games.search_qa.search.corpus import Passage
 from selfplay_envs.games.search_qa.search.tokenize import tokenize
 
 __all__ = [
+    "AnswerCheckRequest",
+    "Judge",
+    "JudgeError",
+    "Judgement",
+    "RagCheckRequest",
+    "RuleJudge",
     "VerifierRequest",
     "Verifier",
     "LexicalVerifier",
@@ -190,3 +198,112 @@ class _DocumentGraph:
             if covered > best:
                 best, answer = covered, self.display[name]
         return answer
+
+
+# ---- judges: the RAG check and answer correctness as yes/no verdicts ----------------
+
+
+class JudgeError(InfrastructureError):
+    """A judge could not give a verdict: its backend is down, timed out or failed.
+
+    An infrastructure failure, never a verdict: scoring it 0 would train on a judge
+    outage. The arena records the game as errored with this message.
+    """
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class RagCheckRequest:
+    """The RAG check: can ``question`` be answered as ``answer`` from ``documents``?
+
+    ``documents`` are the proposer's passages and the noise, in shown order;
+    ``question`` is the proposer's (model) text, ``answer`` the env's target.
+    """
+
+    question: str
+    answer: str
+    documents: tuple[Passage, ...]
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class AnswerCheckRequest:
+    """Answer correctness: does ``answer`` (the solver's text) match ``reference``?"""
+
+    question: str
+    answer: str
+    reference: str
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Judgement:
+    """A verdict and why.
+
+    Attributes:
+        verdict: ``True`` for yes (derivable, or correct).
+        reason: Why, in words (``"unparsable judge reply: ..."`` for a reply with no
+            single well-formed verdict tag).
+        answer: What a reading judge answered from the documents (RAG check), if any.
+        reply: The judge's raw reply, if it has one.
+    """
+
+    verdict: bool
+    reason: str = ""
+    answer: str | None = None
+    reply: str | None = None
+
+
+@runtime_checkable
+class Judge(Protocol):
+    """The two judgements SSP makes, each a verdict with a reason.
+
+    An implementation raises ``JudgeError`` when it cannot judge (infrastructure),
+    and answers ``verdict=False`` with a reason when its own reply is unparsable.
+    """
+
+    def rag_check(self, request: RagCheckRequest) -> Judgement:
+        """Is ``request.answer`` derivable from ``request.documents``?"""
+        ...
+
+    def answer_correct(self, request: AnswerCheckRequest) -> Judgement:
+        """Does the solver's answer match the reference?"""
+        ...
+
+
+@dataclasses.dataclass(frozen=True)
+class RuleJudge:
+    """Today's judge, the default: a reader and normalised exact match.
+
+    The RAG check asks ``reader`` (a ``Verifier``; ``LexicalVerifier()`` by default)
+    to answer the question from the documents alone, never showing it the answer, and
+    says yes when the reader's answer exactly matches the target (SSP's first step).
+    Answer correctness is normalised exact match.
+    """
+
+    reader: Verifier = dataclasses.field(default_factory=LexicalVerifier)
+
+    def rag_check(self, request: RagCheckRequest) -> Judgement:
+        """The reader's answer (last tag, else the whole reply) vs the target."""
+        prompt = rag_prompt(request.question, request.documents)
+        reply = self.reader(
+            VerifierRequest(
+                question=request.question, documents=request.documents, prompt=prompt
+            )
+        )
+        text = reply if isinstance(reply, str) else ""
+        answer, _ = extract_answer(
+            text, (AnswerFormat.ANSWER_TAG, AnswerFormat.BOXED, AnswerFormat.BARE)
+        )
+        answer = answer or ""
+        if exact_match(answer, request.answer):
+            return Judgement(verdict=True, answer=answer, reply=text)
+        return Judgement(
+            verdict=False,
+            reason=f"rag: the verifier answered {answer[:80]!r}",
+            answer=answer,
+            reply=text,
+        )
+
+    def answer_correct(self, request: AnswerCheckRequest) -> Judgement:
+        """Normalised exact match."""
+        if exact_match(request.answer, request.reference):
+            return Judgement(verdict=True)
+        return Judgement(verdict=False, reason="no exact match")
