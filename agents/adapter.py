@@ -88,6 +88,8 @@ class TurnSample:
         rejected: Completions the policy discarded before this one (pre-check), as
             dicts with tokens and logprobs.
         error: The backend's error, if any.
+        phase: The game's phase at this turn (``infos["phase"]``, e.g. the spy
+            game's ``"clue"`` or ``"vote"``), ``""`` for games without phases.
     """
 
     episode_id: int
@@ -112,6 +114,7 @@ class TurnSample:
     episode_return: float
     rejected: list[dict[str, Any]]
     error: str | None
+    phase: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly form."""
@@ -561,6 +564,7 @@ class BatchInferenceAdapter:
                 "reward": float(step.rewards[i, seat]),
                 "rejected": [g.to_dict() for g in decision.rejected],
                 "error": generation.error if generation else None,
+                "phase": str(turn.info.get("phase", "")),
             }
         )
 

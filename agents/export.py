@@ -23,6 +23,9 @@ OpenRLHF, TRL) consume:
 ``outcome``        ``win``/``loss``/``draw``/``truncated`` for this seat
 ``advantage``      filled by one of the estimators below, else null
 ``seed``           the seed the episode started from, where known (GRPO groups)
+``phase``          the game's phase at the turn (the spy game's clue or vote)
+``trainable``      whether the turn carries gradient (Iterative-SPO marks the
+                   other stage's turns False); trainers mask the rest out
 =================  ===========================================================
 
 Advantage estimators, one per paper (each returns new rows):
@@ -93,6 +96,8 @@ class TrainerRow:
     outcome: str
     advantage: float | None = None
     seed: int | None = None
+    phase: str = ""
+    trainable: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly form."""
@@ -143,6 +148,7 @@ def trainer_rows(
                     episode_return=turn.episode_return,
                     outcome=trajectory.outcomes.get(turn.agent, ""),
                     seed=trajectory.seed,
+                    phase=turn.phase,
                 )
             )
     return rows
@@ -178,6 +184,7 @@ def rows_from_turn_log(
                 episode_return=turn["episode_return"],
                 outcome=turn["outcome"],
                 seed=turn.get("seed"),
+                phase=turn.get("phase", ""),
             )
         )
     return rows
@@ -416,6 +423,9 @@ def _arrow_schema() -> Any:
             ("episode_return", pa.float32()),
             ("outcome", pa.string()),
             ("advantage", pa.float32()),
+            ("seed", pa.int64()),
+            ("phase", pa.string()),
+            ("trainable", pa.bool_()),
         ]
     )
 

@@ -93,3 +93,13 @@ def test_trl_grpo_example_runs(tmp_path: Path):
     )
     assert set(result["returns"]) <= {-1.0, 0.0, 1.0}
     assert len(set(result["returns"])) > 1  # real games: wins and losses
+
+
+def test_iterative_spo_example_quick(tmp_path: Path):
+    history = load("iterative_spo_spy").main(["--quick", "--out", str(tmp_path)])
+    assert len(history) == 30
+    # The scheduler switched at least once and the plotted stages follow its history.
+    assert any(entry["switched"] for entry in history)
+    assert {entry["stage"] for entry in history} == {"clue", "decision"}
+    assert json.loads((tmp_path / "history.json").read_text()) == history
+    assert (tmp_path / "stages.png").stat().st_size > 0
