@@ -11,9 +11,14 @@ The checks, in order (the first one that fails is the reason reported):
    files, and changes no test or pytest configuration file.
 4. ``bug_breaks_tests``: at least ``min_failing_tests`` tests that passed now fail.
 5. ``weakening_hides_bug``: the weakening patch changes only oracle test files and,
-   applied on top of the bug, leaves no failing test.
+   applied on top of the bug, leaves no failing test (``weakening_check="all_pass"``,
+   the default), or makes at least one of the tests the bug broke stop failing
+   (``"some_pass"``, Self-play SWE-RL's rule: it passes, or the weakening removed it).
 6. ``each_file_matters``: undoing the bug in any single file it changed makes at least
    one of the failing tests pass again.
+
+``combine_artifacts`` builds a higher-order bug from two valid artifacts of the same
+repository: both bug patches and both weakenings applied together, then checked again.
 
 Static checks (1's file part, 3, and 5's patch part) run before any test, so a malformed
 artifact costs no sandbox time; test runs of identical trees are run once.
@@ -41,12 +46,15 @@ from selfplay_envs.games.bug_repair.verdict import pytest_command, verdict_optio
 
 __all__ = [
     "Check",
+    "WeakeningCheck",
     "BugArtifact",
     "CheckResult",
     "Validation",
     "ValidationConfig",
     "artifact_from_args",
     "validate_artifact",
+    "Combination",
+    "combine_artifacts",
     "tree_key",
     "pytest_command",
 ]
@@ -68,13 +76,22 @@ class Check(str, enum.Enum):
     EACH_FILE_MATTERS = "6_each_file_matters"
 
 
+class WeakeningCheck(str, enum.Enum):
+    """What check 5 asks of the weakening patch, applied on top of the bug."""
+
+    ALL_PASS = "all_pass"  # no test that passed on the original fails
+    SOME_PASS = "some_pass"  # at least one test the bug broke no longer fails (SSR)
+
+
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class ValidationConfig:
-    """The thresholds of the checks (``m``, ``k`` and the pass threshold)."""
+    """The thresholds of the checks (``m``, ``k`` and the pass threshold) and the
+    rule of check 5."""
 
     min_passing_tests: int = 5
     min_bug_files: int = 1
     min_failing_tests: int = 1
+    weakening_check: WeakeningCheck = WeakeningCheck.ALL_PASS
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -254,6 +271,46 @@ def _tampered(name: str, report: TestReport) -> str:
     return f"tampering detected in the {name} run: {report.tampering[0]}"
 
 
+def _weakening_problem(
+    rule: WeakeningCheck,
+    failing: frozenset[str],
+    runs: tuple[TestReport, TestReport, TestReport],
+) -> str:
+    """Why check 5 fails under ``rule`` ("" when it passes); ``runs`` are the
+    original, buggy and weakened reports."""
+    original, buggy, weakened = runs
+    if not weakened.outcomes:
+        return (
+            f"tests still fail after weakening: ['<no test ran: {weakened.summary()}>']"
+        )
+    if rule is WeakeningCheck.SOME_PASS:
+        # A weakening that breaks what the bug left alone (a test module that no
+        # longer imports, say) would "hide" failures by removing every test.
+        new = sorted(weakened.failing - buggy.failing - original.failing)
+        if new:
+            return (
+                f"tests fail after weakening that did not fail with the bug: {new[:5]}"
+            )
+        # A test the weakening deleted no longer fails: hiding by removal counts.
+        if not failing - weakened.failing:
+            return (
+                "no test the bug broke stops failing after weakening: "
+                f"{sorted(failing)[:5]}"
+            )
+        return ""
+    # Tests that already failed on the original code are not the bug's doing.
+    still = sorted(weakened.failing - original.failing)
+    if still:
+        return f"tests still fail after weakening: {still[:5]}"
+    return ""
+
+
+def _hidden_text(failing: frozenset[str], weakened: TestReport) -> str:
+    """How many of the bug's failures the weakening hides, in words."""
+    hidden = len(failing - weakened.failing)
+    return f"the weakening hides {hidden} of {len(failing)} failing tests"
+
+
 def validate_artifact(
     artifact: BugArtifact,
     original: Mapping[str, bytes],
@@ -355,15 +412,15 @@ def validate_artifact(
     weak_report = runs.run("weakened", weakened)
     if weak_report.tampering:
         return stop(Check.WEAKENING_HIDES_BUG, _tampered("weakened", weak_report))
-    # Tests that already failed on the original code are not the bug's doing.
-    still = sorted(weak_report.failing - report.failing)
-    if not weak_report.outcomes:
-        still = [f"<no test ran: {weak_report.summary()}>"]
-    if still:
-        return stop(
-            Check.WEAKENING_HIDES_BUG, f"tests still fail after weakening: {still[:5]}"
-        )
-    ok(Check.WEAKENING_HIDES_BUG, f"no visible failure ({weak_report.summary()})")
+    problem = _weakening_problem(
+        config.weakening_check, failing, (report, bug_report, weak_report)
+    )
+    if problem:
+        return stop(Check.WEAKENING_HIDES_BUG, problem)
+    ok(
+        Check.WEAKENING_HIDES_BUG,
+        f"{_hidden_text(failing, weak_report)} ({weak_report.summary()})",
+    )
 
     # 6
     for path in bug_files:
@@ -397,4 +454,88 @@ def validate_artifact(
         target_tests=target,
         failing_tests=failing,
         reports=runs.reports,
+    )
+
+
+# ---- higher-order bugs -----------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Combination:
+    """A higher-order bug: the combined artifact and its validation, or why not.
+
+    Attributes:
+        artifact: Both bugs and both weakenings in one artifact (``None`` when the
+            components are invalid, conflict or differ in their test command).
+        validation: The six checks of the combined artifact (``None`` likewise).
+        reason: Why there is no valid combination ("" when there is one).
+    """
+
+    artifact: BugArtifact | None
+    validation: Validation | None
+    reason: str
+
+    @property
+    def valid(self) -> bool:
+        """Both components and the combination passed every check."""
+        return self.validation is not None and self.validation.valid
+
+
+def combine_artifacts(
+    first: BugArtifact,
+    second: BugArtifact,
+    original: Mapping[str, bytes],
+    runner: TestRunner,
+    config: ValidationConfig,
+) -> Combination:
+    """Combine two artifacts of the repository ``original`` into one bug.
+
+    Each component must be valid on its own first; then both bug patches are applied
+    to the original and both weakenings on top, and the result is validated again
+    (with the union of the oracle files). Patches that conflict (the second does not
+    apply after the first) are a refusal with a reason, not an exception.
+    """
+    original = dict(original)
+    for number, part in enumerate((first, second), start=1):
+        check = validate_artifact(part, original, runner, config)
+        if not check.valid:
+            return _refused(f"component {number} is invalid: {check.reason}")
+    if first.test_command != second.test_command:
+        return _refused(
+            "the components run different test commands: "
+            f"{first.test_command!r} and {second.test_command!r}"
+        )
+    buggy, error = _apply_both(original, first.bug_patch, second.bug_patch)
+    if error:
+        return _refused(f"the bug patches conflict: {error}")
+    weakened, error = _apply_both(original, first.weaken_patch, second.weaken_patch)
+    if error:
+        return _refused(f"the weakening patches conflict: {error}")
+    artifact = BugArtifact(
+        bug_patch=_patch_between(original, buggy),
+        weaken_patch=_patch_between(original, weakened),
+        test_files=tuple(sorted(set(first.test_files) | set(second.test_files))),
+        test_command=first.test_command,
+    )
+    validation = validate_artifact(artifact, original, runner, config)
+    reason = "" if validation.valid else f"the combination: {validation.reason}"
+    return Combination(artifact=artifact, validation=validation, reason=reason)
+
+
+def _refused(reason: str) -> Combination:
+    return Combination(artifact=None, validation=None, reason=reason)
+
+
+def _apply_both(tree: Tree, first: str, second: str) -> tuple[Tree, str]:
+    """``tree`` with ``first`` then ``second`` applied, or the error of either."""
+    try:
+        return apply_patch(apply_patch(tree, first), second), ""
+    except PatchError as err:
+        return tree, str(err)
+
+
+def _patch_between(old: Tree, new: Tree) -> str:
+    paths = changed_paths(old, new)
+    return make_patch(
+        {p: old[p] for p in paths if p in old}, {p: new[p] for p in paths if p in new}
     )

@@ -73,8 +73,12 @@ import numpy as np
 
 from selfplay_envs.core.errors import DependencyNotInstalled
 from selfplay_envs.core.game import Game, GameInfo
-from selfplay_envs.games.bug_repair.artifact import ValidationConfig
-from selfplay_envs.games.bug_repair.params import PARAMETERS, is_local_repo
+from selfplay_envs.games.bug_repair.artifact import ValidationConfig, WeakeningCheck
+from selfplay_envs.games.bug_repair.params import (
+    PARAMETERS,
+    is_local_repo,
+    resolve_preset,
+)
 from selfplay_envs.games.bug_repair.repos import (
     DEFAULT_TEST_COMMAND,
     RepoSpec,
@@ -137,8 +141,14 @@ class BugRepairGame(Game):
         min_passing_tests: Check 2 threshold.
         min_bug_files: Check 3 threshold ``m``.
         min_failing_tests: Check 4 threshold ``k``.
-        alpha: SSR's ``alpha`` in the injector reward.
-        reward_mode: ``"zero_sum"`` or ``"ssr"`` (see the doc page).
+        preset: ``"ssr"``: Self-play SWE-RL's rules for each point below that is
+            not given (``reward_mode="ssr"``, ``alpha=0.8``,
+            ``weakening_check="some_pass"``); ``None``: today's rules.
+        weakening_check: Check 5's rule: ``"all_pass"`` (no test fails with the
+            weakening applied; the default) or ``"some_pass"`` (at least one test
+            the bug broke no longer fails; SSR's).
+        alpha: SSR's ``alpha`` in the injector reward (default 0.8).
+        reward_mode: ``"zero_sum"`` (default) or ``"ssr"`` (see the doc page).
         command_timeout: Wall-clock limit of one shell tool call (seconds).
         test_timeout: Wall-clock limit of one test run by the env.
         memory_mb: Memory limit of each sandboxed process, and of all processes of
@@ -158,6 +168,7 @@ class BugRepairGame(Game):
     #: The conformance suite also runs the non-zero-sum SSR reward with short budgets.
     conformance_configs = (
         {"reward_mode": "ssr", "solver_attempts": 1, "injector_max_turns": 3},
+        {"preset": "ssr", "solver_attempts": 1, "injector_max_turns": 3},
     )
 
     parameters = PARAMETERS
@@ -183,8 +194,10 @@ class BugRepairGame(Game):
         min_passing_tests: int = 5,
         min_bug_files: int = 1,
         min_failing_tests: int = 1,
-        alpha: float = 0.8,
-        reward_mode: str = "zero_sum",
+        preset: str | None = None,
+        weakening_check: str | None = None,
+        alpha: float | None = None,
+        reward_mode: str | None = None,
         command_timeout: float = 30.0,
         test_timeout: float = 60.0,
         memory_mb: int = 1024,
@@ -197,6 +210,14 @@ class BugRepairGame(Game):
         extra_distributions: Sequence[str] = (),
     ):
         # Every argument has been checked against PARAMETERS (params.py).
+        rules = resolve_preset(
+            {
+                "preset": preset,
+                "weakening_check": weakening_check,
+                "alpha": alpha,
+                "reward_mode": reward_mode,
+            }
+        )
         self.repos = _repo_specs(repos, test_command)
         self.sandbox = SandboxSpec(
             backend=sandbox,
@@ -222,12 +243,13 @@ class BugRepairGame(Game):
                 min_passing_tests=min_passing_tests,
                 min_bug_files=min_bug_files,
                 min_failing_tests=min_failing_tests,
+                weakening_check=WeakeningCheck(rules["weakening_check"]),
             ),
             injector_max_turns=injector_max_turns,
             solver_max_turns=solver_max_turns,
             solver_attempts=solver_attempts,
-            alpha=alpha,
-            reward_mode=RewardMode(reward_mode),
+            alpha=rules["alpha"],
+            reward_mode=RewardMode(rules["reward_mode"]),
             command_timeout=command_timeout,
             test_timeout=test_timeout,
             max_output_chars=max_output_chars,

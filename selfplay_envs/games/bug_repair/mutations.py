@@ -11,6 +11,17 @@ keeps the file's formatting (``ast.unparse`` would rewrite the whole file). Oper
 * ``drop_branch``: an ``if`` statement, or its ``else`` branch, is deleted;
 * ``change_constant``: ``True`` <-> ``False``; an integer becomes ``0`` or doubles.
 
+Removal mode (``mode="removal"``, SSR's "remove code" bugs) uses two operators that
+delete code instead of editing it:
+
+* ``remove_body``: a function's body (its docstring kept) becomes ``return None`` or
+  ``raise NotImplementedError``;
+* ``drop_branch``: as above.
+
+``removal_artifact`` is a scripted injector of that mode: it tries removals in order
+until one breaks some (not all) of the oracle tests, deletes the tests it broke, and
+returns the artifact, which then goes through the same validity checks as any other.
+
 ``inverse_candidates`` lists the edits that undo the invertible ones (and a few more
 small edits: ``and`` <-> ``or``, ``+`` <-> ``-``), for the patch-search solver. A
 dropped branch cannot be recovered that way.
@@ -24,11 +35,17 @@ from __future__ import annotations
 
 import ast
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
+
+from selfplay_envs.games.bug_repair.artifact import BugArtifact, TestRunner
+from selfplay_envs.games.bug_repair.patches import make_patch
 
 __all__ = [
     "Mutation",
     "OPERATORS",
+    "REMOVAL_OPERATORS",
+    "MODES",
+    "removal_artifact",
     "mutations",
     "inverse_candidates",
     "raw_mutations",
@@ -44,6 +61,11 @@ OPERATORS = (
     "drop_branch",
     "change_constant",
 )
+#: Operators that delete code (``mode="removal"``).
+REMOVAL_OPERATORS = ("remove_body", "drop_branch")
+#: The operators of each injection mode.
+MODES = {"edit": OPERATORS, "removal": REMOVAL_OPERATORS}
+_REMOVED_BODIES = ("return None", "raise NotImplementedError")
 _FLIP = {
     "<": "<=",
     "<=": "<",
@@ -175,10 +197,13 @@ def _in_fstring(tree: ast.Module) -> set[int]:
 
 
 def mutations(
-    path: str, source: str, *, lines: set[int] | None = None
+    path: str, source: str, *, lines: set[int] | None = None, mode: str = "edit"
 ) -> list[Mutation]:
-    """Every mutation of ``source`` by the five operators (on ``lines`` only, if given)."""
-    return _valid(source, raw_mutations(path, source, inverse=False, lines=lines))
+    """Every mutation of ``source`` by the operators of ``mode`` (``"edit"``: the
+    five above; ``"removal"``: ``REMOVAL_OPERATORS``), on ``lines`` only if given."""
+    return _valid(
+        source, raw_mutations(path, source, inverse=False, lines=lines, mode=mode)
+    )
 
 
 def inverse_candidates(
@@ -189,10 +214,22 @@ def inverse_candidates(
 
 
 def raw_mutations(
-    path: str, source: str, *, inverse: bool, lines: set[int] | None = None
+    path: str,
+    source: str,
+    *,
+    inverse: bool,
+    lines: set[int] | None = None,
+    mode: str = "edit",
 ) -> Iterator[Mutation]:
-    """Candidate edits before the parse check (see ``is_valid``)."""
-    for mutation in _raw_mutations(path, source, inverse):
+    """Candidate edits before the parse check (see ``is_valid``); ``mode`` as in
+    ``mutations`` (the inverse candidates have no removal mode)."""
+    if mode not in MODES:
+        raise ValueError(f"expected a mode in {sorted(MODES)}, got {mode!r}")
+    if mode == "removal" and not inverse:
+        found = _removal_mutations(path, source)
+    else:
+        found = _raw_mutations(path, source, inverse)
+    for mutation in found:
         if lines is None or mutation.line in lines:
             yield mutation
 
@@ -412,6 +449,41 @@ def _drop(
             )
 
 
+def _removal_mutations(path: str, source: str) -> Iterator[Mutation]:
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return
+    offsets = _Offsets(source)
+    for func in ast.walk(tree):
+        if isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            yield from _remove_body(path, func, offsets)
+    for node, body in _function_nodes(tree):
+        if isinstance(node, ast.If) and body is not None:
+            yield from _drop(path, node, body, offsets)
+
+
+def _remove_body(
+    path: str, func: ast.FunctionDef | ast.AsyncFunctionDef, offsets: _Offsets
+) -> Iterator[Mutation]:
+    body = func.body[1:] if _is_docstring(func.body[0]) else func.body
+    if not body or body[0].lineno == func.lineno:
+        return  # only a docstring, or a one-line ``def f(): ...``
+    first, last = body[0].lineno, body[-1].end_lineno
+    line = offsets.lines[first - 1]
+    indent = line[: len(line) - len(line.lstrip())]
+    for text in _REMOVED_BODIES:
+        yield Mutation(
+            operator="remove_body",
+            path=path,
+            start=offsets.starts[first - 1],
+            end=offsets.starts[last],
+            text=f"{indent}{text}\n",
+            line=first,
+            description=f"line {first}: the body of {func.name}() becomes `{text}`",
+        )
+
+
 def _valid(source: str, candidates: Iterator[Mutation]) -> list[Mutation]:
     out = []
     seen = {source}
@@ -446,3 +518,58 @@ def remove_tests(source: str, names: set[str]) -> str:
     except SyntaxError:
         return source
     return text
+
+
+# ---- a scripted injector of the removal mode ------------------------------------------
+
+
+def removal_artifact(
+    files: Mapping[str, bytes],
+    source_files: Sequence[str],
+    test_files: Sequence[str],
+    test_command: str,
+    runner: TestRunner,
+    *,
+    max_candidates: int = 20,
+) -> BugArtifact | None:
+    """The first removal that breaks some but not all passing oracle tests, as an
+    artifact whose weakening deletes the broken tests; ``None`` if none does.
+
+    ``runner`` runs the tests of a tree (the env's ``run_tests``: sandboxed, through
+    the verdict). At most ``max_candidates`` removals are tried.
+    """
+    oracle = tuple(sorted(test_files))
+    passing = runner(files, test_command, oracle).passed
+    tried = 0
+    for path in source_files:
+        source = files[path].decode("utf-8", "replace")
+        for mutation in mutations(path, source, mode="removal"):
+            if tried >= max_candidates:
+                return None
+            tried += 1
+            buggy = {**files, path: apply_mutation(source, mutation).encode()}
+            broken = passing - runner(buggy, test_command, oracle).passed
+            if broken and broken != passing:
+                return _artifact_for(files, buggy, broken, oracle, test_command)
+    return None
+
+
+def _artifact_for(
+    files: Mapping[str, bytes],
+    buggy: Mapping[str, bytes],
+    broken: set[str],
+    oracle: tuple[str, ...],
+    test_command: str,
+) -> BugArtifact:
+    changed = [p for p in buggy if buggy[p] != files.get(p)]
+    # JUnit ids end in the test's name: ``module[.Class]::name[param]``.
+    names = {test_id.split("::")[-1].split("[")[0] for test_id in broken}
+    weakened = {p: remove_tests(files[p].decode(), names).encode() for p in oracle}
+    return BugArtifact(
+        bug_patch=make_patch(
+            {p: files[p] for p in changed}, {p: buggy[p] for p in changed}
+        ),
+        weaken_patch=make_patch({p: files[p] for p in oracle}, weakened),
+        test_files=oracle,
+        test_command=test_command,
+    )

@@ -27,6 +27,7 @@ from selfplay_envs.core.config import (
     Str,
     Where,
 )
+from selfplay_envs.games.bug_repair.artifact import WeakeningCheck
 from selfplay_envs.games.bug_repair.repos import (
     DEFAULT_TEST_COMMAND,
     RepoSpec,
@@ -37,7 +38,38 @@ from selfplay_envs.games.bug_repair.rules import RewardMode
 from selfplay_envs.games.bug_repair.sandbox import BACKENDS
 from selfplay_envs.games.bug_repair.verdict import verdict_options
 
-__all__ = ["PARAMETERS", "is_local_repo"]
+__all__ = ["PARAMETERS", "PRESETS", "is_local_repo", "resolve_preset"]
+
+#: The points of each preset; each is also a plain parameter, and a point given
+#: explicitly wins over the preset's value.
+PRESETS: dict[str, dict[str, Any]] = {
+    # Self-play SWE-RL (Wei et al. 2025): the injector's reward punishes bugs that are
+    # solved always or never (alpha = 0.8), and check 5 only asks the weakening to
+    # hide some of the failures the bug causes.
+    "ssr": {
+        "reward_mode": RewardMode.SSR.value,
+        "alpha": 0.8,
+        "weakening_check": WeakeningCheck.SOME_PASS.value,
+    },
+}
+
+#: Today's value of each preset point (the parameter's ``None``).
+_PLAIN: dict[str, Any] = {
+    "reward_mode": RewardMode.ZERO_SUM.value,
+    "alpha": 0.8,
+    "weakening_check": WeakeningCheck.ALL_PASS.value,
+}
+
+
+def resolve_preset(config: dict[str, Any]) -> dict[str, Any]:
+    """``config`` without ``preset``: each unset point from the preset, else today's."""
+    rules = dict(config)
+    preset = PRESETS.get(rules.pop("preset", None) or "", {})
+    for name, plain in _PLAIN.items():
+        if rules.get(name) is None:
+            rules[name] = preset.get(name, plain)
+    return rules
+
 
 _WALK_LIMIT = 5000  # directories searched for a test module before giving up looking
 
@@ -128,12 +160,34 @@ PARAMETERS = Params(
     Param(
         "min_failing_tests", Int(1, 100_000), 1, "check 4: `k`, tests the bug breaks"
     ),
-    Param("alpha", Float(0, 1), 0.8, "SSR's `alpha` in the injector reward"),
+    Param(
+        "preset",
+        Choice(*PRESETS),
+        None,
+        "`ssr`: Self-play SWE-RL's rules (each point below, when not given); "
+        "`None`: today's rules",
+    ),
+    Param(
+        "weakening_check",
+        Choice(*(c.value for c in WeakeningCheck)),
+        None,
+        "check 5: `all_pass`, no test fails with the weakening applied; "
+        "`some_pass`, at least one test the bug broke no longer fails",
+        shown_default="'all_pass' (ssr: 'some_pass')",
+    ),
+    Param(
+        "alpha",
+        Float(0, 1),
+        None,
+        "SSR's `alpha` in the injector reward",
+        shown_default="0.8 (ssr: 0.8)",
+    ),
     Param(
         "reward_mode",
         Choice(*(m.value for m in RewardMode)),
-        RewardMode.ZERO_SUM.value,
+        None,
         "see Rewards",
+        shown_default="'zero_sum' (ssr: 'ssr')",
     ),
     Param(
         "command_timeout",

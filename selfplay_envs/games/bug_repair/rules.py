@@ -31,6 +31,7 @@ from selfplay_envs.games.bug_repair.artifact import (
     BugArtifact,
     Validation,
     ValidationConfig,
+    WeakeningCheck,
     artifact_from_args,
     tree_key,
     validate_artifact,
@@ -491,7 +492,7 @@ or name files in your working copy: bug_patch_file="bug.diff" weaken_patch_file=
 The env applies both patches to a clean copy and checks:
   (1) the test files exist; (2) >= {check.min_passing_tests} tests pass on the original code;
   (3) the bug patch changes >= {check.min_bug_files} source file(s); (4) >= {check.min_failing_tests} passing test(s) fail with the bug;
-  (5) with the weakening applied, no test fails; (6) undoing the bug in any one changed file fixes a failing test.
+  (5) with the weakening applied, {self._check_5_text()}; (6) undoing the bug in any one changed file fixes a failing test.
 An invalid artifact scores -1. The solver then sees the buggy code and your weakened tests, with the
 reverse of your weakening patch as its only hint, and has {self.config.solver_attempts} attempt(s) to fix it.
 {self._injector_reward_text()}
@@ -499,6 +500,11 @@ reverse of your weakening patch as its only hint, and has {self.config.solver_at
 {SYNTAX_HELP}
 
 Turn {self.turn + 1} of {self._budget()}."""
+
+    def _check_5_text(self) -> str:
+        if self.config.validation.weakening_check is WeakeningCheck.SOME_PASS:
+            return "at least one test the bug broke no longer fails (and no other newly fails)"
+        return "no test fails"
 
     def _injector_reward_text(self) -> str:
         if self.config.reward_mode is RewardMode.SSR:
