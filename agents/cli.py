@@ -127,7 +127,7 @@ def _load_config(path: Path | None) -> dict[str, Any]:
 def _bench(args: argparse.Namespace) -> int:
     import selfplay_envs
     from agents.arena.gold import gold_standards
-    from agents.arena.report import summarize, write_report
+    from agents.arena.report import run_info, summarize, write_report
     from agents.arena.runner import (
         RESULTS_FILE,
         RunMismatch,
@@ -191,8 +191,9 @@ def _bench(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
+    settings = run_settings(plan, seed=args.seed)
     try:
-        prepare_run_dir(args.out, run_settings(plan, seed=args.seed), force=args.force)
+        prepare_run_dir(args.out, settings, force=args.force)
     except RunMismatch as e:
         print(f"selfplay bench: {e}", file=sys.stderr)
         return 2
@@ -200,7 +201,9 @@ def _bench(args: argparse.Namespace) -> int:
     records = _run_with_progress(jobs, results_path, args.workers)
     summary = summarize(records, seed=args.seed)
     gold = gold_standards(summary, records)
-    paths = write_report(args.out, summary, gold, skipped, baselines=added)
+    paths = write_report(
+        args.out, summary, gold, skipped, baselines=added, run=run_info(settings)
+    )
     _print_summary(summary)
     print("\nwrote " + ", ".join(str(p) for p in [results_path, *paths]))
     errored = Counter(r["env_id"] for r in records if is_errored(r))

@@ -5,13 +5,15 @@ or metric; each game's summary counts them, per pairing too, with their reasons.
 
 The same records give byte-identical files: records are taken in key order (not in the
 order games finished), the bootstrap is seeded from the run's seed, and the PNGs carry
-no matplotlib version or date.
+no matplotlib version or date. Only the report's header, when given ``run_info``,
+changes from run to run: its date line (and machine, version, git revision).
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import os
 import zlib
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -28,7 +30,16 @@ from agents.arena.stats import (
     wilson_interval,
 )
 
-__all__ = ["summarize", "write_report", "played", "bootstrap_seed"]
+__all__ = [
+    "summarize",
+    "write_report",
+    "played",
+    "bootstrap_seed",
+    "run_info",
+    "ratings_figure",
+    "winrate_figure",
+    "text_colour",
+]
 
 # No "Software" entry (matplotlib's version) in the PNGs: the same results give the
 # same bytes on any install.
@@ -192,13 +203,14 @@ def write_report(
     skipped: Mapping[str, str] | None = None,
     *,
     baselines: Mapping[str, str] | None = None,
+    run: Mapping[str, Any] | None = None,
 ) -> list[Path]:
     """Write summary.json, summary.csv, the PNG plots and report.md; return the paths.
 
     ``skipped`` maps each game that was not played to why (it could not be built);
     ``baselines`` maps each game played against built-in baselines (it declares
-    fewer than two opponents) to which were used. The plots show only games with
-    results.
+    fewer than two opponents) to which were used; ``run`` (``run_info``) gives the
+    header's run details. The plots show only games with results.
     """
     run_dir.mkdir(parents=True, exist_ok=True)
     skipped = dict(skipped or {})
@@ -253,25 +265,49 @@ def write_report(
                     ]
                 )
     paths += _plots(run_dir, {g: summary[g] for g in played(summary)})
-    paths.append(_markdown(run_dir, summary, gold, skipped, baselines))
+    paths.append(_markdown(run_dir, summary, gold, skipped, baselines, run))
     return paths
 
 
-def _plots(run_dir: Path, summary: dict[str, Any]) -> list[Path]:
-    import matplotlib
+# Panels per row of the win-rate grid: seven games make a 3 x 3 grid, near square.
+GRID_COLUMNS = 3
+# Inches per win-rate panel, and per agent row of a ratings panel.
+PANEL_INCHES = 4.6
+RATING_ROW_INCHES = 0.42
+MATRIX_CMAP = "RdYlGn"
+COLORBAR_LABEL = "score of the row agent against the column agent (win 1, draw 0.5)"
 
-    matplotlib.use("Agg")
+
+def text_colour(rgba: Sequence[float]) -> str:
+    """Black or white, whichever reads better on the background colour ``rgba``.
+
+    Uses the relative luminance of sRGB (ITU-R BT.709 weights on linearised channels):
+    light cells get black text, dark cells white.
+    """
+
+    def linear(c: float) -> float:
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (linear(float(c)) for c in rgba[:3])
+    luminance = 0.2126 * r + 0.7152 * g + 0.0722 * b
+    return "black" if luminance > 0.179 else "white"
+
+
+def ratings_figure(summary: Mapping[str, Any]) -> Any:
+    """One panel per game: each agent's Bradley-Terry rating with its interval."""
     import matplotlib.pyplot as plt
 
     games = list(summary)
-    if not games:
-        return []  # nothing was played: no plot to draw
+    heights = [1.0 + RATING_ROW_INCHES * len(summary[g]["agents"]) for g in games]
     fig, axes = plt.subplots(
         len(games),
         1,
-        figsize=(7, 1.2 + 0.5 * sum(len(summary[g]["agents"]) for g in games)),
+        figsize=(8, 0.6 + sum(heights)),
         squeeze=False,
+        gridspec_kw={"height_ratios": heights},
+        layout="constrained",
     )
+    fig.suptitle("Bradley-Terry rating (Elo scale, mean 0) with 95% bootstrap interval")
     for ax, env_id in zip(axes[:, 0], games, strict=False):
         ratings = summary[env_id]["ratings"]
         names = sorted(ratings, key=lambda a: ratings[a]["elo"])
@@ -284,34 +320,213 @@ def _plots(run_dir: Path, summary: dict[str, Any]) -> list[Path]:
         ).T
         ax.errorbar(elo, range(len(names)), xerr=np.maximum(err, 0), fmt="o", capsize=4)
         ax.set_yticks(range(len(names)), names)
-        ax.set_title(f"{env_id}: Bradley-Terry rating (Elo), 95% bootstrap interval")
+        ax.set_ylim(-0.6, len(names) - 0.4)
+        ax.set_title(env_id, loc="left", fontsize=11)
+        ax.set_xlabel("Elo rating (0 = the pool's mean)")
         ax.axvline(0, color="grey", lw=0.5)
-    fig.tight_layout()
-    ratings_path = run_dir / "ratings.png"
-    fig.savefig(ratings_path, dpi=100, metadata=PNG_METADATA)
-    plt.close(fig)
+        ax.grid(axis="x", lw=0.3, alpha=0.5)
+    return fig
 
+
+def winrate_figure(summary: Mapping[str, Any]) -> Any:
+    """A grid of win-rate matrices, one panel per game, sharing one labelled colour
+    bar; each cell's number is black or white by its background's luminance."""
+    import matplotlib.pyplot as plt
+
+    games = list(summary)
+    cols = min(GRID_COLUMNS, len(games))
+    rows = -(-len(games) // cols)
     fig, axes = plt.subplots(
-        1, len(games), figsize=(4.2 * len(games), 4), squeeze=False
+        rows,
+        cols,
+        figsize=(PANEL_INCHES * cols + 1.2, PANEL_INCHES * rows + 0.4),
+        squeeze=False,
+        layout="constrained",
     )
-    for ax, env_id in zip(axes[0], games, strict=False):
+    cmap = plt.get_cmap(MATRIX_CMAP)
+    image = None
+    for ax, env_id in zip(axes.flat, games, strict=False):
         agents = summary[env_id]["agents"]
         matrix = np.full((len(agents), len(agents)), np.nan)
         for p in summary[env_id]["pairings"]:
             i, j = agents.index(p["a"]), agents.index(p["b"])
             matrix[i, j], matrix[j, i] = p["score"], 1 - p["score"]
-        image = ax.imshow(matrix, vmin=0, vmax=1, cmap="RdYlGn")
-        ax.set_xticks(range(len(agents)), agents, rotation=45, ha="right")
-        ax.set_yticks(range(len(agents)), agents)
+        image = ax.imshow(matrix, vmin=0, vmax=1, cmap=cmap)
+        labels = [_short(a) for a in agents]
+        ax.set_xticks(range(len(agents)), labels, rotation=35, ha="right")
+        ax.set_yticks(range(len(agents)), labels)
+        size = 11 if len(agents) <= 4 else 9
         for (i, j), value in np.ndenumerate(matrix):
             if not np.isnan(value):
-                ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=8)
-        ax.set_title(f"{env_id}\nrow's score vs column")
-    fig.colorbar(image, ax=axes[0].tolist(), shrink=0.8)
-    matrix_path = run_dir / "winrate_matrix.png"
-    fig.savefig(matrix_path, dpi=100, bbox_inches="tight", metadata=PNG_METADATA)
-    plt.close(fig)
-    return [ratings_path, matrix_path]
+                ax.text(
+                    j,
+                    i,
+                    f"{value:.2f}",
+                    ha="center",
+                    va="center",
+                    fontsize=size,
+                    color=text_colour(cmap(value)),
+                )
+        ax.set_title(env_id, fontsize=11)
+    for ax in axes.flat[len(games) :]:
+        ax.set_visible(False)  # the grid's spare cells
+    fig.suptitle("Win-rate matrix: row agent's score against the column agent")
+    bar = fig.colorbar(image, ax=axes.ravel().tolist(), shrink=0.6)
+    bar.set_label(COLORBAR_LABEL)
+    return fig
+
+
+def _short(spec: str, width: int = 22) -> str:
+    """An axis label for an agent spec: an import path keeps its object's name."""
+    name = (
+        spec.rsplit(":", 1)[-1] if ":" in spec and not spec.startswith("llm:") else spec
+    )
+    return name if len(name) <= width else name[: width - 1] + "…"
+
+
+def _plots(run_dir: Path, summary: dict[str, Any]) -> list[Path]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    if not summary:
+        return []  # nothing was played: no plot to draw
+    paths = []
+    for name, draw in (
+        ("ratings.png", ratings_figure),
+        ("winrate_matrix.png", winrate_figure),
+    ):
+        fig = draw(summary)
+        path = run_dir / name
+        fig.savefig(path, dpi=100, metadata=PNG_METADATA)
+        plt.close(fig)
+        paths.append(path)
+    return paths
+
+
+def run_info(settings: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """What the report's header says of a run: its settings (``run_settings``), the
+    package version, the git revision when the code sits in a git checkout, the date
+    (UTC) and the machine."""
+    import datetime
+    import importlib.metadata
+    import platform
+    import subprocess
+
+    try:
+        version = importlib.metadata.version("selfplay-envs")
+    except importlib.metadata.PackageNotFoundError:
+        version = "unknown (not installed)"
+    try:
+        revision = subprocess.run(
+            ["git", "describe", "--always", "--dirty", "--abbrev=12"],
+            cwd=Path(__file__).resolve().parent,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        revision = ""
+    now = datetime.datetime.now(datetime.timezone.utc)
+    return {
+        "settings": dict(settings or {}),
+        "version": version,
+        "revision": revision or "unknown (not a git checkout)",
+        "date": now.strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": f"{platform.node() or 'unknown host'}, {platform.platform()}, "
+        f"Python {platform.python_version()}, {os.cpu_count()} CPUs",
+    }
+
+
+# One line per number of the report: what it is and where it comes from.
+DEFINITIONS = [
+    "**W-D-L of a**: wins, draws and losses of agent `a` against `b`, from the "
+    "final returns in `results.jsonl` (the side with the higher return wins; equal "
+    "returns are a draw), over both seat orders.",
+    "**score of a**: (wins + draws / 2) / games, with its 95% Wilson score interval.",
+    "**mean return of a**: the mean of `a`'s return from the env (chips in Kuhn "
+    "poker, +1 / 0 / -1 where a game scores only the outcome).",
+    "**Elo, 95% CI**: Bradley-Terry strengths fitted to every game of the game (MM "
+    "algorithm), on the Elo scale with mean 0 over the pool; the interval is the "
+    "2.5-97.5 percentile of bootstrap resamples of the games (200 in `selfplay bench`). A difference of "
+    "+191 Elo means a 75% expected score.",
+    "**OpenSkill ordinal**: mu - 3 sigma of a Weng-Lin (OpenSkill Bradley-Terry) "
+    "rating that starts at mu = 25, sigma = 8.33 and is updated game by game in seed "
+    "order: a cautious skill estimate (the true skill is very likely above it), on "
+    "its own scale (not Elo); it also rates the multi-player spy game by teams.",
+    "**errored**: games whose judge failed (an `InfrastructureError`: a sandbox, a "
+    "kernel, a retriever); they count in no other number and are played again on "
+    "resume. **Skipped** games could not be built here and were not played.",
+    '**Game metrics**: numbers each game reports itself in `info["metrics"]` at '
+    "the end of a game, averaged per agent over its games. They are *not* the "
+    "table's outcomes: see each metric's line below its table.",
+    "**Gold standard**: numbers that do not depend on the pool: exact Kuhn "
+    "exploitability (NashConv / 2; sampled for black-box policies), the share of "
+    "games lost to minimax in tic-tac-toe.",
+]
+
+# What each game-reported metric measures, where the report knows it.
+METRIC_MEANINGS = {
+    "score": "Core War: pMARS points over the most possible, per battle",
+    "win_rate": "Core War: share of the battle's rounds won",
+    "tie_rate": "Core War: share of the battle's *rounds* that tied (a game is one "
+    "battle of many rounds, so a game with many tied rounds still has a winner: "
+    "the table's draws count whole games with equal returns)",
+    "loss_rate": "Core War: share of the battle's rounds lost",
+    "survival": "Core War: share of rounds the warrior was alive at the end",
+    "valid_artifact": "bug repair: the injector's bug was valid",
+    "solve_rate": "bug repair: share of valid bugs the solver fixed",
+    "question_valid": "search QA: the proposer's question was valid",
+    "exact_match": "search QA: the solver's answer matched exactly",
+    "f1": "search QA: token F1 of the solver's answer",
+}
+
+
+def _header(
+    summary: Mapping[str, Any],
+    skipped: Mapping[str, str],
+    run: Mapping[str, Any] | None,
+) -> list[str]:
+    """The report's first lines: what was run, on what, and how many games counted."""
+    run = run or {}
+    settings = run.get("settings") or {}
+    plans = settings.get("games") or {}
+    seed = settings.get("seed")
+    lines = ["## Run", ""]
+    finished_games = sum(p["games"] for g in summary.values() for p in g["pairings"])
+    errored = sum(g["errored"]["games"] for g in summary.values())
+    lines.append(
+        f"- games: {finished_games} finished, {errored} errored (not counted), "
+        f"{len(skipped)} of {len(set(summary) | set(skipped))} games skipped"
+    )
+    for env_id in sorted(set(summary) | set(plans)):
+        plan = plans.get(env_id)
+        agents = plan["agents"] if plan else summary[env_id]["agents"]
+        text = f"- {env_id}: {len(agents)} agents"
+        if plan:
+            games = plan["games"]
+            text += f", {games} seeds per pairing x 2 seat orders"
+            if seed is not None:
+                text += f" (seeds {seed}..{seed + games - 1})"
+            if plan.get("config"):
+                config = ", ".join(
+                    f"{k}={v!r}" for k, v in sorted(plan["config"].items())
+                )
+                text += f", config {config}"
+        if env_id in skipped:
+            text += ": skipped"
+        lines.append(text)
+    if seed is not None:
+        lines.append(f"- base seed: {seed} (`--seed`; also seeds the bootstrap)")
+    for field in ("version", "revision", "date", "machine"):
+        if field in run:
+            name = {"version": "selfplay-envs", "revision": "git revision"}.get(
+                field, field
+            )
+            lines.append(f"- {name}: {run[field]}")
+    return [*lines, ""]
 
 
 def _markdown(
@@ -320,8 +535,12 @@ def _markdown(
     gold: dict[str, Any],
     skipped: Mapping[str, str],
     baselines: Mapping[str, str],
+    run: Mapping[str, Any] | None = None,
 ) -> Path:
     lines = ["# Arena report", ""]
+    lines += _header(summary, skipped, run)
+    lines += ["## How to read it", ""]
+    lines += [f"- {line}" for line in DEFINITIONS] + [""]
     if played(summary):
         lines += [
             "![ratings](ratings.png)",
@@ -365,14 +584,24 @@ def _markdown(
         else:
             lines += _result_tables(game)
         lines += _error_lines(game["errored"])
-        if env_id in gold and gold[env_id]:
+        own = _gold_only(gold.get(env_id) or {}, game["metrics"])
+        if own:
             lines += ["", "Gold standard:", ""]
-            for name, value in gold[env_id].items():
+            for name, value in own.items():
                 lines.append(f"- {name}: {value}")
         lines.append("")
     path = run_dir / "report.md"
     path.write_text("\n".join(lines))
     return path
+
+
+def _gold_only(
+    gold: Mapping[str, Any], metrics: Mapping[str, Mapping[str, float]]
+) -> dict[str, Any]:
+    """The gold standards that are not game metrics: ``gold_standards`` also lists
+    every game metric as ``"name (agent)"``, which "Game metrics" already shows."""
+    repeated = {f"{name} ({spec})" for spec, m in metrics.items() for name in m}
+    return {k: v for k, v in gold.items() if k not in repeated}
 
 
 def _result_tables(game: dict[str, Any]) -> list[str]:
@@ -400,10 +629,20 @@ def _result_tables(game: dict[str, Any]) -> list[str]:
             f"{p['score_high']:.2f}] | {p['mean_return']:+.3f} | {p['errored']} |"
         )
     if game["metrics"]:
-        lines += ["", "Game metrics (mean per agent):", ""]
+        lines += [
+            "",
+            'Game metrics (reported by the game in `info["metrics"]`, mean per '
+            "agent over its games):",
+            "",
+        ]
         for spec, metrics in sorted(game["metrics"].items()):
             text = ", ".join(f"{k} = {v:.3f}" for k, v in sorted(metrics.items()))
             lines.append(f"- {spec}: {text}")
+        names = sorted({k for m in game["metrics"].values() for k in m})
+        lines += ["", "Where they come from:", ""]
+        for name in names:
+            meaning = METRIC_MEANINGS.get(name, "as the game's docs define it")
+            lines.append(f"- `{name}`: {meaning}")
     return lines
 
 

@@ -1,0 +1,234 @@
+"""The report and its plots: a header with the run's details, one section per number,
+legible plots (a grid of win-rate panels, a labelled colour bar, titles inside)."""
+
+from __future__ import annotations
+
+import random
+import re
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import pytest  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from agents.arena.report import (  # noqa: E402
+    ratings_figure,
+    summarize,
+    winrate_figure,
+    write_report,
+)
+from agents.cli import main  # noqa: E402
+
+# Seven games with pools of the sizes `selfplay bench` plays by default.
+POOLS = {
+    "tic_tac_toe_v0": ["minimax", "random"],
+    "kuhn_poker_v0": ["cfr", "nash", "random"],
+    "negotiation_v0": ["greedy", "random", "stubborn"],
+    "who_is_the_spy_v0": ["random", "scripted"],
+    "core_war_v0": ["dwarf", "imp", "pool", "random"],
+    "bug_repair_v0": ["mutation_injector", "patch_search_solver", "random", "scripted"],
+    "search_qa_v0": ["random", "scripted"],
+}
+
+
+def _records(pools=POOLS, games: int = 4) -> list[dict]:
+    """Finished-game records, as results.jsonl holds them, with random outcomes."""
+    rng = random.Random(0)
+    out = []
+    for env_id, pool in pools.items():
+        for i, a in enumerate(pool):
+            for b in pool[i + 1 :]:
+                for index in range(games):
+                    for order in (0, 1):
+                        score = rng.choice([0.0, 0.5, 1.0])
+                        metrics = (
+                            {"a": {"tie_rate": 0.45}, "b": {"tie_rate": 0.45}}
+                            if env_id == "core_war_v0"
+                            else {}
+                        )
+                        out.append(
+                            {
+                                "key": f"{env_id}|{a}|{b}|{order}|{index}",
+                                "env_id": env_id,
+                                "a": a,
+                                "b": b,
+                                "order": order,
+                                "index": index,
+                                "seed": index,
+                                "status": "ok",
+                                "return_a": 2 * score - 1,
+                                "return_b": 1 - 2 * score,
+                                "score_a": score,
+                                "moves": 5,
+                                "metrics": metrics,
+                            }
+                        )
+    return out
+
+
+@pytest.fixture(scope="module")
+def seven_games() -> dict:
+    return summarize(_records(), bootstrap=10)
+
+
+# ---- plots --------------------------------------------------------------------------
+
+
+def test_winrate_png_of_seven_games_is_a_grid_not_a_strip(
+    tmp_path: Path, seven_games: dict
+) -> None:
+    write_report(tmp_path, seven_games, {})
+    width, height = Image.open(tmp_path / "winrate_matrix.png").size
+    # The old plot was one row of seven panels, 2155 x 407 pixels.
+    assert 0.6 <= width / height <= 1.7, (width, height)
+    assert width <= 1800 and height <= 1800
+
+
+def test_winrate_panels_fill_several_rows_with_one_per_game(seven_games: dict) -> None:
+    fig = winrate_figure(seven_games)
+    fig.canvas.draw()
+    panels = [ax for ax in fig.axes if ax.get_visible() and ax.get_title()]
+    assert sorted(ax.get_title() for ax in panels) == sorted(POOLS)
+    rows = {round(ax.get_position().y0, 2) for ax in panels}
+    assert len(rows) >= 2
+    # Row labels of one panel do not run into the panel on their left.
+    renderer = fig.canvas.get_renderer()
+    by_row: dict[float, list] = {}
+    for ax in panels:
+        by_row.setdefault(round(ax.get_position().y0, 2), []).append(ax)
+    for row in by_row.values():
+        row.sort(key=lambda ax: ax.get_position().x0)
+        for left, right in zip(row, row[1:], strict=False):
+            labels = right.get_yticklabels()
+            leftmost = min(t.get_window_extent(renderer).x0 for t in labels)
+            assert leftmost > left.get_window_extent(renderer).x1
+    plt.close(fig)
+
+
+def test_winrate_colour_bar_is_labelled(seven_games: dict) -> None:
+    fig = winrate_figure(seven_games)
+    bars = [ax for ax in fig.axes if not ax.get_title() and ax.get_visible()]
+    assert len(bars) == 1
+    assert "score" in bars[0].get_ylabel()
+    plt.close(fig)
+
+
+def test_cell_text_is_white_on_dark_cells_and_black_on_light_ones() -> None:
+    pools = {"tic_tac_toe_v0": ["minimax", "random"]}
+    records = [r for r in _records(pools) if r["env_id"] == "tic_tac_toe_v0"]
+    for r in records:  # minimax wins every game: cells 1.00 (dark green), 0.00 (red)
+        r["score_a"], r["return_a"], r["return_b"] = 1.0, 1.0, -1.0
+    fig = winrate_figure(summarize(records, bootstrap=5))
+    colours = {t.get_text(): t.get_color() for t in fig.axes[0].texts}
+    assert colours == {"1.00": "white", "0.00": "white"}
+    plt.close(fig)
+    for r in records:  # every game drawn: 0.50 on pale yellow
+        r["score_a"], r["return_a"], r["return_b"] = 0.5, 0.0, 0.0
+    fig = winrate_figure(summarize(records, bootstrap=5))
+    assert {t.get_color() for t in fig.axes[0].texts} == {"black"}
+    plt.close(fig)
+
+
+def test_ratings_titles_fit_and_x_axis_is_labelled(seven_games: dict) -> None:
+    fig = ratings_figure(seven_games)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    width = fig.bbox.width
+    texts = [fig._suptitle] + [ax.title for ax in fig.axes]
+    texts += [ax._left_title for ax in fig.axes]
+    for text in texts:
+        if text is not None and text.get_text():
+            box = text.get_window_extent(renderer)
+            assert 0 <= box.x0 and box.x1 <= width, text.get_text()
+    assert all("Elo" in ax.get_xlabel() for ax in fig.axes)
+    plt.close(fig)
+
+
+# ---- the report ---------------------------------------------------------------------
+
+
+def _tiny_bench(out: Path) -> list[str]:
+    return [
+        "bench",
+        "--env",
+        "tic_tac_toe_v0",
+        "--agents",
+        "random",
+        "minimax",
+        "--games",
+        "2",
+        "--seed",
+        "3",
+        "--out",
+        str(out),
+        "--workers",
+        "1",
+    ]
+
+
+def test_report_header_gives_the_runs_details(tmp_path: Path) -> None:
+    assert main(_tiny_bench(tmp_path)) == 0
+    report = (tmp_path / "report.md").read_text()
+    header = report[: report.index("## How to read it")]
+    assert "tic_tac_toe_v0: 2 agents, 2 seeds per pairing x 2 seat orders" in header
+    assert "(seeds 3..4)" in header
+    assert "base seed: 3" in header
+    assert re.search(r"- selfplay-envs: \d+\.\d+", header)
+    assert "- git revision: " in header
+    assert re.search(r"- date: \d{4}-\d\d-\d\d \d\d:\d\d UTC", header)
+    assert "- machine: " in header
+    assert "4 finished, 0 errored" in header
+
+
+def test_every_number_of_the_report_is_explained(tmp_path: Path) -> None:
+    assert main(_tiny_bench(tmp_path)) == 0
+    report = (tmp_path / "report.md").read_text()
+    explained = report[report.index("## How to read it") :].split("\n## ")[0]
+    for column in ("W-D-L of a", "score of a", "mean return of a", "Elo, 95% CI"):
+        assert f"**{column}**" in explained
+    assert "**OpenSkill ordinal**: mu - 3 sigma" in explained
+    assert "**errored**" in explained and "**Skipped**" in explained
+
+
+def test_gold_standard_does_not_repeat_game_metrics(tmp_path: Path) -> None:
+    from agents.arena.gold import gold_standards
+
+    pools = {"core_war_v0": POOLS["core_war_v0"]}
+    records = _records(pools)
+    summary = summarize(records, bootstrap=5)
+    write_report(tmp_path, summary, gold_standards(summary, records))
+    report = (tmp_path / "report.md").read_text()
+    # One line per agent under "Game metrics", one saying what it counts.
+    assert report.count("tie_rate") == len(pools["core_war_v0"]) + 1
+    assert "tie_rate (imp)" not in report  # the gold standard's copy of the metric
+    assert report.count("## core_war_v0") == 1
+
+
+def test_core_war_tie_rate_says_it_counts_rounds_not_games(tmp_path: Path) -> None:
+    records = _records({"core_war_v0": POOLS["core_war_v0"]})
+    summary = summarize(records, bootstrap=5)
+    write_report(tmp_path, summary, {})
+    report = (tmp_path / "report.md").read_text()
+    line = next(x for x in report.splitlines() if x.startswith("- `tie_rate`"))
+    assert "rounds" in line and "games" in line
+    assert 'reported by the game in `info["metrics"]`' in report
+
+
+def test_errored_and_skipped_games_are_counted_in_the_header(tmp_path: Path) -> None:
+    records = _records({"tic_tac_toe_v0": POOLS["tic_tac_toe_v0"]}, games=2)
+    records[0] = {
+        **{k: records[0][k] for k in ("key", "env_id", "a", "b", "order", "index")},
+        "seed": 0,
+        "status": "error",
+        "error": "SandboxUnavailable: no bwrap",
+    }
+    summary = summarize(records, bootstrap=5)
+    write_report(tmp_path, summary, {}, {"bug_repair_v0": "no bubblewrap"})
+    report = (tmp_path / "report.md").read_text()
+    assert (
+        "- games: 3 finished, 1 errored (not counted), 1 of 2 games skipped" in report
+    )
