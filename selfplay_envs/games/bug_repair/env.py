@@ -51,6 +51,8 @@ The zero-sum default keeps the game a two-player zero-sum game. SSR's own inject
 which punishes bugs the solver always or never fixes, is not zero-sum; it is always in
 `infos[agent]["ssr_injector_reward"]` at the end (with `solver_rewards`, `solve_rate`,
 `validation` and `attempt_results`), and `reward_mode="ssr"` makes it the return.
+`preset="ssr"` sets `reward_mode="ssr"`, `alpha=0.8` and check 5's looser rule
+`weakening_check="some_pass"` (each point given explicitly wins over the preset).
 
 ## Invalid moves
 A reply without a well-formed `<tool>` call, an unknown tool, missing arguments or a
