@@ -16,6 +16,9 @@ talking the judge into a yes:
 * the verdict is read strictly from the reply (after its last ``</think>``): exactly
   one ``<verdict>yes</verdict>`` or ``<verdict>no</verdict>``, nothing else counts.
 
+An answer that exactly matches the reference (normalised) is correct without asking
+the model (``exact_match_first``), as SSP's code does.
+
 A reply without exactly one such tag counts as **no**, with ``"unparsable judge reply:
 ..."`` as the reason (it reaches ``infos``: the validity's ``rag_reason`` or an
 attempt's ``judge_reason``). No rather than an error: a malformed reply is the judge
@@ -30,6 +33,7 @@ from __future__ import annotations
 import re
 
 from agents.inference.base import InferenceBackend, Message, Request, SamplingParams
+from selfplay_envs.games.search_qa.answers import exact_match
 from selfplay_envs.games.search_qa.verifier import (
     AnswerCheckRequest,
     JudgeError,
@@ -122,6 +126,9 @@ class LLMJudge:
         chat_template_kwargs: Extra chat-template variables, e.g.
             ``{"enable_thinking": False}``.
         system: The system prompt (``SYSTEM_PROMPT``).
+        exact_match_first: An answer that exactly matches the reference (normalised)
+            is correct without asking the model, as SSP's code does; the model judges
+            the rest.
     """
 
     def __init__(
@@ -132,6 +139,7 @@ class LLMJudge:
         seed: int | None = 0,
         chat_template_kwargs: dict[str, object] | None = None,
         system: str = SYSTEM_PROMPT,
+        exact_match_first: bool = True,
     ):
         if not hasattr(backend, "generate"):
             raise TypeError(
@@ -144,6 +152,7 @@ class LLMJudge:
         self.seed = seed
         self.chat_template_kwargs = dict(chat_template_kwargs or {})
         self.system = system
+        self.exact_match_first = exact_match_first
 
     def rag_prompt(self, request: RagCheckRequest) -> str:
         """The RAG check's user prompt: documents, delimited question and answer."""
@@ -167,6 +176,8 @@ class LLMJudge:
 
     def answer_correct(self, request: AnswerCheckRequest) -> Judgement:
         """Does the solver's answer match the reference? (SSP's LLM-as-judge)"""
+        if self.exact_match_first and exact_match(request.answer, request.reference):
+            return Judgement(verdict=True, reason="exact match")
         return self._judge(self.answer_prompt(request))
 
     def _judge(self, prompt: str) -> Judgement:

@@ -203,6 +203,17 @@ def test_scripted_verdicts_are_read_and_unparsable_ones_are_no() -> None:
     assert [r.seed for r in backend.requests] == [0, 0, 0]  # reproducible requests
 
 
+def test_an_exact_match_is_correct_without_asking_the_model() -> None:
+    backend = Scripted(["<verdict>no</verdict>"])
+    judge = LLMJudge(backend)
+    same = AnswerCheckRequest(
+        question="q", answer="The  ACME-corp", reference="Acme Corp"
+    )
+    assert judge.answer_correct(same).verdict and backend.requests == []
+    strict = LLMJudge(backend, exact_match_first=False)
+    assert not strict.answer_correct(same).verdict and len(backend.requests) == 1
+
+
 class Down:
     name = "down"
 
@@ -226,12 +237,8 @@ class Failing:
 )
 def test_a_judge_that_is_down_raises_a_clear_error(backend, cause: str) -> None:
     judge = LLMJudge(backend)
-    for call in (judge.rag_check, judge.answer_correct):
-        request = (
-            RAG
-            if call == judge.rag_check
-            else AnswerCheckRequest(question="q", answer="a", reference="a")
-        )
+    answer = AnswerCheckRequest(question="q", answer="a", reference="b")
+    for call, request in ((judge.rag_check, RAG), (judge.answer_correct, answer)):
         with pytest.raises(JudgeError) as err:
             call(request)
         assert isinstance(err.value, InfrastructureError) and cause in str(err.value)
@@ -260,12 +267,13 @@ def test_an_llm_judge_plays_the_game_deterministically() -> None:
         assert state.validity.valid, state.validity.failures
         rag_prompt = _user(backend.requests[0])
         assert f"<judged_answer>{state.target}</judged_answer>" in rag_prompt
-        for text in ("a guess", state.target):
+        for text in ("a guess", "another guess"):
             state.apply_action(SOLVER, Move(kind=MoveKind.ANSWER, text=text))
         reasons = [a.judge_reason for a in state.attempts]
         return state.returns(), reasons
 
     returns, reasons = play()
+    # s = 1/2 (adversarial): proposer 1 - 2s = 0.
     assert returns == [0.0, 0.0]  # s = 1/2: one yes, one unparsable
     assert reasons[0] == "" and reasons[1].startswith("unparsable judge reply")
     assert play() == (returns, reasons)

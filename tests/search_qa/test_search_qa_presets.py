@@ -111,6 +111,12 @@ def test_fifo_pool_evicts_the_oldest_and_round_trips() -> None:
     assert copy.items() == pool.items() and copy.capacity == 2
 
 
+def test_ssp_asks_for_four_noise_blocks_and_today_for_none() -> None:
+    assert _game(preset="ssp").config.noise_blocks == 4
+    assert _game().config.noise_blocks == 0
+    assert _game(preset="ssp", noise_blocks=2).config.noise_blocks == 2
+
+
 @pytest.mark.parametrize(
     ("name", "value"),
     [
@@ -120,6 +126,9 @@ def test_fifo_pool_evicts_the_oldest_and_round_trips() -> None:
         ("spam_divisor", 0.5),
         ("distinct_searches_only", "yes"),
         ("question_pool", [1, 2]),
+        ("noise_blocks", 51),
+        ("proposer_reward", "hard"),
+        ("judge", "gpt"),
     ],
 )
 def test_bad_values_are_refused_at_make(name: str, value: object) -> None:

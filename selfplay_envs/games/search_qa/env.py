@@ -51,16 +51,21 @@ Each search returns the top `top_k` passages.
 ## Validity of a question
 In order: 10-1000 characters and at least 10 words; does not contain the answer
 (normalised, whole words); rests on at least 2 distinct searches; the answer appears in
-a passage the proposer retrieved; and the RAG check: `verifier`, reading only the
-proposer's passages plus `num_distractors` distractor passages (top hits of searches
-for other random answers) in random order, answers exactly the target. The default
+a passage the proposer retrieved; and the RAG check: the judge, shown only the
+proposer's passages plus noise in random order, finds the target. The noise is
+`num_distractors` distractor passages (top hits of searches for other random answers),
+or with `noise_blocks` (`ssp`: 4) and a `question_pool`, that many retrieved blocks of
+other trajectories. The default judge (`verifier.RuleJudge`) has `verifier` answer from
+the documents, then exact match; `judge=agents.judge.LLMJudge(backend)` asks a model. The default
 verifier is the scripted `LexicalVerifier` (no model, no network), which follows entity
 links through the documents; for model-written questions pass your model, e.g.
 `verifier=lambda request: model(request.prompt)`. All thresholds are parameters.
 
 ## Rewards
-`s` is the solver's success rate: mean normalised exact match over `solver_attempts`
-attempts (F1 is reported in infos, not rewarded).
+`s` is the solver's success rate: the mean judged correctness (normalised exact match
+by default) over `solver_attempts` attempts (F1 is reported in infos, not rewarded).
+`proposer_reward="intermediate_difficulty"` makes the proposer's raw reward
+`p = 4 s (1 - s)` instead of `1 - s`; the returns are then `p - s` / `s - p`.
 
 | outcome | proposer | solver | SSP raw reward (`info["ssp_reward"]`) |
 |---|---|---|---|
