@@ -137,6 +137,9 @@ class Trajectory:
         turns: Every attempted move, in order.
         seed: The seed the episode started from: known for each game's first
             episode of a run (later ones continue its random stream), else ``None``.
+        final_infos: Each agent's final ``infos`` entry (outcome, the game's end
+            data such as the spy game's votes or search QA's pool refill), without
+            the ``episode`` record that ``turns`` already hold.
     """
 
     episode_id: int
@@ -149,6 +152,7 @@ class Trajectory:
     policies: dict[str, str]
     turns: tuple[TurnSample, ...]
     seed: int | None = None
+    final_infos: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
 
     def rows(self) -> list[dict[str, Any]]:
         """One JSON-friendly dict per turn, with the episode's fields added."""
@@ -591,6 +595,10 @@ class BatchInferenceAdapter:
             policies=dict(episode.policies),
             turns=turns,
             seed=episode.seed,
+            final_infos={
+                agent: {k: v for k, v in finals[agent].items() if k != "episode"}
+                for agent in agents
+            },
         )
 
     def _game_seed(self, i: int) -> int | None:

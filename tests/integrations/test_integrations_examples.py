@@ -103,3 +103,12 @@ def test_iterative_spo_example_quick(tmp_path: Path):
     assert {entry["stage"] for entry in history} == {"clue", "decision"}
     assert json.loads((tmp_path / "history.json").read_text()) == history
     assert (tmp_path / "stages.png").stat().st_size > 0
+
+
+def test_ssp_pool_example_quick(tmp_path: Path):
+    history = load("ssp_pool_selfplay").main(["--quick", "--out", str(tmp_path)])
+    assert len(history) == 5
+    assert sum(h["refills"] for h in history) > 0  # spoilt questions were refilled
+    assert all(h["valid_questions"] + h["refills"] <= h["episodes"] for h in history)
+    assert json.loads((tmp_path / "rounds.json").read_text()) == history
+    assert (tmp_path / "rounds.png").stat().st_size > 0
