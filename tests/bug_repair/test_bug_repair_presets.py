@@ -276,7 +276,9 @@ def test_invalid_artifact_under_ssr_scores_minus_one_and_zero(
 
 
 def test_ssr_prompt_states_check_5_and_the_reward(tiny_repo: RepoSpec) -> None:
-    text = _env(tiny_repo, preset="ssr").observe("player_0")["text"]
+    env = _env(tiny_repo, preset="ssr")
+    text = env.observe("player_0")["text"]
+    assert env.infos["player_0"]["checks"]["weakening_check"] == "some_pass"
     assert "at least one test the bug broke no longer fails" in text
     assert "1 - 1.8*s, but -0.8" in text
     assert "no test fails" in _env(tiny_repo).observe("player_0")["text"]

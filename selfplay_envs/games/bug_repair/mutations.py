@@ -542,7 +542,10 @@ def removal_artifact(
     passing = runner(files, test_command, oracle).passed
     tried = 0
     for path in source_files:
-        source = files[path].decode("utf-8", "replace")
+        try:
+            source = files[path].decode("utf-8")
+        except UnicodeDecodeError:
+            continue  # a bug patch cannot show a file that is not text
         for mutation in mutations(path, source, mode="removal"):
             if tried >= max_candidates:
                 return None

@@ -594,7 +594,7 @@ Turn {self.turn + 1} of {self._budget()}."""
                 test_files=self.repo.test_files,
                 test_command=self.repo.spec.test_command,
                 has_history=bool(self.repo.git),
-                checks=dataclasses.asdict(self.config.validation),
+                checks=_checks_info(self.config.validation),
             )
         if (
             player == SOLVER
@@ -658,6 +658,13 @@ Turn {self.turn + 1} of {self._budget()}."""
         if self.phase is Phase.DONE:
             lines.append(f"returns: {self.returns()}")
         return "\n".join(lines)
+
+
+def _checks_info(config: ValidationConfig) -> dict[str, Any]:
+    """The check thresholds and check 5's rule, as plain JSON values."""
+    data = dataclasses.asdict(config)
+    data["weakening_check"] = config.weakening_check.value
+    return data
 
 
 def _listing(files: Mapping[str, bytes], limit: int = 200) -> str:
