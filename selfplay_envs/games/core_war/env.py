@@ -122,7 +122,11 @@ import numpy as np
 
 from selfplay_envs.core.game import Game, GameInfo
 from selfplay_envs.games.core_war.assembler import AssemblerSettings
-from selfplay_envs.games.core_war.params import PARAMETERS, resolved_hill
+from selfplay_envs.games.core_war.params import (
+    PARAMETERS,
+    resolve_preset,
+    resolved_hill,
+)
 from selfplay_envs.games.core_war.rules import (
     MAX_SEED,
     MAX_WARRIORS,
@@ -147,17 +151,20 @@ class CoreWarGame(Game):
 
     Args:
         mode: ``"versus"`` (players fight each other, zero-sum) or ``"red_queen"``
-            (one learner against an archive, after DRQ).
+            (one learner against an archive, after DRQ); None: the preset's, else
+            ``"versus"``.
         num_players: Seats; default 2 in versus mode, and Red Queen mode has 1.
-        rounds: Rounds per battle.
-        preset: ``"koth94"`` or ``"tiny"``; fills the hill settings not passed.
+        rounds: Rounds per battle; None: the preset's, else 20.
+        preset: ``"koth94"``, ``"tiny"`` or ``"drq"`` (the koth94 hill, Red Queen
+            mode, survival reward, 24 rounds); fills the settings not passed.
         core_size: Core cells (pMARS ``-s``).
         max_cycles: Cycles before a round is a tie (``-c``).
         max_processes: Processes per warrior (``-p``).
         max_length: Most instructions per warrior (``-l``).
         min_distance: Least distance between warriors (``-d``).
         reward: Versus: ``"outcome"`` (default), ``"score_share"`` or ``"survival"``;
-            Red Queen: ``"score"`` (default) or ``"survival"``.
+            Red Queen: ``"score"`` (default) or ``"survival"``; None: the preset's,
+            else the mode's first.
         open_information: Show opponents' sources in the observation.
         num_submissions: Submit-and-battle cycles per episode.
         archive: Red Queen opponents: Redcode sources or ``.red`` paths; default the
@@ -181,6 +188,11 @@ class CoreWarGame(Game):
             "reward": "score_share",
             "rounds": 5,
         },
+        # The DRQ preset with its mode overridden (the koth94 hill, survival reward):
+        # the suite takes a one-seat game's retries for a parallel break, so
+        # tests/core_war_env/test_core_war_presets.py runs it on preset="drq" itself.
+        # Fewer rounds than DRQ's 24 keep the suite's many episodes short.
+        {"preset": "drq", "mode": "versus", "rounds": 3},
     )
 
     parameters = PARAMETERS
@@ -195,9 +207,9 @@ class CoreWarGame(Game):
     def __init__(
         self,
         *,
-        mode: str = VERSUS,
+        mode: str | None = None,
         num_players: int | None = None,
-        rounds: int = 20,
+        rounds: int | None = None,
         preset: str = "koth94",
         core_size: int | None = None,
         max_cycles: int | None = None,
@@ -224,7 +236,11 @@ class CoreWarGame(Game):
                 }
             )
         )
-        reward = reward or REWARDS[mode][0]
+        rules = resolve_preset(
+            {"preset": preset, "mode": mode, "reward": reward, "rounds": rounds}
+        )
+        mode, rounds = rules["mode"], rules["rounds"]
+        reward = rules["reward"] or REWARDS[mode][0]
         config = CoreWarConfig(
             mode=mode,
             num_players=_seats(mode, num_players),

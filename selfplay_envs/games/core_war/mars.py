@@ -234,11 +234,17 @@ class BattleResult:
             1 other, ..., with W-1 others, then losses (W+1 numbers summing to rounds).
         survival: DRQ survival-share fitness per warrior when ``track_survival``, else
             None; see :func:`battle`.
+        tsp: DRQ's total spawned processes per warrior, averaged over rounds, when
+            ``track_behaviour``, else None; see :func:`battle`.
+        mc: DRQ's memory coverage per warrior, averaged over rounds, when
+            ``track_behaviour``, else None; see :func:`battle`.
         steps: Steps (warrior-instructions) pMARS executes over all rounds.
         positions: ``(rounds, W)`` load address of each warrior in each round.
         first: ``(rounds,)`` warrior that moved first in each round.
         death_cycles: ``(rounds, W)`` cycle of death, -1 for survivors.
         cycles: ``(rounds,)`` cycles run in each round (see :class:`RoundSummary`).
+        tsp_rounds, mc_rounds: ``(rounds, W)`` per-round ``tsp`` and ``mc`` (empty
+            without ``track_behaviour``).
     """
 
     rounds: int
@@ -253,6 +259,14 @@ class BattleResult:
     first: np.ndarray = dataclasses.field(compare=False, repr=False)
     death_cycles: np.ndarray = dataclasses.field(compare=False, repr=False)
     cycles: np.ndarray = dataclasses.field(compare=False, repr=False)
+    tsp: tuple[float, ...] | None = None
+    mc: tuple[float, ...] | None = None
+    tsp_rounds: np.ndarray = dataclasses.field(
+        default_factory=lambda: np.zeros((0, 0), np.int64), compare=False, repr=False
+    )
+    mc_rounds: np.ndarray = dataclasses.field(
+        default_factory=lambda: np.zeros((0, 0), np.int64), compare=False, repr=False
+    )
 
     @functools.cached_property
     def round_log(self) -> tuple[RoundSummary, ...]:
@@ -284,6 +298,7 @@ class BattleJob:
     seed: int | None = None
     permutate: bool = False
     track_survival: bool = False
+    track_behaviour: bool = False
 
 
 # --------------------------------------------------------------------------- battles
@@ -298,6 +313,7 @@ def battle(
     seed: int | None = None,
     permutate: bool = False,
     track_survival: bool = False,
+    track_behaviour: bool = False,
 ) -> BattleResult:
     """Fight ``rounds`` rounds between ``warriors``, exactly as pMARS would.
 
@@ -325,6 +341,17 @@ def battle(
             the module docstring for cycles) and for every cycle up to T once it is the
             last one standing; survivors of a round that timed out count all T cycles.
             Shares of one round sum to N unless every warrior died.
+        track_behaviour: Also count DRQ's MAP-Elites descriptors per warrior and
+            round, as DRQ's simulator does, over the round as pMARS plays it (it ends
+            when one warrior is left; DRQ's plays on to ``max_cycles``): ``tsp``, the
+            SPLs that added a process (a SPL with the queue full adds none; the
+            initial process is not counted, so a warrior that never splits has 0), and
+            ``mc``, the number of distinct addresses that were ever in the warrior's
+            process queue (its start, then every address queued: successors, jump
+            targets and split targets that fit), i.e. the addresses it executed plus
+            those still queued at the end. Both are averaged over rounds, as DRQ
+            does. This turns off the tie shortcut (results are the same) so that
+            they cover the whole round.
 
     Returns:
         The :class:`BattleResult`.
@@ -342,6 +369,7 @@ def battle(
         seed=seed,
         permutate=permutate,
         track_survival=track_survival,
+        track_behaviour=track_behaviour,
     )
     packed = _Packed.from_jobs([job])
     p = packed.params[0]
@@ -349,7 +377,8 @@ def battle(
         steps = _k.battle_kernel(
             packed.w_code, packed.w_off, packed.w_len, packed.w_start, packed.ps_index,
             p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], bool(p[10]),
-            packed.scores, packed.death, packed.cycles, packed.pos, packed.first,
+            bool(p[11]), packed.scores, packed.death, packed.cycles, packed.pos,
+            packed.first, packed.tsp, packed.mc,
         )  # fmt: skip
         packed.steps[0] = steps
         return packed.result(0, job)
@@ -394,7 +423,8 @@ def battle_many(
                 packed.params, packed.w_code, packed.w_off, packed.w_len,
                 packed.w_start, packed.ps_index, packed.warrior_base,
                 packed.score_base, packed.round_base, packed.cell_base, packed.scores,
-                packed.death, packed.cycles, packed.pos, packed.first, packed.steps,
+                packed.death, packed.cycles, packed.pos, packed.first, packed.tsp,
+                packed.mc, packed.steps,
             )  # fmt: skip
         finally:
             numba.set_parallel_chunksize(old_chunk)
@@ -424,11 +454,13 @@ class _Packed:
     cycles: np.ndarray
     pos: np.ndarray
     first: np.ndarray
+    tsp: np.ndarray
+    mc: np.ndarray
     steps: np.ndarray
 
     @classmethod
     def from_jobs(cls, jobs: Sequence[BattleJob]) -> _Packed:
-        params = np.zeros((len(jobs), 11), np.int64)
+        params = np.zeros((len(jobs), 12), np.int64)
         codes: list[np.ndarray] = []
         lens: list[int] = []
         starts: list[int] = []
@@ -444,6 +476,7 @@ class _Packed:
                 n_pspaces, s.core_size, s.max_cycles, s.max_processes, s.min_distance,
                 s.effective_read_limit, s.effective_write_limit,
                 s.effective_pspace_size, job.rounds, seed, int(job.permutate),
+                int(job.track_behaviour),
             )  # fmt: skip
             for w in job.warriors:
                 codes.append(_encode_warrior(w, s.core_size))
@@ -474,6 +507,8 @@ class _Packed:
             cycles=np.zeros(round_base[-1], np.int64),
             pos=np.zeros(cell_base[-1], np.int64),
             first=np.zeros(round_base[-1], np.int64),
+            tsp=np.zeros(cell_base[-1], np.int64),
+            mc=np.zeros(cell_base[-1], np.int64),
             steps=np.zeros(len(jobs), np.int64),
         )
 
@@ -496,6 +531,13 @@ class _Packed:
                 self.death[c0:c1], n, rounds, job.settings.max_cycles
             )
             survival = tuple(float(x) for x in shares)
+        tsp = mc = None
+        tsp_rounds = mc_rounds = np.zeros((0, 0), np.int64)
+        if job.track_behaviour:
+            tsp_rounds = self.tsp[c0:c1].reshape(rounds, n)
+            mc_rounds = self.mc[c0:c1].reshape(rounds, n)
+            tsp = tuple(float(x) for x in tsp_rounds.mean(axis=0))
+            mc = tuple(float(x) for x in mc_rounds.mean(axis=0))
         return BattleResult(
             rounds=rounds,
             wins=tuple(r[0] for r in results),
@@ -511,6 +553,10 @@ class _Packed:
             first=_frozen(self.first[r0:r1]),
             death_cycles=_frozen(death),
             cycles=_frozen(self.cycles[r0:r1]),
+            tsp=tsp,
+            mc=mc,
+            tsp_rounds=_frozen(tsp_rounds),
+            mc_rounds=_frozen(mc_rounds),
         )
 
 
@@ -696,6 +742,8 @@ class Mars:
         self._st = np.zeros(_k.ST_SIZE, np.int64)
         self._death_cycle = np.full(n, -1, np.int64)
         self._death_left = np.zeros(n, np.int64)
+        self._spawned = np.zeros(n, np.int64)  # counted, not reported by Mars
+        self._cover = np.zeros(1, np.uint8)  # Mars does not track coverage
         self._done = False
         self._setup(positions, first)
 
@@ -758,6 +806,8 @@ class Mars:
                 self._st,
                 self._death_cycle,
                 self._death_left,
+                self._spawned,
+                self._cover,
                 s.core_size,
                 s.effective_read_limit,
                 s.effective_write_limit,

@@ -22,9 +22,20 @@ steps executed, and two inputs of :func:`run_steps`: its step budget and whether
 skip certain ties. (Inputs travel in ``st`` rather than as arguments so that every
 caller compiles the same signature: numba would specialise on literal constants.)
 A "step" is one warrior executing one instruction.
+
+Behaviour descriptors (DRQ's MAP-Elites axes), per warrior and round, are counted by
+:func:`run_steps_tracked` only: ``spawned[w]`` counts the SPLs that added a process and
+``cover[w * core_size + a]`` marks every address ``a`` one of ``w``'s processes
+executes; the round's end adds the addresses still queued, so the marks are every
+address that was ever in ``w``'s process queue (DRQ's memory coverage). The mark is a
+store per step, about 10% of a step, so it lives in a second compiled copy of the
+interpreter (``TRACK_BEHAVIOUR`` is a global, which numba freezes at compile time):
+:func:`run_steps` compiles without it.
 """
 
 from __future__ import annotations
+
+import types
 
 import numba as nb
 import numpy as np
@@ -143,8 +154,11 @@ def _pspace_set(pspace, base, last_result, w, index, value, pspace_size):
         pspace[_U(base + i)] = value
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
-def run_steps(  # noqa: C901, PLR0912, PLR0915 - one flat interpreter loop is the point
+TRACK_BEHAVIOUR = False  # True only in run_steps_tracked's copy of the globals
+_INTERPRETER = {"cache": True, "nogil": True, "error_model": "numpy"}
+
+
+def _run_steps(  # noqa: C901, PLR0912, PLR0915 - one flat interpreter loop is the point
     core,
     queue,
     wst,
@@ -154,6 +168,8 @@ def run_steps(  # noqa: C901, PLR0912, PLR0915 - one flat interpreter loop is th
     st,
     death_cycle,
     death_left,
+    spawned,
+    cover,
     core_size,
     read_limit,
     write_limit,
@@ -170,7 +186,8 @@ def run_steps(  # noqa: C901, PLR0912, PLR0915 - one flat interpreter loop is th
     when no warrior has STP, since the skipped steps could write P-space.
 
     ``death_cycle[w]`` gets the cycle in which warrior ``w`` died (see ``mars.py``) and
-    ``death_left[w]`` the number of warriors alive just before it died.
+    ``death_left[w]`` the number of warriors alive just before it died;
+    ``spawned[w]`` and ``cover`` count behaviour (see the module docstring).
     """
     m = core_size
     m1 = m - 1
@@ -196,6 +213,8 @@ def run_steps(  # noqa: C901, PLR0912, PLR0915 - one flat interpreter loop is th
         n = wst[_U(4 * w + W_TASKS)]
         qi = base + ((head + n - 1) & mask)  # where this process's successor goes
         # The instruction register: a copy taken before any operand side effect.
+        if TRACK_BEHAVIOUR:  # compiled away in run_steps (see the module docstring)
+            cover[_U(w * m + pc)] = 1
         code = np.int64(core[_U(4 * pc)])
         ir_a = np.int64(core[_U(4 * pc + 1)])
         ir_b = np.int64(core[_U(4 * pc + 2)])
@@ -330,6 +349,8 @@ def run_steps(  # noqa: C901, PLR0912, PLR0915 - one flat interpreter loop is th
             if n < max_processes:
                 queue[_U(base + ((head + n) & mask))] = addr_a
                 wst[_U(4 * w + W_TASKS)] = n + 1
+                if TRACK_BEHAVIOUR:
+                    spawned[_U(w)] += 1
             # Only a SPL can make a tie certain (it adds a process), so test here.
             if (
                 tie_shortcut
@@ -573,6 +594,9 @@ def run_steps(  # noqa: C901, PLR0912, PLR0915 - one flat interpreter loop is th
     return done
 
 
+run_steps = nb.njit(**_INTERPRETER)(_run_steps)
+
+
 @nb.njit(cache=True)
 def _tie_certain(wst, remaining, left):
     """Whether every living warrior has more processes than steps left to it.
@@ -656,6 +680,26 @@ def _pointer(core, ptr, mode, m):
             t = t - 1 if t else m - 1
             core[_U(4 * ptr + 2)] = t
     return t
+
+
+def _variant(func, name, **constants):
+    """``func`` seeing ``constants`` as globals, under its own name.
+
+    numba freezes a global's value when it compiles, so the branches a constant guards
+    compile away; the name keeps the two copies apart in numba's cache. Made after
+    every helper the interpreter calls is defined: the globals are copied here.
+    """
+    scope = dict(func.__globals__, **constants)
+    copy = types.FunctionType(func.__code__, scope, name, func.__defaults__)
+    copy.__qualname__ = name
+    copy.__doc__ = func.__doc__
+    return copy
+
+
+# The interpreter that also marks each executed address (memory coverage).
+run_steps_tracked = nb.njit(**_INTERPRETER)(
+    _variant(_run_steps, "run_steps_tracked", TRACK_BEHAVIOUR=True)
+)
 
 
 # --------------------------------------------------------------------------- rounds
@@ -795,11 +839,14 @@ def battle_kernel(  # noqa: PLR0913, PLR0915
     rounds,
     seed,
     permutate,
+    track,
     scores,
     out_death,
     out_cycles,
     out_pos,
     out_first,
+    out_tsp,
+    out_mc,
 ):
     """Run a whole battle; returns the number of steps executed.
 
@@ -807,7 +854,10 @@ def battle_kernel(  # noqa: PLR0913, PLR0915
     warrior ``w`` (k < W: rounds survived with k others... k >= W: deaths by order);
     per round ``r``: ``out_death[r*W + w]`` the death cycle (-1 if it survived),
     ``out_cycles[r]`` the cycles run, ``out_pos[r*W + w]`` the load positions and
-    ``out_first[r]`` the warrior that moved first.
+    ``out_first[r]`` the warrior that moved first. With ``track``, per round and
+    warrior ``out_tsp[r*W + w]`` the SPLs that added a process and ``out_mc[r*W + w]``
+    the addresses ever in its process queue; tracking turns off the tie shortcut, so
+    that both count the whole round as pMARS plays it.
     """
     n = w_len.shape[0]
     m = core_size
@@ -821,6 +871,8 @@ def battle_kernel(  # noqa: PLR0913, PLR0915
     st = np.zeros(ST_SIZE, np.int64)
     death_cycle = np.zeros(n, np.int64)
     death_left = np.zeros(n, np.int64)
+    spawned = np.zeros(n, np.int64)
+    cover = np.zeros(n * m if track else 1, np.uint8)
     positions = np.zeros(n, np.int64)
     n_slots = 2 * n - 1
     span = m + 1 - 2 * min_distance
@@ -834,6 +886,8 @@ def battle_kernel(  # noqa: PLR0913, PLR0915
         for i in range(w_off[k], w_off[k] + w_len[k]):
             if C_STP_A <= w_code[4 * i + CELL_CASE] <= C_STP_BA:
                 tie_shortcut = False
+    if track:
+        tie_shortcut = False  # the skipped steps would spawn and cover too
     for r in range(rounds):
         starter = r % n
         if n == 2:
@@ -859,14 +913,27 @@ def battle_kernel(  # noqa: PLR0913, PLR0915
             starter, m, max_cycles, cap,
         )  # fmt: skip
         death_cycle[:] = -1
+        spawned[:] = 0
         st[ST_BUDGET] = NO_STEP_LIMIT
         st[ST_SHORTCUT] = tie_shortcut
-        run_steps(
-            core, queue, wst, pspace, ps_base, last_result, st, death_cycle,
-            death_left, m, read_limit, write_limit, max_processes, cap, pspace_size,
-            max_cycles,
-        )  # fmt: skip
+        if track:
+            run_steps_tracked(
+                core, queue, wst, pspace, ps_base, last_result, st, death_cycle,
+                death_left, spawned, cover, m, read_limit, write_limit,
+                max_processes, cap, pspace_size, max_cycles,
+            )  # fmt: skip
+        else:
+            run_steps(
+                core, queue, wst, pspace, ps_base, last_result, st, death_cycle,
+                death_left, spawned, cover, m, read_limit, write_limit,
+                max_processes, cap, pspace_size, max_cycles,
+            )  # fmt: skip
         total_steps += st[ST_STEPS]
+        if track:
+            _count_behaviour(
+                cover, queue, wst, spawned, n, m, cap, out_tsp[r * n : (r + 1) * n],
+                out_mc[r * n : (r + 1) * n],
+            )  # fmt: skip
         left = st[ST_LEFT]
         last_death = -1
         for w in range(n):
@@ -886,6 +953,23 @@ def battle_kernel(  # noqa: PLR0913, PLR0915
     return total_steps
 
 
+@nb.njit(cache=True)
+def _count_behaviour(cover, queue, wst, spawned, n, m, cap, out_tsp, out_mc):
+    """A round's descriptors: add the still-queued addresses to the coverage marks,
+    count them per warrior, then clear the marks for the next round."""
+    mask = cap - 1
+    for w in range(n):
+        head = wst[4 * w + W_HEAD]
+        for i in range(wst[4 * w + W_TASKS]):
+            cover[w * m + queue[w * cap + ((head + i) & mask)]] = 1
+        covered = 0
+        for a in range(w * m, (w + 1) * m):
+            covered += cover[a]
+        out_mc[w] = covered
+        out_tsp[w] = spawned[w]
+    cover[:] = 0
+
+
 @nb.njit(cache=True, parallel=True)
 def battle_many_kernel(
     params,
@@ -903,13 +987,15 @@ def battle_many_kernel(
     out_cycles,
     out_pos,
     out_first,
+    out_tsp,
+    out_mc,
     steps,
 ):
     """Run many battles in parallel (one battle per prange iteration).
 
     ``params[j]`` holds job ``j``'s settings in :func:`battle_kernel` order:
     n_pspaces, core_size, max_cycles, max_processes, min_distance, read_limit,
-    write_limit, pspace_size, rounds, seed, permutate. Job ``j`` owns warriors
+    write_limit, pspace_size, rounds, seed, permutate, track. Job ``j`` owns warriors
     ``warrior_base[j]:warrior_base[j+1]``, ``scores[score_base[j]:...]`` and the
     slices ``round_base[j]:round_base[j+1]`` (per round) and ``cell_base[j]:...`` (per
     round and warrior).
@@ -925,9 +1011,9 @@ def battle_many_kernel(
         steps[j] = battle_kernel(
             w_code, w_off[w0:w1], w_len[w0:w1], w_start[w0:w1],
             ps_index[w0:w1], p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8],
-            p[9], p[10] != 0, scores[score_base[j]:score_base[j + 1]],
+            p[9], p[10] != 0, p[11] != 0, scores[score_base[j]:score_base[j + 1]],
             out_death[c0:c1], out_cycles[r0:r1], out_pos[c0:c1],
-            out_first[r0:r1],
+            out_first[r0:r1], out_tsp[c0:c1], out_mc[c0:c1],
         )  # fmt: skip
 
 

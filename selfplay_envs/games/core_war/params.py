@@ -3,6 +3,10 @@
 The hill's settings default to ``None``: the preset's value. Rules that need the whole
 hill (``min_distance >= max_length``, room in the core for every warrior) are checked
 by ``CoreSettings`` and the game, still before anything is built.
+
+``preset`` names the hill, and ``"drq"`` (Digital Red Queen) also brings the rest of
+DRQ's setup: ``mode``, ``reward`` and ``rounds`` (``PRESET_RULES``). Each of those is
+a plain parameter defaulting to ``None`` too, and a value given explicitly wins.
 """
 
 from __future__ import annotations
@@ -32,17 +36,38 @@ from selfplay_envs.games.core_war.rules import (
     VERSUS,
 )
 
-__all__ = ["PARAMETERS", "MAX_ROUNDS", "MAX_CYCLES"]
+__all__ = ["PARAMETERS", "MAX_ROUNDS", "MAX_CYCLES", "PRESET_RULES", "resolve_preset"]
 
 MAX_ROUNDS = 1000
 MAX_CYCLES = 1_000_000
 _CORE = 65536  # pMARS's and the kernel's largest core
 _HILL = "the preset's"
 
+#: What a preset sets besides its hill. DRQ (Kumar et al. 2026, SakanaAI/drq): one
+#: learner against the archive in one melee, fitness the survival share, 24 rounds.
+PRESET_RULES: dict[str, dict[str, Any]] = {
+    "drq": {"mode": RED_QUEEN, "reward": "survival", "rounds": 24},
+}
+
+#: Today's value of each preset point (the parameter's ``None``); a ``None`` reward is
+#: the mode's first.
+_PLAIN: dict[str, Any] = {"mode": VERSUS, "reward": None, "rounds": 20}
+
+
+def resolve_preset(config: Mapping[str, Any]) -> dict[str, Any]:
+    """``mode``, ``reward`` and ``rounds``: each given value, else the preset's, else
+    today's (``reward`` stays ``None`` for "the mode's first")."""
+    preset = PRESET_RULES.get(config.get("preset") or "", {})
+    resolved = {}
+    for name, plain in _PLAIN.items():
+        value = config.get(name)
+        resolved[name] = value if value is not None else preset.get(name, plain)
+    return resolved
+
 
 def _seats(config: Mapping[str, Any], given: Mapping[str, Any]) -> str | None:
     del given
-    mode, seats = config["mode"], config["num_players"]
+    mode, seats = resolve_preset(config)["mode"], config["num_players"]
     if mode == RED_QUEEN and seats not in (None, 1):
         return f"expected num_players 1 (or None) in Red Queen mode, got {seats!r}"
     if mode == VERSUS and seats is not None and seats < 2:
@@ -54,7 +79,8 @@ def _seats(config: Mapping[str, Any], given: Mapping[str, Any]) -> str | None:
 
 def _reward(config: Mapping[str, Any], given: Mapping[str, Any]) -> str | None:
     del given
-    mode, reward = config["mode"], config["reward"]
+    rules = resolve_preset(config)
+    mode, reward = rules["mode"], rules["reward"]
     if reward is not None and mode in REWARDS and reward not in REWARDS[mode]:
         return f"expected reward in {REWARDS[mode]} for mode {mode!r}, got {reward!r}"
     return None
@@ -62,8 +88,9 @@ def _reward(config: Mapping[str, Any], given: Mapping[str, Any]) -> str | None:
 
 def _archive(config: Mapping[str, Any], given: Mapping[str, Any]) -> str | None:
     del given
-    if config["archive"] is not None and config["mode"] != RED_QUEEN:
-        return f"expected archive only with mode='red_queen', got {config['mode']!r}"
+    mode = resolve_preset(config)["mode"]
+    if config["archive"] is not None and mode != RED_QUEEN:
+        return f"expected archive only with mode='red_queen', got {mode!r}"
     return None
 
 
@@ -89,7 +116,10 @@ def _room(config: Mapping[str, Any], given: Mapping[str, Any]) -> str | None:
     del given
     hill = resolved_hill(config)
     seats = config["num_players"] or 2
-    if config["mode"] == VERSUS and hill["core_size"] < seats * hill["min_distance"]:
+    if (
+        resolve_preset(config)["mode"] == VERSUS
+        and hill["core_size"] < seats * hill["min_distance"]
+    ):
         return (
             f"expected core_size >= warriors * min_distance = "
             f"{seats * hill['min_distance']}, got {hill['core_size']}"
@@ -103,9 +133,10 @@ PARAMETERS = Params(
     Param(
         "mode",
         Choice(*MODES),
-        VERSUS,
+        None,
         "`versus`: players fight each other (zero-sum); `red_queen`: one learner "
         "against an archive (DRQ)",
+        shown_default="versus (drq: red_queen)",
     ),
     Param(
         "num_players",
@@ -114,9 +145,19 @@ PARAMETERS = Params(
         f"seats: 2-{MAX_WARRIORS} in versus mode; Red Queen mode has 1",
         shown_default="2 (versus), 1 (Red Queen)",
     ),
-    Param("rounds", Int(1, MAX_ROUNDS), 20, "rounds per battle"),
     Param(
-        "preset", Choice(*PRESETS), "koth94", "the hill: fills the settings not given"
+        "rounds",
+        Int(1, MAX_ROUNDS),
+        None,
+        "rounds per battle",
+        shown_default="20 (drq: 24)",
+    ),
+    Param(
+        "preset",
+        Choice(*PRESETS),
+        "koth94",
+        "the hill: fills the settings not given; `drq` is the koth94 hill plus "
+        "DRQ's `mode`, `reward` and `rounds` (see Presets)",
     ),
     Param(
         "core_size", Int(2, _CORE), None, "core cells (pMARS `-s`)", shown_default=_HILL
@@ -155,7 +196,7 @@ PARAMETERS = Params(
         None,
         f"versus: {', '.join(REWARDS[VERSUS])}; Red Queen: "
         f"{', '.join(REWARDS[RED_QUEEN])} (see Rewards)",
-        shown_default="the mode's first",
+        shown_default="the mode's first (drq: survival)",
     ),
     Param(
         "open_information", Bool(), False, "show opponents' sources in the observation"
@@ -178,9 +219,13 @@ PARAMETERS = Params(
         "Red Queen: one melee (DRQ) or one duel per archive warrior",
     ),
     rules=(
-        Rule(("num_players", "mode"), _seats, "`num_players` fits the mode"),
-        Rule(("reward", "mode"), _reward, "`reward` is one of the mode's"),
-        Rule(("archive", "mode"), _archive, '`archive` only with `mode="red_queen"`'),
+        Rule(("num_players", "mode", "preset"), _seats, "`num_players` fits the mode"),
+        Rule(("reward", "mode", "preset"), _reward, "`reward` is one of the mode's"),
+        Rule(
+            ("archive", "mode", "preset"),
+            _archive,
+            '`archive` only with `mode="red_queen"` (or `preset="drq"`)',
+        ),
         Rule(
             ("min_distance", "max_length", "preset"),
             _distance,
@@ -188,7 +233,7 @@ PARAMETERS = Params(
             "given)",
         ),
         Rule(
-            ("core_size", "num_players", "min_distance", "preset"),
+            ("core_size", "num_players", "min_distance", "preset", "mode"),
             _room,
             "`core_size >= warriors * min_distance` (versus mode here; Red Queen "
             "mode once its archive is assembled)",

@@ -41,6 +41,7 @@ from selfplay_envs.games.core_war.assembler import (
     extract_redcode,
     to_load_file,
 )
+from selfplay_envs.games.core_war.descriptors import drq_cell
 from selfplay_envs.games.core_war.instructions import (
     Instruction,
     Mode,
@@ -150,6 +151,9 @@ class CoreSettings:
         return dataclasses.asdict(self)
 
 
+#: The hill of each preset. ``"drq"`` (Digital Red Queen) plays on the koth94 hill,
+#: which is DRQ's ``SimulationArgs``; the rest of it (mode, reward, rounds) is in
+#: ``params.PRESET_RULES``.
 PRESETS: dict[str, CoreSettings] = {
     "koth94": CoreSettings(),  # the ICWS'94 KOTH hill, pMARS's defaults
     "tiny": CoreSettings(
@@ -159,6 +163,7 @@ PRESETS: dict[str, CoreSettings] = {
         max_length=20,
         min_distance=20,
     ),
+    "drq": CoreSettings(),
 }
 
 
@@ -319,6 +324,9 @@ class BattleSummary:
         steps: Instructions executed.
         round_log: Per round ``(positions, first mover, cycles, death cycles)``; a
             death cycle is None for a survivor.
+        tsp, mc: DRQ's behaviour descriptors per warrior, averaged over rounds: SPLs
+            that added a process, and distinct addresses ever in its process queue
+            (see ``descriptors``); empty when not counted.
     """
 
     warriors: tuple[str, ...]
@@ -332,6 +340,8 @@ class BattleSummary:
     survival: tuple[float, ...]
     steps: int
     round_log: tuple[tuple[tuple[int, ...], int, int, tuple[int | None, ...]], ...]
+    tsp: tuple[float, ...] = ()
+    mc: tuple[float, ...] = ()
 
     @property
     def max_score(self) -> int:
@@ -359,7 +369,7 @@ class BattleSummary:
         out = dataclasses.asdict(self)
         out["warriors"] = list(self.warriors)
         out["results"] = [list(r) for r in self.results]
-        for key in ("wins", "ties", "losses", "scores", "survival"):
+        for key in ("wins", "ties", "losses", "scores", "survival", "tsp", "mc"):
             out[key] = list(out[key])
         out["round_log"] = [
             {
@@ -394,6 +404,7 @@ def run_battle(
         mars.MarsSettings(**settings.to_dict()),
         seed=seed,
         track_survival=True,
+        track_behaviour=True,
     )
     log = tuple(
         (r.positions, r.first, r.cycles, r.death_cycles) for r in result.round_log
@@ -410,6 +421,8 @@ def run_battle(
         survival=tuple(result.survival or ()),
         steps=result.steps,
         round_log=log,
+        tsp=tuple(result.tsp or ()),
+        mc=tuple(result.mc or ()),
     )
 
 
@@ -455,6 +468,14 @@ def versus_rewards(battle: BattleSummary, reward: str) -> list[float]:
         return [0.0] * n
     top = [i for i in range(n) if scores[i] == best]
     return [1.0 / len(top) if i in top else -1.0 / (n - len(top)) for i in range(n)]
+
+
+def behaviour(battles: Sequence[BattleSummary], index: int) -> dict[str, Any]:
+    """Warrior ``index``'s DRQ descriptors averaged over ``battles``, and their cell."""
+    count = len(battles)
+    tsp = sum(b.tsp[index] for b in battles) / count
+    mc = sum(b.mc[index] for b in battles) / count
+    return {"tsp": tsp, "mc": mc, "drq_cell": list(drq_cell(tsp, mc))}
 
 
 def learner_metrics(battles: Sequence[BattleSummary], index: int) -> dict[str, float]:
@@ -640,6 +661,8 @@ class CoreWarState(State):
         }
         if config.mode == RED_QUEEN:
             info["archive"] = [a.name for a in config.archive]
+        if self.submissions:  # the last submission's, for MAP-Elites
+            info.update(behaviour(self.submissions[-1].battles, player))
         if self.is_terminal():
             info["load_files"] = {
                 name: [
