@@ -31,7 +31,19 @@ battles run in a numba kernel (`selfplay_envs.games.core_war.mars`).
 * **Hill.** `preset="koth94"` (default: core 8000, 80000 cycles, 8000 processes, length
   100, distance 100, the ICWS'94 KOTH hill) or `"tiny"` (800/8000/800/20/20);
   `core_size=`, `max_cycles=`, `max_processes=`, `max_length=`, `min_distance=`
-  override single values.
+  override single values. `preset="drq"` is the koth94 hill plus DRQ's setup (see
+  Presets).
+
+## Presets
+`preset` names the hill, and `preset="drq"` (Digital Red Queen, Kumar et al. 2026)
+also sets `mode="red_queen"`, `reward="survival"` and `rounds=24`, as DRQ's code
+does (its `SimulationArgs` is the koth94 hill). `mode`, `reward` and `rounds` are
+plain parameters that default to `None` ("the preset's, else today's": `versus`, the
+mode's first reward, 20), so an explicit value wins:
+`make("core_war_v0", preset="drq", archive=[...])` is DRQ's evaluation of one warrior
+against its opponents (the initial ones plus the last champions, as the Red Queen loop
+builds the archive); without `archive` it plays the shipped classics, as plain Red
+Queen mode does. `docs/fragments/papers_drq.md` compares each point with the paper.
 
 ## Red Queen mode (DRQ)
 `mode="red_queen"` is a one-seat game: one learner writes a warrior that must beat an
@@ -51,6 +63,28 @@ A warrior that never assembles (the invalid-move limit reached) gets 0, the wors
 both. A one-seat game is a PettingZoo env with one agent; `GameEnv` and
 `ParallelGameEnv` handle it as any other.
 
+## Behaviour descriptors (tsp, mc)
+DRQ's MAP-Elites grid has two axes, both counted in the MARS kernel for every warrior
+of every battle (`mars.battle(..., track_behaviour=True)`, which the env always asks
+for) and averaged over the battle's rounds, as DRQ does:
+
+* `tsp`, total spawned processes: the SPLs that added a process. A SPL with the
+  queue full adds none; the initial process is not counted, so a warrior that never
+  splits has 0 (DRQ's first bin is `tsp < 1`). `SPL 0` alone splits on every other
+  step.
+* `mc`, memory coverage: the distinct addresses ever in the warrior's process queue,
+  i.e. the addresses its processes executed plus those still queued when the round
+  ends (DRQ marks every address it enqueues). An imp alone for N cycles has N + 1.
+
+Both count the round as pMARS plays it, which ends when one warrior is left (DRQ's
+simulator plays on to `max_cycles`). The counting runs in a second compiled copy of
+the interpreter, so battles that do not ask for it (`mars.battle`'s default) pay
+nothing; tracking turns off the early stop of certain ties (results are unchanged).
+`descriptors.drq_cell(tsp, mc)` bins them into DRQ's 6 x 6 grid: tsp bins `<1, <10,
+<100, <1000, <10000`, more; mc bins `<10, <100, <500, <1000, <4000`, more. After a
+battle `info[agent]` has `tsp`, `mc` (the player's, averaged over the submission's
+battles) and `drq_cell`; each battle in `battles` lists `tsp` and `mc` per warrior.
+
 ## Observation
 A `Dict` with `"text"`: who the player is, the rules of a round and of the reward, the
 settings, a Redcode summary and how to answer; with `open_information=True` the
@@ -63,7 +97,7 @@ Opponents' warrior names are never shown unless the game is open.
 `info[agent]` adds: `mode`, `submission` (battles fought), `num_submissions`,
 `rounds`, `settings`, `warriors_per_battle`, `reward_kind`, `battles` (every battle so
 far: warriors, seed, wins, ties, losses, scores, pMARS melee `results`, `survival`,
-`steps` and a per-round log of positions, first mover, cycles and death cycles), the
+`tsp`, `mc`, `steps` and a per-round log of positions, first mover, cycles and death cycles), the
 player's own `sources`, and `archive` (names) in Red Queen mode. At the end it adds the verifier's evidence,
 `load_files` (every player's assembled warriors, `pmars -A` format), and `metrics`,
 the player's numbers averaged over its battles: `score` (pMARS points / the most
