@@ -8,6 +8,10 @@ and Tianshou's replay buffer pre-allocates arrays from the first infos (a list o
 moves that shrinks each turn breaks it). Both need infos whose keys and shapes never
 change. ``numeric_infos`` keeps only such entries; observations (with their
 ``action_mask``) and rewards are untouched.
+
+The numeric view now does this itself: ``make(id, view="numeric")`` keeps only
+``NUMERIC_INFO_KEYS`` unless asked for ``infos="full"``, so the libraries' own code
+runs on the plain env. This wrapper stays for envs made with ``infos="full"``.
 """
 
 from __future__ import annotations
@@ -18,12 +22,10 @@ from typing import Any
 from pettingzoo import AECEnv, ParallelEnv
 from pettingzoo.utils.wrappers import BaseParallelWrapper, BaseWrapper
 
-__all__ = ["NUMERIC_INFO_KEYS", "NumericInfos", "NumericInfosParallel", "numeric_infos"]
+# The entries make(view="numeric") keeps by default (infos="numeric").
+from selfplay_envs.core.adapter import NUMERIC_INFO_KEYS
 
-# Present in every info of every game, with a shape that never changes. The action mask
-# is left out: it is in the numeric observation already, and TorchRL fails when it
-# finds it in both places.
-NUMERIC_INFO_KEYS = ("turn", "acting", "invalid_moves", "format_penalty")
+__all__ = ["NUMERIC_INFO_KEYS", "NumericInfos", "NumericInfosParallel", "numeric_infos"]
 
 
 def _filter(infos: dict[str, dict[str, Any]], keys: Sequence[str]) -> dict[str, dict]:

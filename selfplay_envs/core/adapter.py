@@ -33,6 +33,8 @@ from selfplay_envs.core.spaces import FreeText
 
 __all__ = [
     "ENV_OPTIONS",
+    "INFO_MODES",
+    "NUMERIC_INFO_KEYS",
     "RENDER_MODES",
     "AdapterBase",
     "build_spaces",
@@ -41,6 +43,16 @@ __all__ = [
 ]
 
 RENDER_MODES = ("ansi", "human")
+
+#: The info entries of the numeric view's default ``infos="numeric"``: present in every
+#: info of every game, each with a shape that never changes. MARL libraries turn infos
+#: into tensors or pre-allocated arrays from the first step (TorchRL's
+#: ``PettingZooWrapper`` calls ``torch.as_tensor`` on each value, so a string fails;
+#: Tianshou's buffer breaks on a list of legal moves that shrinks each turn). The
+#: action mask is left out: it is in the numeric observation already, and TorchRL
+#: fails when it finds it in both places.
+NUMERIC_INFO_KEYS = ("turn", "acting", "invalid_moves", "format_penalty")
+INFO_MODES = ("full", "numeric")
 
 #: The options of ``make`` / ``make_parallel`` themselves (the rest goes to the game).
 ENV_OPTIONS = Params(
@@ -70,6 +82,15 @@ ENV_OPTIONS = Params(
         "`ansi`: `render()` returns the board as text; `human`: it prints it",
     ),
     Param(
+        "infos",
+        Choice(*INFO_MODES),
+        None,
+        "`full`: every entry (role, legal moves as text, the last move, the episode "
+        "record at the end); `numeric`: only the fixed-shape numeric entries "
+        f"{', '.join(NUMERIC_INFO_KEYS)}, which MARL libraries turn into tensors; "
+        "`None`: `full` in the text view, `numeric` in the numeric view",
+    ),
+    Param(
         "max_attempts",
         Int(1),
         None,
@@ -86,6 +107,7 @@ def env_options(
     render_mode: Any = None,
     max_attempts: Any = None,
     default_invalid_move: str | None = None,
+    infos: Any = None,
 ) -> tuple[View, InvalidMovePolicy, str | None, int | None]:
     """Check ``make``'s own options (``ENV_OPTIONS``) and normalise them.
 
@@ -102,6 +124,7 @@ def env_options(
             "invalid_move": invalid_move,
             "render_mode": render_mode,
             "max_attempts": max_attempts,
+            "infos": infos,
         }
     )
     if isinstance(invalid_move, InvalidMovePolicy):
@@ -180,6 +203,9 @@ class AdapterBase:
             default the game's maximum length times the allowed attempts per move.
             A simultaneous move in progress is settled first, which takes at most
             every seat's allowance (``max_retries`` + 1 replies each) more.
+        infos: ``"full"`` or ``"numeric"`` (only ``NUMERIC_INFO_KEYS``, fixed-shape,
+            for MARL libraries); ``None``: ``"numeric"`` in the numeric view, else
+            ``"full"``.
 
     Every option is checked as ``ENV_OPTIONS`` declares (``ConfigError``).
     """
@@ -192,12 +218,21 @@ class AdapterBase:
         invalid_move: InvalidMovePolicy | Mapping[str, Any] | str | None = None,
         render_mode: str | None = None,
         max_attempts: int | None = None,
+        infos: str | None = None,
     ):
         view, invalid_move, render_mode, max_attempts = env_options(
-            view, invalid_move, render_mode, max_attempts, game.default_invalid_move
+            view,
+            invalid_move,
+            render_mode,
+            max_attempts,
+            game.default_invalid_move,
+            infos,
         )
         self.game = game
         self.view = view
+        if infos is None:
+            infos = "numeric" if view is View.NUMERIC else "full"
+        self.info_mode = infos
         self.invalid_move = invalid_move
         self.render_mode = render_mode
         self.metadata = {
@@ -249,6 +284,25 @@ class AdapterBase:
         )
         self.agents = self.possible_agents[:]
         return self.episode
+
+    def _observe(self, player: int) -> dict[str, Any]:
+        """The observation of seat ``player``. Once the episode is over, the numeric
+        view's ``action_mask`` is all ones: no move follows (a finished agent steps
+        ``None``), and libraries that sample from the final step's mask (TorchRL's
+        ``check_env_specs`` and ``rand_action``) need a mask with a legal entry."""
+        episode = self._require_episode()
+        observation = episode.observe(player)
+        if episode.done and "action_mask" in observation:
+            mask = observation["action_mask"]
+            observation = {**observation, "action_mask": np.ones_like(mask)}
+        return observation
+
+    def _info(self, player: int) -> dict[str, Any]:
+        """``infos`` entry of seat ``player``, as ``info_mode`` keeps it."""
+        info = self._require_episode().info(player)
+        if self.info_mode == "full":
+            return info
+        return {key: info[key] for key in NUMERIC_INFO_KEYS if key in info}
 
     def _require_episode(self) -> Episode:
         if self.episode is None:

@@ -59,7 +59,7 @@ class GameEnv(AdapterBase, AECEnv):
         if observe:  # self.observe(agent), one call fewer: this runs every step
             if self.episode is None:
                 raise ResetNeeded("expected reset() before last(), got a fresh env")
-            observation = self.episode.observe(self._index[agent])
+            observation = self._observe(self._index[agent])
         return (
             observation,
             self._cumulative_rewards[agent],
@@ -72,7 +72,7 @@ class GameEnv(AdapterBase, AECEnv):
         """The observation of ``agent`` now, from its own side."""
         if self.episode is None:
             raise ResetNeeded("expected reset() before observe(), got a fresh env")
-        return self.episode.observe(self._index[agent])
+        return self._observe(self._index[agent])
 
     def step(self, action: Any) -> None:
         """Play ``action`` for ``agent_selection``: model text or a numeric index."""
@@ -119,7 +119,7 @@ class GameEnv(AdapterBase, AECEnv):
     def _agent_info(self, agent: str) -> dict[str, Any]:
         info = self._infos.get(agent)
         if info is None:
-            info = self._infos[agent] = self.episode.info(self._index[agent])
+            info = self._infos[agent] = self._info(self._index[agent])
         return info
 
     def _choose_next_agent(self) -> None:

@@ -61,9 +61,7 @@ class ParallelGameEnv(AdapterBase, ParallelEnv):
         return observations, rewards, terminations, truncations, infos
 
     def _observations(self) -> dict[str, Any]:
-        episode = self._require_episode()
-        return {a: episode.observe(self._index[a]) for a in self.agents}
+        return {a: self._observe(self._index[a]) for a in self.agents}
 
     def _infos(self) -> dict[str, dict[str, Any]]:
-        episode = self._require_episode()
-        return {a: episode.info(self._index[a]) for a in self.agents}
+        return {a: self._info(self._index[a]) for a in self.agents}

@@ -131,6 +131,7 @@ def make(
     invalid_move: InvalidMovePolicy | dict[str, Any] | str | None = None,
     render_mode: str | None = None,
     max_attempts: int | None = None,
+    infos: str | None = None,
     **config: Any,
 ) -> GameEnv:
     """Return the PettingZoo AEC env of ``env_id``; ``config`` goes to the game.
@@ -142,13 +143,14 @@ def make(
     from selfplay_envs.core.aec import GameEnv
 
     # Checked before the game is built; resolved by the env, with the game's default.
-    env_options(view, invalid_move, render_mode, max_attempts)
+    env_options(view, invalid_move, render_mode, max_attempts, infos=infos)
     return GameEnv(
         make_game(env_id, **config),
         view=view,
         invalid_move=invalid_move,
         render_mode=render_mode,
         max_attempts=max_attempts,
+        infos=infos,
     )
 
 
@@ -159,6 +161,7 @@ def make_parallel(
     invalid_move: InvalidMovePolicy | dict[str, Any] | str | None = None,
     render_mode: str | None = None,
     max_attempts: int | None = None,
+    infos: str | None = None,
     **config: Any,
 ) -> ParallelGameEnv:
     """Return the PettingZoo Parallel env of ``env_id``; ``config`` goes to the game.
@@ -168,13 +171,14 @@ def make_parallel(
     from selfplay_envs.core.adapter import env_options
     from selfplay_envs.core.parallel import ParallelGameEnv
 
-    env_options(view, invalid_move, render_mode, max_attempts)
+    env_options(view, invalid_move, render_mode, max_attempts, infos=infos)
     return ParallelGameEnv(
         make_game(env_id, **config),
         view=view,
         invalid_move=invalid_move,
         render_mode=render_mode,
         max_attempts=max_attempts,
+        infos=infos,
     )
 
 

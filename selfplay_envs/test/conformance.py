@@ -48,8 +48,11 @@ def _random_action(
     ``env`` may be wrapped or converted: the episode is read from ``env.unwrapped``.
     """
     info = env.infos[agent] if info is None else info
-    if "action_mask" in info:
-        legal = np.flatnonzero(info["action_mask"])
+    mask = info.get("action_mask")
+    if mask is None and _numeric(env):  # infos="numeric" leaves the mask out
+        mask = env.unwrapped.episode.action_mask(env.possible_agents.index(agent))
+    if mask is not None:
+        legal = np.flatnonzero(mask)
         return int(rng.choice(legal)) if len(legal) else 0
     episode = env.unwrapped.episode
     replies = episode.state.example_actions(env.possible_agents.index(agent))
@@ -58,6 +61,12 @@ def _random_action(
     return "".join(
         rng.choice(list("abc [0-9]{}\\boxed"), size=int(rng.integers(1, 12)))
     )
+
+
+def _numeric(env: AECEnv | ParallelEnv) -> bool:
+    """Whether ``env`` (wrapped or converted) is one of ours in the numeric view."""
+    view = getattr(env.unwrapped, "view", None)
+    return getattr(view, "value", view) == "numeric"
 
 
 def _game_info(env: AECEnv | ParallelEnv) -> GameInfo | None:
@@ -76,7 +85,12 @@ def check_game_info_at_reset(env: AECEnv) -> None:
         f"GameInfo.roles {info.roles} has not one role per seat "
         f"({info.num_players} seats)"
     )
-    roles = tuple(env.infos[agent]["role"] for agent in env.possible_agents)
+    # From State.role, which infos[agent]["role"] reports where infos are full.
+    state = env.unwrapped.episode.state
+    roles = tuple(state.role(p) for p in range(len(env.possible_agents)))
+    for agent, role in zip(env.possible_agents, roles, strict=True):
+        reported = env.infos[agent].get("role", role)
+        assert reported == role, f"infos[{agent!r}]['role'] {reported!r} != {role!r}"
     assert roles == tuple(info.roles), (
         f"GameInfo.roles {info.roles} differ from the seats' roles at reset {roles}"
     )

@@ -48,7 +48,13 @@ class SingleAgentEnv(gymnasium.Env):
         self.env = (
             env_id
             if isinstance(env_id, GameEnv)
-            else make(env_id, view=view, render_mode=render_mode, **config)
+            # Full infos: the scripted opponents read the board, cards or offers there.
+            else make(
+                env_id,
+                view=view,
+                render_mode=render_mode,
+                **{"infos": "full", **config},
+            )
         )
         if agent not in self.env.possible_agents:
             raise ValueError(

@@ -9,7 +9,12 @@ import pytest
 
 import selfplay_envs
 from selfplay_envs.core.episode import TurnRecord
-from selfplay_envs.core.errors import InvalidActionError, ResetNeeded, UnknownEnvError
+from selfplay_envs.core.errors import (
+    ConfigError,
+    InvalidActionError,
+    ResetNeeded,
+    UnknownEnvError,
+)
 
 
 def _play(env, moves):
@@ -83,7 +88,7 @@ def test_episode_records_carry_roles_for_advantage_estimation() -> None:
 
 
 def test_numeric_view_illegal_index_is_an_invalid_move() -> None:
-    env = selfplay_envs.make("tic_tac_toe_v0", view="numeric")
+    env = selfplay_envs.make("tic_tac_toe_v0", view="numeric", infos="full")
     env.reset(seed=0)
     env.step(4)
     env.step(np.int64(4))
@@ -96,7 +101,7 @@ def test_numeric_view_illegal_index_is_an_invalid_move() -> None:
 
 
 def test_wrong_action_type_is_a_programmer_error() -> None:
-    env = selfplay_envs.make("tic_tac_toe_v0", view="numeric")
+    env = selfplay_envs.make("tic_tac_toe_v0", view="numeric", infos="full")
     env.reset(seed=0)
     with pytest.raises(InvalidActionError, match="expected an int action"):
         env.step("4")
@@ -180,3 +185,48 @@ def test_dead_steps_remove_lazy_infos_one_agent_at_a_time() -> None:
     assert env.last()[4]["outcome"] == "loss"
     env.step(None)
     assert env.infos == {} and env.agents == []
+
+
+@pytest.mark.parametrize(
+    "env_id", ["tic_tac_toe_v0", "kuhn_poker_v0", "negotiation_v0"]
+)
+def test_numeric_view_infos_hold_only_the_fixed_shape_entries(env_id) -> None:
+    from selfplay_envs.core.adapter import NUMERIC_INFO_KEYS
+
+    env = selfplay_envs.make(env_id, view="numeric")
+    env.reset(seed=0)
+    rng = np.random.default_rng(0)
+    seen = []
+    for _agent in env.agent_iter():
+        observation, _, terminated, truncated, info = env.last()
+        seen.append(info)
+        assert set(info) == set(NUMERIC_INFO_KEYS), sorted(info)
+        assert all(isinstance(v, (int, float, bool, np.number)) for v in info.values())
+        if terminated or truncated:
+            # Nothing follows the end: the mask has a legal entry for samplers.
+            assert observation["action_mask"].all()
+            env.step(None)
+        else:
+            env.step(int(rng.choice(np.flatnonzero(observation["action_mask"]))))
+    assert len(seen) > 2
+    full = selfplay_envs.make(env_id, view="numeric", infos="full")
+    full.reset(seed=0)
+    assert "role" in full.infos["player_0"] and "legal_actions" in full.last()[-1]
+    text = selfplay_envs.make(env_id)  # the text view's infos stay full
+    text.reset(seed=0)
+    assert "role" in text.infos["player_0"]
+
+
+def test_infos_option_is_checked_at_make() -> None:
+    with pytest.raises(
+        ConfigError, match=r"infos: expected one of 'full', 'numeric'.*got 'all'"
+    ):
+        selfplay_envs.make("tic_tac_toe_v0", infos="all")
+    env = selfplay_envs.make_parallel("kuhn_poker_v0", view="numeric")
+    _, infos = env.reset(seed=0)
+    assert set(infos["player_0"]) == {
+        "turn",
+        "acting",
+        "invalid_moves",
+        "format_penalty",
+    }

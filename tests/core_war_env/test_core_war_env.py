@@ -307,14 +307,20 @@ def test_pickled_env_after_a_battle_replays_the_same() -> None:
 
 def test_bad_parameters_raise_with_expected_and_got() -> None:
     cases = [
-        ({"mode": "koth"}, "mode: expected one of 'versus', 'red_queen', got 'koth'"),
+        (
+            {"mode": "koth"},
+            "mode: expected one of 'versus', 'red_queen', or None, got 'koth'",
+        ),
         ({"num_players": 1}, "expected num_players in [2, 36]"),
-        ({"rounds": 0}, "rounds: expected an int in [1, 1000], got 0"),
+        ({"rounds": 0}, "rounds: expected an int in [1, 1000], or None, got 0"),
         ({"reward": "score"}, "expected reward in"),
         ({"min_distance": 50}, "expected min_distance >= max_length"),
         ({"num_players": 5, "core_size": 400}, "expected core_size >= warriors"),
         ({"archive": ["x.red"]}, "expected archive only with mode='red_queen'"),
-        ({"preset": "huge"}, "preset: expected one of 'koth94', 'tiny', got 'huge'"),
+        (
+            {"preset": "huge"},
+            "preset: expected one of 'koth94', 'tiny', 'drq', got 'huge'",
+        ),
     ]
     for kwargs, message in cases:
         with pytest.raises(ValueError, match=message.replace("[", r"\[")):

@@ -88,7 +88,7 @@ def test_random_hands_match_openspiel() -> None:
 def test_env_episodes_match_openspiel(view: str) -> None:
     """Seeded env episodes: the env's deal replayed in OpenSpiel, same returns."""
     rng = np.random.default_rng(1)
-    env = selfplay_envs.make("kuhn_poker_v0", view=view)
+    env = selfplay_envs.make("kuhn_poker_v0", view=view, infos="full")
     deals = set()
     for episode in range(300):
         env.reset(seed=episode)

@@ -114,7 +114,9 @@ def test_last_hand_does_not_decide_the_match(view: str, seed: int) -> None:
 
     SPIRAL decides its 5-hand match by the last hand; here the cumulative chips decide.
     """
-    env = selfplay_envs.make("kuhn_poker_v0", view=view, num_hands=3, reward="match")
+    env = selfplay_envs.make(
+        "kuhn_poker_v0", view=view, num_hands=3, reward="match", infos="full"
+    )
     env.reset(seed=seed)
     state = env.episode.state
     for _ in range(2):
@@ -147,7 +149,7 @@ def test_chips_reward_is_the_sum_of_hands_and_match_reward_its_sign() -> None:
 
 def test_tied_match_is_a_draw() -> None:
     env = selfplay_envs.make(
-        "kuhn_poker_v0", view="numeric", num_hands=2, reward="match"
+        "kuhn_poker_v0", view="numeric", num_hands=2, reward="match", infos="full"
     )
     env.reset(seed=5)
     state = env.episode.state

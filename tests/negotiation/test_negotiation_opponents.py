@@ -16,7 +16,7 @@ ENV_ID = "negotiation_v0"
 
 def _play(names: tuple[str, str], seed: int, view: str = "text", **config) -> dict:
     """One game between two registered opponents; returns both final infos."""
-    env = selfplay_envs.make(ENV_ID, view=view, **config)
+    env = selfplay_envs.make(ENV_ID, view=view, **config, infos="full")
     env.reset(seed=seed)
     policies = {
         agent: make_opponent(ENV_ID, name, seed=seed + seat)

@@ -164,7 +164,7 @@ def test_codec_rejects_moves_outside_the_set() -> None:
 
 
 def test_numeric_observation_layout() -> None:
-    env = selfplay_envs.make("negotiation_v0", view="numeric")
+    env = selfplay_envs.make("negotiation_v0", view="numeric", infos="full")
     env.reset(seed=0)
     codec = ActionCodec(("Wood", "Gold"), 5)
     env.step(
@@ -191,7 +191,7 @@ def test_numeric_observation_layout() -> None:
 
 
 def test_numeric_view_is_the_same_game() -> None:
-    env = selfplay_envs.make("negotiation_v0", view="numeric")
+    env = selfplay_envs.make("negotiation_v0", view="numeric", infos="full")
     env.reset(seed=0)
     codec = ActionCodec(("Wood", "Gold"), 5)
     env.step(codec.offer_index(0, 1, 1, 3))  # 1 Wood for 3 Gold

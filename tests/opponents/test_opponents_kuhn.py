@@ -196,7 +196,7 @@ def test_players_play_matches_in_both_views(view: str, name: str) -> None:
     """Env play agrees with OpenSpiel's expected value against a uniform player."""
     assert {"random", "nash", "cfr"} <= set(list_opponents("kuhn_poker_v0"))
     player = make_opponent("kuhn_poker_v0", name, seed=0, num_hands=3)
-    env = selfplay_envs.make("kuhn_poker_v0", view=view, num_hands=3)
+    env = selfplay_envs.make("kuhn_poker_v0", view=view, num_hands=3, infos="full")
     seats = _Seats([player, RandomPolicy(seed=1)], view)
     totals = np.array([seats.play(env, seed)[0] for seed in range(200)])
     # player_0 opens hands 1 and 3 and responds in hand 2.

@@ -102,7 +102,7 @@ def test_minimax_through_the_env_beats_or_draws_random(
         f"player_{minimax_seat}": make_opponent("tic_tac_toe_v0", "minimax", seed=0),
         f"player_{1 - minimax_seat}": RandomPolicy(seed=1),
     }
-    env = selfplay_envs.make("tic_tac_toe_v0", view=view)
+    env = selfplay_envs.make("tic_tac_toe_v0", view=view, infos="full")
     results = []
     for episode in range(30):
         env.reset(seed=episode)

@@ -78,7 +78,7 @@ def test_every_reachable_position_matches_openspiel() -> None:
 @pytest.mark.parametrize("view", ["numeric", "text"])
 def test_env_rewards_match_openspiel(view: str) -> None:
     rng = np.random.default_rng(1)
-    env = selfplay_envs.make("tic_tac_toe_v0", view=view)
+    env = selfplay_envs.make("tic_tac_toe_v0", view=view, infos="full")
     for episode in range(200):
         env.reset(seed=episode)
         theirs = GAME.new_initial_state()
