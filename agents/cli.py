@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import os
+import shlex
 import sys
 from collections import Counter
 from collections.abc import Sequence
@@ -65,6 +67,15 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     bench.add_argument("--seed", type=int, default=0)
     bench.add_argument(
+        "--record",
+        type=int,
+        default=0,
+        metavar="K",
+        help="keep the first K seeds of every pairing (both seat orders) as whole "
+        "episodes in results.jsonl (moves, seed, config), for `selfplay replay "
+        "OUT/results.jsonl`",
+    )
+    bench.add_argument(
         "--force",
         action="store_true",
         help="if --out holds a run with other settings, delete its results and "
@@ -75,20 +86,70 @@ def _parser() -> argparse.ArgumentParser:
     listing = sub.add_parser("list", help="games, views, opponents and backends")
     listing.set_defaults(func=_list)
 
-    play = sub.add_parser("play", help="play a game against an agent in the terminal")
-    play.add_argument("env_id")
-    play.add_argument("--opponent", default="random")
+    play = sub.add_parser(
+        "play",
+        help="play a game against an agent in the terminal",
+        description="Play a game against a fixed opponent in the terminal. Your "
+        "invalid moves are never held against you: the reason is shown and you try "
+        "again (the game's invalid-move policy applies to the agents only). A plain "
+        "answer is enough (4, bet, accept); an unambiguous start of a legal move "
+        "too (b for bet).",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    play.add_argument(
+        "env_id", help="the game, e.g. tic_tac_toe_v0 (the games are listed below)"
+    )
+    play.add_argument(
+        "--opponent",
+        default="random",
+        help="the agent you play against (default: random, the weakest); each "
+        "game's opponents and its strongest are listed below",
+    )
     play.add_argument("--seat", type=int, default=0, help="your seat (0 moves first)")
     play.add_argument("--seed", type=int, default=0)
     play.add_argument(
+        "--config",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a game option, repeatable (`selfplay list` shows each game's): "
+        "--config num_hands=3 --config reward=match; VALUE is read as JSON "
+        "(3, true, [1, 2]) where it parses, else as text",
+    )
+    play.add_argument(
         "--record", type=Path, help="save the episode for `selfplay replay`"
     )
+    play.add_argument(
+        "--images",
+        type=Path,
+        help="folder for the pictures of picture games (Who-Is-the-Spy); default: "
+        "a temporary folder, whose path is shown",
+    )
     play.set_defaults(func=_play)
+    # The games and their opponents are listed only when help is asked for: reading
+    # them imports every game.
+    play.format_help = lambda: _help_with_games(play)
 
-    replay = sub.add_parser("replay", help="step through a recorded episode")
+    replay = sub.add_parser(
+        "replay",
+        help="step through a recorded episode",
+        description="Step through a recorded episode. Reads every episode file the "
+        "project writes: a `selfplay play --record` file, a bench results.jsonl "
+        "(the episodes `selfplay bench --record K` kept), and adapter trajectories "
+        "(a TrajectoryWriter turn log, or agents.export.write_jsonl rows). At each "
+        "step: enter for the next one, q to quit.",
+    )
     replay.add_argument("file", type=Path)
     replay.add_argument(
-        "--line", type=int, default=0, help="which episode of a JSONL file"
+        "--episode",
+        "--line",
+        dest="episode",
+        type=int,
+        default=0,
+        help="which episode of the file (0 = the first; --list shows them)",
+    )
+    replay.add_argument(
+        "--list", action="store_true", help="list the file's episodes and stop"
     )
     replay.add_argument(
         "--no-pause", action="store_true", help="print every step at once"
@@ -132,8 +193,10 @@ def _bench(args: argparse.Namespace) -> int:
         RESULTS_FILE,
         RunMismatch,
         is_errored,
+        latest_records,
         make_jobs,
         prepare_run_dir,
+        read_results,
         run_settings,
     )
     from agents.arena.specs import supports
@@ -182,7 +245,14 @@ def _bench(args: argparse.Namespace) -> int:
             print(f"skipping {env_id}: {reason}")
             skipped[env_id] = reason
             continue
-        jobs += make_jobs(env_id, pool, games, base_seed=args.seed, config=env_config)
+        jobs += make_jobs(
+            env_id,
+            pool,
+            games,
+            base_seed=args.seed,
+            config=env_config,
+            record=args.record or int(config.get("record", 0)),
+        )
     if not jobs:
         lines = [f"  {env_id}: {reason}" for env_id, reason in skipped.items()]
         print(
@@ -198,7 +268,21 @@ def _bench(args: argparse.Namespace) -> int:
         print(f"selfplay bench: {e}", file=sys.stderr)
         return 2
     results_path = args.out / RESULTS_FILE
-    records = _run_with_progress(jobs, results_path, args.workers)
+    try:
+        records = _run_with_progress(jobs, results_path, args.workers)
+    except KeyboardInterrupt:
+        saved = sum(
+            1
+            for r in latest_records(read_results(results_path)).values()
+            if not is_errored(r)
+        )
+        total = len({job.key for job in jobs})
+        print(
+            f"\nselfplay bench: interrupted; {saved} of {total} games are saved in "
+            f"{results_path}; resume with: selfplay {shlex.join(sys.argv[1:])}",
+            file=sys.stderr,
+        )
+        return 130
     summary = summarize(records, seed=args.seed)
     gold = gold_standards(summary, records)
     paths = write_report(
@@ -228,51 +312,46 @@ def _baseline_note(pool: list[str], extra: list[str]) -> str:
     )
 
 
-def _run_with_progress(jobs, results_path: Path, workers: int) -> list[dict[str, Any]]:
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-    )
+# A line of the progress log (output not a terminal) at most this often, in seconds.
+LOG_EVERY = 10.0
 
-    from agents.arena.runner import is_errored, latest_records, read_results, run_jobs
+
+def _run_with_progress(jobs, results_path: Path, workers: int) -> list[dict[str, Any]]:
+    """Run ``jobs``: a live bar on a terminal, else a line-based log."""
+    from agents.arena.runner import (
+        Eta,
+        is_errored,
+        latest_records,
+        read_results,
+        run_jobs,
+    )
 
     def on_corrupt(message: str) -> None:
         print(f"selfplay bench: warning: {message}", file=sys.stderr)
 
     latest = latest_records(read_results(results_path, on_corrupt=on_corrupt))
     done_keys = {key for key, r in latest.items() if not is_errored(r)}
-    todo = sum(1 for job in jobs if job.key not in done_keys)
+    todo = [job for job in jobs if job.key not in done_keys]
+    eta = Eta(todo)
     scores: dict[tuple[str, str, str], list[float]] = {}
     errors: dict[tuple[str, str, str], int] = {}
-    columns = [
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-    ]
-    with Progress(*columns, transient=False) as progress:
-        task = progress.add_task(f"{len(done_keys)} games already done", total=todo)
 
-        def on_result(record: dict[str, Any]) -> None:
-            key = (record["env_id"], record["a"], record["b"])
-            if is_errored(record):
-                errors[key] = errors.get(key, 0) + 1
-                description = (
-                    f"{key[0]} {key[1]} vs {key[2]}: {errors[key]} errored "
-                    f"({record['error'][:60]})"
-                )
-            else:
-                scores.setdefault(key, []).append(record["score_a"])
-                s = scores[key]
-                description = (
-                    f"{key[0]} {key[1]} vs {key[2]}: score {sum(s) / len(s):.2f} "
-                    f"over {len(s)}"
-                )
-            progress.update(task, advance=1, description=description)
+    def describe(record: dict[str, Any]) -> str:
+        eta.update(record)
+        key = (record["env_id"], record["a"], record["b"])
+        if is_errored(record):
+            errors[key] = errors.get(key, 0) + 1
+            return (
+                f"{key[0]} {key[1]} vs {key[2]}: {errors[key]} errored "
+                f"({record['error'][:60]})"
+            )
+        scores.setdefault(key, []).append(record["score_a"])
+        s = scores[key]
+        return (
+            f"{key[0]} {key[1]} vs {key[2]}: score {sum(s) / len(s):.2f} over {len(s)}"
+        )
 
+    def run(on_result) -> list[dict[str, Any]]:
         return run_jobs(
             jobs,
             results_path,
@@ -280,6 +359,54 @@ def _run_with_progress(jobs, results_path: Path, workers: int) -> list[dict[str,
             on_result=on_result,
             on_corrupt=lambda message: None,  # reported above
         )
+
+    print(
+        f"selfplay bench: {len(todo)} games to play, {len(done_keys)} already done, "
+        f"on {workers} workers",
+        flush=True,
+    )
+    if not sys.stdout.isatty():
+        return _run_logged(run, describe, eta, len(todo))
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    columns = [
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[eta]}"),
+    ]
+    with Progress(*columns, transient=False) as progress:
+        task = progress.add_task("starting", total=len(todo), eta=eta.text())
+
+        def on_result(record: dict[str, Any]) -> None:
+            description = describe(record)
+            progress.update(task, advance=1, description=description, eta=eta.text())
+
+        return run(on_result)
+
+
+def _run_logged(run, describe, eta, total: int) -> list[dict[str, Any]]:
+    """A progress line per ``LOG_EVERY`` seconds (and the first and last game), for
+    logs and pipes, where a live bar would print escape codes."""
+    import time
+
+    count = 0
+    last = -LOG_EVERY
+
+    def on_result(record: dict[str, Any]) -> None:
+        nonlocal count, last
+        count += 1
+        description = describe(record)
+        now = time.monotonic()
+        if count in (1, total) or now - last >= LOG_EVERY:
+            last = now
+            print(
+                f"[{count}/{total}] {100 * count // max(total, 1)}% {eta.text()} | "
+                f"{description}",
+                flush=True,
+            )
+
+    return run(on_result)
 
 
 def _print_summary(summary: dict[str, Any]) -> None:
@@ -324,14 +451,61 @@ def _print_summary(summary: dict[str, Any]) -> None:
 # ---- list, play, replay -----------------------------------------------------------------
 
 
+# The strongest fixed opponent of each game, from `selfplay bench` on the embedded
+# defaults (docs/arena.md): the top Bradley-Terry rating (Kuhn: nash, whose
+# exploitability is 0, level with cfr).
+STRONGEST_OPPONENT = {
+    "tic_tac_toe_v0": "minimax",
+    "kuhn_poker_v0": "nash",
+    "negotiation_v0": "greedy",
+    "who_is_the_spy_v0": "scripted",
+    "core_war_v0": "dwarf",
+    "bug_repair_v0": "scripted",
+    "search_qa_v0": "scripted",
+}
+DEFAULT_OPPONENT = "random"
+# What a game's printed position leaves unsaid, shown under it by `play` and `replay`.
+RENDER_NOTES = {
+    "kuhn_poker_v0": "Betting in OpenSpiel's letters, in order: p = pass (a check, or "
+    "a fold facing a bet), b = bet (a bet, or a call facing one); e.g. bp = a bet "
+    "then a fold.",
+    "tic_tac_toe_v0": "A dot is an empty cell.",
+}
+
+
+def _opponents_line(env_id: str) -> str:
+    """``"minimax, random (strongest: minimax)"`` for ``env_id``."""
+    from agents.opponents import list_opponents
+
+    names = list_opponents(env_id)
+    strongest = STRONGEST_OPPONENT.get(env_id)
+    text = ", ".join(names) or "-"
+    return f"{text} (strongest: {strongest})" if strongest in names else text
+
+
+def _help_with_games(parser: argparse.ArgumentParser) -> str:
+    import selfplay_envs
+
+    lines = ["games and their opponents (default opponent: random):"]
+    for env_id in selfplay_envs.list_envs():
+        try:
+            lines.append(f"  {env_id}: {_opponents_line(env_id)}")
+        except Exception as e:  # noqa: BLE001 - list what loads, say what does not
+            lines.append(f"  {env_id}: unavailable ({type(e).__name__}: {e})")
+    lines.append("game options: `selfplay list`")
+    parser.epilog = "\n".join(lines)
+    return argparse.ArgumentParser.format_help(parser)
+
+
 def _list(args: argparse.Namespace) -> int:
     del args  # No options.
     import selfplay_envs
-    from agents.opponents import BASELINES, list_opponents
+    from agents.opponents import BASELINES
     from selfplay_envs.core.adapter import ENV_OPTIONS
 
-    print("games (env id: views; fixed opponents), then each game's parameters")
-    print("  (name=default: what it accepts; meaning), from the games' declarations")
+    print("games (env id: views; fixed opponents, the strongest named), then each")
+    print("  game's parameters (name=default: what it accepts; meaning), from the")
+    print("  games' declarations")
     print(
         f"  (every game with a numeric view also plays the baselines "
         f"{', '.join(BASELINES)})"
@@ -341,7 +515,7 @@ def _list(args: argparse.Namespace) -> int:
         opponents = "-"
         try:
             params = getattr(selfplay_envs.spec(env_id).load(), "parameters", None)
-            opponents = ", ".join(list_opponents(env_id)) or "-"
+            opponents = _opponents_line(env_id)
             info = selfplay_envs.make_game(env_id).info
             views = "text, numeric" if info.num_actions is not None else "text"
         except Exception as e:  # noqa: BLE001 - list what loads, report what does not
@@ -364,19 +538,172 @@ def _ask(prompt: str) -> str:
         raise SystemExit("\ninput closed; game abandoned") from None
 
 
-def _play(args: argparse.Namespace) -> int:
+def _close_matches(word: str, choices: Sequence[str]) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=3, cutoff=0.5)
+    return f"; did you mean {' or '.join(close)}?" if close else ""
+
+
+def _check_env_id(env_id: str) -> None:
+    """Exit with one line, naming close matches, when ``env_id`` is no game."""
     import selfplay_envs
+
+    games = selfplay_envs.list_envs()
+    if env_id not in games:
+        raise SystemExit(
+            f"selfplay: unknown game {env_id!r}{_close_matches(env_id, games)} "
+            f"(games: {', '.join(games)})"
+        )
+
+
+def _check_opponent(env_id: str, name: str) -> None:
+    from agents.opponents import BASELINES, list_opponents
+
+    names = sorted({*list_opponents(env_id), *BASELINES})
+    if name not in names:
+        raise SystemExit(
+            f"selfplay: unknown opponent {name!r} for {env_id}"
+            f"{_close_matches(name, names)} (opponents: {', '.join(names)})"
+        )
+
+
+def _parse_config(items: Sequence[str]) -> dict[str, Any]:
+    """``["num_hands=3", "reward=match"]`` -> ``{"num_hands": 3, "reward": "match"}``."""
+    config: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise SystemExit(f"selfplay: expected --config KEY=VALUE, got {item!r}")
+        try:
+            config[key.strip()] = json.loads(value)
+        except json.JSONDecodeError:
+            config[key.strip()] = value
+    return config
+
+
+def _make_env(env_id: str, config: dict[str, Any]) -> Any:
+    """The env in text view, or one line saying why it cannot be built."""
+    import selfplay_envs
+    from selfplay_envs.core.errors import Error
+
+    try:
+        return selfplay_envs.make(env_id, render_mode="ansi", **config)
+    except (Error, TypeError, ValueError) as e:
+        raise SystemExit(f"selfplay: cannot build {env_id}: {e}") from None
+
+
+def _human_move(env: Any, agent: str, text: str) -> tuple[str | None, str]:
+    """The move to submit for the person's ``text``, or ``None`` and why not.
+
+    Judged with the game's own parser without submitting it, so a typo costs no
+    retry. Text the game does not parse is matched against the legal moves: equal
+    but for case and brackets, or the start of exactly one of them.
+    """
+    player = env.possible_agents.index(agent)
+    result = env.episode.state.parse_action(player, text)
+    if result.reason is None:
+        return text, ""
+    legal = env.infos.get(agent, {}).get("legal_actions") or []
+    typed = text.strip().strip("[]").lower()
+    if typed:
+        same = [m for m in legal if m.strip("[]").lower() == typed]
+        starts = [m for m in legal if m.strip("[]").lower().startswith(typed)]
+        for found in (same, starts):
+            if len(found) == 1:
+                return found[0], ""
+    return None, result.message
+
+
+def _move_text(record: Any) -> str:
+    """How a judged move reads: the parsed move, or the raw reply and why it failed."""
+    if record.valid:
+        # A program (a Core War warrior) reads best as written; its parsed form is
+        # only a name.
+        if record.parsed is None or "\n" in record.action.strip():
+            return record.action
+        return record.parsed
+    raw = " ".join(record.action.split())
+    raw = raw if len(raw) <= 80 else raw[:77] + "..."
+    return f"{raw!r} (invalid: {record.reason})"
+
+
+def _save_image(observation: dict[str, Any], folder: Path, name: str) -> Path | None:
+    """Write the observation's picture, if it has one, to ``folder/name``.png."""
+    image = observation.get("image") if isinstance(observation, dict) else None
+    if image is None:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.png"
+    plt.imsave(path, image)
+    return path
+
+
+def _outcome(env: Any, names: dict[str, str]) -> str:
+    """Who won and why, e.g. ``"player_1 (minimax) wins: player_0 forfeited"``."""
+    episode = env.episode
+    returns = episode.returns()
+    agents = env.possible_agents
+    if episode.truncated and not episode.terminal:
+        return (
+            f"no result: the game was cut off after {episode.attempts} attempted "
+            "moves (the env's max_attempts)"
+        )
+    if max(returns) == min(returns):
+        why = "every seat forfeited" if episode.forfeit is not None else "by the rules"
+        return f"draw ({why})"
+    best = max(returns)
+    winners = [
+        f"{a} ({names[a]})" for a, r in zip(agents, returns, strict=True) if r == best
+    ]
+    verb = "wins" if len(winners) == 1 else "win"
+    if episode.forfeit is not None:
+        invalid = [r for r in episode.records if not r.valid]
+        loser = invalid[-1].agent if invalid else "a seat"
+        why = f"{loser} ({names.get(loser, '?')}) forfeited: too many invalid moves"
+        if invalid:
+            why += f", the last {invalid[-1].reason}"
+    else:
+        why = "by the rules of the game"
+    return f"{' and '.join(winners)} {verb} ({why})"
+
+
+def _final_position(env: Any, env_id: str) -> str:
+    text = env.render() or ""
+    note = RENDER_NOTES.get(env_id)
+    return f"{text}\n({note})" if note else text
+
+
+def _play(args: argparse.Namespace) -> int:
+    import tempfile
+
     from agents.opponents import make_opponent
     from agents.policy import Turn
 
-    env = selfplay_envs.make(args.env_id, render_mode="ansi")
+    _check_env_id(args.env_id)
+    _check_opponent(args.env_id, args.opponent)
+    config = _parse_config(args.config)
+    env = _make_env(args.env_id, config)
     env.reset(seed=args.seed)
+    if not 0 <= args.seat < len(env.possible_agents):
+        raise SystemExit(
+            f"selfplay: expected --seat in 0..{len(env.possible_agents) - 1}, "
+            f"got {args.seat}"
+        )
     human = env.possible_agents[args.seat]
-    opponent = make_opponent(args.env_id, args.opponent, seed=args.seed)
+    names = {a: args.opponent for a in env.possible_agents} | {human: "you"}
+    try:
+        opponent = make_opponent(args.env_id, args.opponent, seed=args.seed, **config)
+    except TypeError as e:
+        raise SystemExit(f"selfplay: cannot build {args.opponent}: {e}") from None
+    images = args.images or Path(tempfile.mkdtemp(prefix="selfplay-images-"))
     actions: list[Any] = []
     # Opponents' replies to a simultaneous move (a warrior, a vote), shown only once
     # the move is settled: the env hides them from the other seats until then.
-    hidden: list[tuple[str, Any]] = []
+    hidden: list[Any] = []
     hidden_turn = 0
     for agent in env.agent_iter():
         observation, _, termination, truncation, info = env.last()
@@ -385,74 +712,191 @@ def _play(args: argparse.Namespace) -> int:
             continue
         episode = env.episode
         joint = len(episode.state.current_players()) > 1 or bool(episode.pending)
+        seen = len(episode.records)
         if agent == human:
             print("\n" + observation["text"])
-            action = _ask("your move> ")
+            picture = _save_image(
+                observation, images, f"{human}_turn{episode.move_index}"
+            )
+            if picture is not None:
+                print(f"(your picture: {picture})")
+            action = None
+            while action is None:
+                action, reason = _human_move(env, agent, _ask("your move> "))
+                if action is None:
+                    print(f"invalid move: {reason}; try again")
         else:
-            action = opponent.act(
-                [
-                    Turn(
-                        env_id=args.env_id,
-                        agent=agent,
-                        observation=observation,
-                        info=info,
-                    )
-                ]
-            )[0]
+            turn = Turn(
+                env_id=args.env_id, agent=agent, observation=observation, info=info
+            )
+            action = opponent.act([turn])[0]
+        actions.append(action.tolist() if hasattr(action, "tolist") else action)
+        env.step(action)
+        for record in episode.records[seen:]:
+            if record.agent == human:
+                continue
             if joint:
-                hidden.append((agent, action))
-                hidden_turn = episode.move_index
+                hidden.append(record)
+                hidden_turn = record.turn
                 print(
-                    f"\n{agent} ({args.opponent}) has replied; its move stays hidden "
-                    "until every seat has moved"
+                    f"\n{record.agent} ({args.opponent}) has replied; its move stays "
+                    "hidden until every seat has moved"
                 )
             else:
-                print(f"\n{agent} ({args.opponent}) plays: {action}")
-        actions.append(action)
-        env.step(action)
-        reason = env.infos.get(agent, {}).get("invalid_reason")
-        if agent == human and reason:
-            print(f"invalid move: {reason}")
+                print(f"\n{record.agent} ({args.opponent}) plays: {_move_text(record)}")
         if hidden and (episode.done or episode.move_index != hidden_turn):
-            for who, move in hidden:  # the move is settled: reveal what was hidden
-                print(f"\n{who} ({args.opponent}) played: {move}")
+            for record in hidden:  # the move is settled: reveal what was hidden
+                print(
+                    f"\n{record.agent} ({args.opponent}) played: {_move_text(record)}"
+                )
             hidden.clear()
-    print("\n" + (env.render() or ""))
-    print(f"result: {env.episode.returns()} ({human} is you)")
+    print("\nGame over: " + _outcome(env, names) + ".")
+    print("\nFinal position:\n" + _final_position(env, args.env_id))
+    returns = ", ".join(
+        f"{a} ({names[a]}) {r:+g}"
+        for a, r in zip(env.possible_agents, env.episode.returns(), strict=True)
+    )
+    print(f"returns: {returns}")
     if args.record:
         episode = {
             "env_id": args.env_id,
             "seed": args.seed,
-            "config": {},
+            "config": config,
             "actions": actions,
         }
         args.record.write_text(json.dumps(episode) + "\n")
-        print(f"recorded to {args.record}")
+        print(f"recorded to {args.record} (selfplay replay {args.record})")
     return 0
 
 
-def _replay(args: argparse.Namespace) -> int:
-    import selfplay_envs
+# ---- replay ---------------------------------------------------------------------------
 
-    lines = [line for line in args.file.read_text().splitlines() if line.strip()]
-    if not 0 <= args.line < len(lines):
-        raise SystemExit(f"expected --line in [0, {len(lines)}), got {args.line}")
-    episode = json.loads(lines[args.line])
-    env = selfplay_envs.make(
-        episode["env_id"], render_mode="ansi", **episode.get("config", {})
-    )
+REPLAY_FORMATS = (
+    "a JSONL file of episodes: a `selfplay play --record` file, a bench "
+    "results.jsonl with recorded episodes (`selfplay bench --record K`), or adapter "
+    "trajectories (a TrajectoryWriter turn log, or agents.export.write_jsonl rows)"
+)
+
+
+def _replay_episodes(path: Path) -> list[dict[str, Any]]:
+    """Every episode in ``path``, as ``{"env_id", "seed", "config", "actions",
+    "title"}``; exits with one line saying what was expected when there is none."""
+    try:
+        text = path.read_text()
+    except (OSError, UnicodeDecodeError) as e:
+        raise SystemExit(f"selfplay replay: cannot read {path}: {e}") from None
+    rows = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError:
+            hint = ""
+            try:
+                whole = json.loads(text)
+            except json.JSONDecodeError:
+                pass
+            else:
+                if isinstance(whole, dict) and "games" in whole:
+                    hint = " (it is a bench summary: replay the run's results.jsonl)"
+            raise SystemExit(
+                f"selfplay replay: expected {REPLAY_FORMATS}; {path} line {number} "
+                f"is not JSON{hint}"
+            ) from None
+    rows = [r for r in rows if isinstance(r, dict)]
+    episodes: list[dict[str, Any]] = []
+    bench_games = 0
+    trajectories: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        if "key" in row and "env_id" in row:  # a bench record
+            bench_games += 1
+            if isinstance(row.get("episode"), dict):
+                episode = dict(row["episode"])
+                episode["title"] = (
+                    f"{row['env_id']} seed {row['seed']}: {row['a']} vs {row['b']}, "
+                    f"{row['a']} on side {row['order']}"
+                )
+                episodes.append(episode)
+        elif "actions" in row and "env_id" in row:  # a play record
+            episodes.append({**row, "title": f"{row['env_id']} seed {row.get('seed')}"})
+        elif "completion" in row and "step" in row and "env_id" in row:
+            key = (row.get("game_id"), row["env_id"], row.get("episode_id"))
+            trajectories.setdefault(key, []).append(row)
+    for (game_id, env_id, episode_id), turns in trajectories.items():
+        turns.sort(key=lambda r: r["step"])
+        episodes.append(
+            {
+                "env_id": env_id,
+                "seed": turns[0].get("seed"),
+                "config": {},
+                "actions": [t["completion"] for t in turns],
+                "steps": [t["step"] for t in turns],
+                "title": f"{env_id} trajectory {game_id or episode_id}",
+            }
+        )
+    if not episodes:
+        found = (
+            f"it holds {bench_games} bench games but no recorded episode (run "
+            "`selfplay bench --record K` to keep K per pairing)"
+            if bench_games
+            else "it holds no episode"
+        )
+        raise SystemExit(f"selfplay replay: expected {REPLAY_FORMATS}; {path}: {found}")
+    return episodes
+
+
+def _replay(args: argparse.Namespace) -> int:
+    episodes = _replay_episodes(args.file)
+    if args.list:
+        for i, episode in enumerate(episodes):
+            print(f"{i}: {episode['title']} ({len(episode['actions'])} moves)")
+        return 0
+    if not 0 <= args.episode < len(episodes):
+        raise SystemExit(
+            f"selfplay replay: expected --episode in [0, {len(episodes)}), "
+            f"got {args.episode}"
+        )
+    episode = episodes[args.episode]
+    if episode.get("seed") is None:
+        raise SystemExit(
+            f"selfplay replay: {args.file}: the episode's seed was not recorded, so "
+            "it cannot be replayed exactly"
+        )
+    steps = episode.get("steps")
+    if steps is not None and steps != list(range(len(steps))):
+        raise SystemExit(
+            f"selfplay replay: {args.file}: the trajectory lacks turns (steps "
+            f"{steps[:8]}...): export it with keep_untokenized=True to replay it"
+        )
+    env_id = episode["env_id"]
+    _check_env_id(env_id)
+    env = _make_env(env_id, episode.get("config") or {})
     env.reset(seed=episode["seed"])
+    print(f"{episode['title']}, {len(episode['actions'])} moves")
     print(env.render())
     for step, action in enumerate(episode["actions"]):
+        if env.episode.done:
+            print(f"\n(the game ended before move {step}: the file holds more moves)")
+            break
         agent = env.agent_selection
         env.step(action)
         record = env.episode.records[-1] if env.episode.records else None
         verdict = "valid" if record and record.valid else f"invalid ({record.reason})"
         print(f"\n[{step}] {agent}: {action!r} -> {verdict}")
         print(env.render())
-        if not args.no_pause:
-            _ask("(enter for next) ")
-    print(f"\nreturns: {env.episode.returns()}")
+        if not args.no_pause and _ask("(enter: next step, q: quit) ").strip() == "q":
+            print("quit")
+            return 0
+    names = {a: a for a in env.possible_agents}
+    if env.episode.done:
+        print("\nGame over: " + _outcome(env, names) + ".")
+    else:
+        print("\n(the recorded moves end before the game does)")
+    note = RENDER_NOTES.get(env_id)
+    if note:
+        print(f"({note})")
+    print(f"returns: {env.episode.returns()}")
     return 0
 
 

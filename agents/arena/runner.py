@@ -22,8 +22,11 @@ from __future__ import annotations
 
 import concurrent.futures as futures
 import dataclasses
+import itertools
 import json
 import os
+import signal
+import time
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -51,6 +54,8 @@ __all__ = [
     "latest_records",
     "is_errored",
     "finished",
+    "interleave",
+    "Eta",
 ]
 
 
@@ -85,6 +90,9 @@ class Job:
     index: int
     seed: int
     config: dict[str, Any] = dataclasses.field(default_factory=dict)
+    # Keep the whole episode (its moves, seed and config) in the record, so that
+    # ``selfplay replay`` can play it again; no part of the game's key.
+    record: bool = False
 
     @property
     def key(self) -> str:
@@ -99,8 +107,13 @@ def make_jobs(
     *,
     base_seed: int = 0,
     config: dict[str, Any] | None = None,
+    record: int = 0,
 ) -> list[Job]:
-    """Every unordered pair of distinct agents, ``games`` paired seeds, both orders."""
+    """Every unordered pair of distinct agents, ``games`` paired seeds, both orders.
+
+    The first ``record`` seeds of each pairing (both seat orders) keep their episode
+    in the record (``"episode"``: env id, seed, config, moves), for ``selfplay replay``.
+    """
     jobs = []
     for i, a in enumerate(agents):
         for b in agents[i + 1 :]:
@@ -115,6 +128,7 @@ def make_jobs(
                             index=index,
                             seed=base_seed + index,
                             config=dict(config or {}),
+                            record=index < record,
                         )
                     )
     return jobs
@@ -186,13 +200,16 @@ def _play(job: Job) -> dict[str, Any]:
         spec: build_policy(spec, job.env_id, seed=job.seed * 2 + k, config=job.config)
         for k, spec in enumerate((job.a, job.b))
     }
+    actions: list[Any] = []
     for agent in env.agent_iter():
         observation, _, termination, truncation, info = env.last()
         if termination or truncation:
             env.step(None)
             continue
         turn = Turn(env_id=job.env_id, agent=agent, observation=observation, info=info)
-        env.step(policies[owner[agent]].act([turn])[0])
+        action = policies[owner[agent]].act([turn])[0]
+        actions.append(action.tolist() if hasattr(action, "tolist") else action)
+        env.step(action)
     # PettingZoo drops each agent's infos as it leaves; read the final ones from the
     # episode itself.
     final = {a: env.episode.info(p) for p, a in enumerate(env.possible_agents)}
@@ -213,6 +230,18 @@ def _play(job: Job) -> dict[str, Any]:
         "invalid_b": sum(1 for r in records if not r.valid and owner[r.agent] == job.b),
         "truncated": env.episode.truncated and not env.episode.terminal,
         "metrics": _metrics(final, owner, job),
+        **({"episode": _episode(job, actions, owner)} if job.record else {}),
+    }
+
+
+def _episode(job: Job, actions: list[Any], owner: dict[str, str]) -> dict[str, Any]:
+    """What ``selfplay replay`` needs to play the game again, move by move."""
+    return {
+        "env_id": job.env_id,
+        "seed": job.seed,
+        "config": dict(job.config),
+        "actions": actions,
+        "agents": dict(owner),
     }
 
 
@@ -305,6 +334,16 @@ def _append(path: Path, record: dict[str, Any]) -> None:
         os.close(fd)
 
 
+def interleave(jobs: Sequence[Job]) -> list[Job]:
+    """``jobs`` taken round-robin across games: every game's games start early, so
+    per-game durations (and the ETA built on them) are known from the start."""
+    by_game: dict[str, list[Job]] = {}
+    for job in jobs:
+        by_game.setdefault(job.env_id, []).append(job)
+    rounds = itertools.zip_longest(*by_game.values())
+    return [job for batch in rounds for job in batch if job is not None]
+
+
 def run_jobs(
     jobs: Iterable[Job],
     results_path: Path,
@@ -318,22 +357,54 @@ def run_jobs(
     The returned list holds the latest record of each job's key, errored games
     included (``is_errored``), ordered by key (records in the file for other keys are
     left out); errored games are played again. ``on_corrupt`` gets each corrupt line's
-    report (``read_results``).
+    report (``read_results``). Each record written gets ``"seconds"``, the game's
+    play time. Games are started round-robin across games (``interleave``).
+
+    A ``KeyboardInterrupt`` (Ctrl-C) stops the workers at once and propagates; every
+    game finished before it is in ``results_path``, and a re-run resumes from there.
     """
     jobs = list(jobs)
     done = latest_records(read_results(results_path, on_corrupt=on_corrupt))
     todo = [job for job in jobs if job.key not in done or is_errored(done[job.key])]
+    todo = interleave(todo)
     workers = workers or os.cpu_count() or 1
     if workers == 1 or len(todo) <= 1:
         for job in todo:
-            _finish(play_game(job), results_path, done, on_result)
+            _finish(timed_play(job), results_path, done, on_result)
     else:
-        with futures.ProcessPoolExecutor(max_workers=workers) as pool:
-            pending = {pool.submit(play_game, job) for job in todo}
-            for future in futures.as_completed(pending):
-                _finish(future.result(), results_path, done, on_result)
+        _run_pool(todo, workers, results_path, done, on_result)
     keys = sorted({job.key for job in jobs})
     return [done[key] for key in keys if key in done]
+
+
+def timed_play(job: Job) -> dict[str, Any]:
+    """``play_game`` with the seconds it took in the record."""
+    start = time.perf_counter()
+    record = play_game(job)
+    return {**record, "seconds": round(time.perf_counter() - start, 4)}
+
+
+def _ignore_sigint() -> None:
+    # Ctrl-C goes to the whole process group: the parent alone handles it, so the
+    # workers print no traceback of their own.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _run_pool(todo, workers, results_path, done, on_result) -> None:
+    pool = futures.ProcessPoolExecutor(max_workers=workers, initializer=_ignore_sigint)
+    try:
+        pending = {pool.submit(timed_play, job) for job in todo}
+        for future in futures.as_completed(pending):
+            _finish(future.result(), results_path, done, on_result)
+    except BaseException:
+        # Ctrl-C (or a bug): do not wait for the games in flight, which can take
+        # minutes (a sandboxed test suite); they are played again on resume.
+        processes = list((getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            process.terminate()
+        raise
+    pool.shutdown(wait=True)
 
 
 def _finish(record, path, done, on_result) -> None:
@@ -341,6 +412,57 @@ def _finish(record, path, done, on_result) -> None:
     done[record["key"]] = record
     if on_result is not None:
         on_result(record)
+
+
+class Eta:
+    """Time left in a run, from the durations of the games finished so far.
+
+    A run mixes games of very different lengths (tic-tac-toe in milliseconds, bug
+    repair in tens of seconds), so a rate of games per second says little. Instead:
+    the seconds still to play are each remaining game's mean duration for its game
+    (the mean over all games for a game not yet seen), divided by the parallelism
+    measured so far (seconds played per wall second). No estimate until ``warmup``
+    games finished.
+    """
+
+    def __init__(self, todo: Sequence[Job], *, warmup: int = 5) -> None:
+        self.remaining: dict[str, int] = {}
+        for job in todo:
+            self.remaining[job.env_id] = self.remaining.get(job.env_id, 0) + 1
+        self.seconds: dict[str, list[float]] = {}
+        self.warmup = min(warmup, max(len(todo), 1))
+        self.start = time.monotonic()
+
+    def update(self, record: dict[str, Any]) -> None:
+        """Count one finished (or errored) game."""
+        env_id = record["env_id"]
+        self.remaining[env_id] = max(self.remaining.get(env_id, 0) - 1, 0)
+        self.seconds.setdefault(env_id, []).append(float(record.get("seconds", 0.0)))
+
+    def seconds_left(self, now: float | None = None) -> float | None:
+        """Estimated wall seconds to the end, or ``None`` while too few games ended."""
+        played = [x for values in self.seconds.values() for x in values]
+        if len(played) < self.warmup:
+            return None
+        elapsed = max((now if now is not None else time.monotonic()) - self.start, 1e-6)
+        parallelism = max(sum(played) / elapsed, 1e-6)
+        overall = sum(played) / len(played)
+        work = sum(
+            count * (np.mean(self.seconds[g]) if g in self.seconds else overall)
+            for g, count in self.remaining.items()
+        )
+        return float(work / parallelism)
+
+    def text(self) -> str:
+        """``"ETA 4m 05s"``, or ``"ETA -"`` before the estimate exists."""
+        left = self.seconds_left()
+        if left is None:
+            return "ETA -"
+        minutes, seconds = divmod(int(round(left)), 60)
+        hours, minutes = divmod(minutes, 60)
+        if hours:
+            return f"ETA {hours}h {minutes:02d}m"
+        return f"ETA {minutes}m {seconds:02d}s" if minutes else f"ETA {seconds}s"
 
 
 def run_settings(games: dict[str, dict[str, Any]], *, seed: int) -> dict[str, Any]:
