@@ -798,8 +798,10 @@ def _replay_episodes(path: Path) -> list[dict[str, Any]]:
             except json.JSONDecodeError:
                 pass
             else:
-                if isinstance(whole, dict) and "games" in whole:
+                if isinstance(whole, dict) and "gold" in whole:
                     hint = " (it is a bench summary: replay the run's results.jsonl)"
+                elif isinstance(whole, dict) and {"games", "seed"} <= set(whole):
+                    hint = " (it is a bench run's settings: replay its results.jsonl)"
             raise SystemExit(
                 f"selfplay replay: expected {REPLAY_FORMATS}; {path} line {number} "
                 f"is not JSON{hint}"
@@ -888,7 +890,8 @@ def _replay(args: argparse.Namespace) -> int:
         if not args.no_pause and _ask("(enter: next step, q: quit) ").strip() == "q":
             print("quit")
             return 0
-    names = {a: a for a in env.possible_agents}
+    agents = episode.get("agents") or {}
+    names = {a: agents.get(a, "recorded") for a in env.possible_agents}
     if env.episode.done:
         print("\nGame over: " + _outcome(env, names) + ".")
     else:
