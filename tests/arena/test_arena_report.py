@@ -232,3 +232,74 @@ def test_errored_and_skipped_games_are_counted_in_the_header(tmp_path: Path) -> 
     assert (
         "- games: 3 finished, 1 errored (not counted), 1 of 2 games skipped" in report
     )
+
+
+# ---- running output -----------------------------------------------------------------
+
+
+def test_ctrl_c_stops_the_bench_within_two_seconds_with_one_line(
+    tmp_path: Path,
+) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "run"
+    argv = [sys.executable, "-m", "agents.cli", *_tiny_bench(out)]
+    argv[argv.index("--games") + 1] = "3000"  # far more than a test waits for
+    argv[argv.index("--workers") + 1] = "2"
+    child = subprocess.Popen(
+        argv,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )
+    # Off a terminal the progress is a line log: its first game line says play began.
+    while not child.stdout.readline().startswith("[1/"):
+        assert child.poll() is None, child.stderr.read()
+    start = time.monotonic()
+    child.send_signal(signal.SIGINT)
+    stdout, stderr = child.communicate(timeout=30)
+    assert time.monotonic() - start < 2.0
+    assert child.returncode == 130
+    assert "Traceback" not in stdout + stderr
+    (line,) = [x for x in stderr.splitlines() if x.strip()]
+    found = re.search(r"interrupted; (\d+) of 6000 games are saved in", line)
+    assert found, line
+    saved = int(found[1])
+    assert "resume with: selfplay bench" in line
+    results = (out / "results.jsonl").read_text().splitlines()
+    assert saved == len(results) >= 1
+
+
+def test_progress_off_a_terminal_is_a_line_log(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    argv = [sys.executable, "-m", "agents.cli", *_tiny_bench(tmp_path)]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    log = [x for x in done.stdout.splitlines() if x.startswith("[")]
+    assert log[0].startswith("[1/4] ") and log[-1].startswith("[4/4] 100%")
+    assert "\x1b[" not in done.stdout  # no escape codes of a live bar
+
+
+def test_eta_waits_for_games_and_weighs_each_game_by_its_duration() -> None:
+    from agents.arena.runner import Eta, make_jobs
+
+    fast = make_jobs("tic_tac_toe_v0", ["random", "minimax"], 50)  # 100 games
+    slow = make_jobs("bug_repair_v0", ["random", "scripted"], 5)  # 10 games
+    eta = Eta(fast + slow, warmup=3)
+    assert eta.seconds_left(now=eta.start + 1) is None
+    assert eta.text() == "ETA -"
+    # One worker: two 0.01 s tic-tac-toe games and one 20 s bug-repair game.
+    for env_id, seconds in (("tic_tac_toe_v0", 0.01), ("tic_tac_toe_v0", 0.01)):
+        eta.update({"env_id": env_id, "seconds": seconds})
+    assert eta.seconds_left(now=eta.start + 0.02) is None
+    eta.update({"env_id": "bug_repair_v0", "seconds": 20.0})
+    left = eta.seconds_left(now=eta.start + 20.02)
+    # 98 x 0.01 s + 9 x 20 s = 180.98 s of play left, on one worker.
+    assert left == pytest.approx(180.98, rel=0.01)
