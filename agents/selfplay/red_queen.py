@@ -42,7 +42,14 @@ from selfplay_envs.games.core_war.instructions import (
     Warrior,
 )
 
-__all__ = ["Elite", "RedQueen", "ScriptedMutator", "Variation"]
+__all__ = [
+    "Elite",
+    "LLMVariation",
+    "RedQueen",
+    "ScriptedMutator",
+    "Variation",
+    "redcode_block",
+]
 
 ENV_ID = "core_war_v0"
 
@@ -232,6 +239,115 @@ class ScriptedMutator:
 
 
 # ---- the loop -----------------------------------------------------------------------
+
+
+# ---- the LLM variation operator ------------------------------------------------------
+
+NEW_PROMPT = """You are an expert Core War player. Write a new warrior in ICWS'94 Redcode for
+a hill with core size {core_size}, at most {max_length} instructions, {max_processes}
+processes and {max_cycles} cycles before a tie. It will fight one melee against a set of
+opponents; its score is how long it survives, shared with the warriors still alive.
+Think about a strategy (a bomber, a scanner, a replicator, an imp, or a mix), then give
+the whole program in one ```redcode fenced block, with an ORG or END naming its start."""
+
+MUTATE_PROMPT = """You are an expert Core War player. Here is a warrior in ICWS'94 Redcode
+for a hill with core size {core_size}, at most {max_length} instructions, {max_processes}
+processes and {max_cycles} cycles before a tie:
+
+```redcode
+{parent}
+```
+
+Change it to make it survive longer in a melee against strong opponents: tune its
+constants, change its strategy, or combine it with another idea. Give the whole new
+program in one ```redcode fenced block, with an ORG or END naming its start."""
+
+
+def redcode_block(text: str) -> str:
+    """The last ```redcode (or plain ```) fenced block of ``text``, else the text.
+
+    One pass of ``rfind`` per fence, so linear in the reply's length. The program is
+    then judged by the env's assembler, whose error makes the warrior invalid (it is
+    never placed in the grid), never an exception.
+    """
+    end = text.rfind("```")
+    start = text.rfind("```", 0, end) if end >= 0 else -1
+    if start < 0:
+        return text.strip()
+    body = text[start + 3 : end]
+    newline = body.find("\n")
+    header = body[:newline] if newline >= 0 else body
+    if header.strip().isalnum() or not header.strip():  # the fence's language tag
+        body = body[newline + 1 :] if newline >= 0 else ""
+    return body.strip()
+
+
+class LLMVariation:
+    """DRQ's variation operator: an LLM asked to write or mutate a warrior.
+
+    Works over any ``agents.inference`` backend (transformers, vLLM, an OpenAI
+    server). Each request is seeded from the driver's generator, so a run with a
+    seeded backend is reproducible. A backend failure raises ``InfrastructureError``
+    naming the backend and the cause: an outage is never a warrior, invalid or not.
+
+    Args:
+        backend: An ``InferenceBackend``.
+        sampling: Sampling of each request (DRQ samples at temperature 1).
+        core_size, max_length, max_processes, max_cycles: The hill, for the prompts.
+    """
+
+    def __init__(
+        self,
+        backend: Any,
+        *,
+        sampling: Any = None,
+        core_size: int = 8000,
+        max_length: int = 100,
+        max_processes: int = 8000,
+        max_cycles: int = 80000,
+    ):
+        from agents.inference.base import SamplingParams
+
+        self.backend = backend
+        self.sampling = sampling or SamplingParams(max_tokens=1024, temperature=1.0)
+        self.hill = {
+            "core_size": core_size,
+            "max_length": max_length,
+            "max_processes": max_processes,
+            "max_cycles": max_cycles,
+        }
+
+    def new(self, rng: np.random.Generator) -> str:
+        """A new warrior from the model."""
+        return self._ask(NEW_PROMPT.format(**self.hill), rng)
+
+    def mutate(self, parent: str, donor: str | None, rng: np.random.Generator) -> str:
+        """A variation of ``parent`` from the model (DRQ mutates one parent)."""
+        del donor
+        return self._ask(MUTATE_PROMPT.format(parent=parent.strip(), **self.hill), rng)
+
+    def _ask(self, prompt: str, rng: np.random.Generator) -> str:
+        from agents.inference.base import Message, Request
+        from selfplay_envs.core.errors import InfrastructureError
+
+        request = Request(
+            messages=(Message(role="user", content=prompt),),
+            sampling=self.sampling,
+            seed=int(rng.integers(0, 2**31 - 1)),
+        )
+        try:
+            (result,) = self.backend.generate([request])
+        except Exception as error:  # noqa: BLE001 - any backend failure is an outage
+            raise InfrastructureError(
+                f"the Red Queen's LLM backend {type(self.backend).__name__} failed: "
+                f"{error}; check that the model server is up"
+            ) from error
+        if not result.ok:
+            raise InfrastructureError(
+                f"the Red Queen's LLM backend {type(self.backend).__name__} returned "
+                f"an error: {result.error}"
+            )
+        return redcode_block(result.text)
 
 
 class RedQueen:

@@ -163,3 +163,86 @@ def test_bad_arguments_are_refused() -> None:
         RedQueen(Scripted([IMP]), [])
     with pytest.raises(ValueError, match="p_new"):
         RedQueen(Scripted([IMP]), [DIES], p_new=2.0)
+
+
+# ---- the LLM variation operator ------------------------------------------------------
+
+
+class ReplyBackend:
+    """An inference backend that answers every request with the next given reply and
+    keeps the requests (prompt text, seed)."""
+
+    def __init__(self, replies: list[str]):
+        self.replies, self.requests = list(replies), []
+
+    def generate(self, requests):
+        from agents.inference.base import Result
+
+        self.requests += list(requests)
+        return [Result(text=self.replies.pop(0)) for _ in requests]
+
+
+class DownBackend:
+    def generate(self, requests):
+        raise ConnectionError("connection refused")
+
+
+def test_redcode_block_takes_the_last_fenced_program() -> None:
+    from agents.selfplay.red_queen import redcode_block
+
+    reply = "plan: ```redcode\nmov 0, 2\n``` no, better:\n```redcode\nmov.i $0, $1\n```"
+    assert redcode_block(reply) == "mov.i $0, $1"
+    assert redcode_block("```\ndat #0, #0\n```") == "dat #0, #0"
+    assert redcode_block("mov.i $0, $1") == "mov.i $0, $1"  # no fence: the text
+
+
+def test_llm_variation_prompts_carry_the_hill_and_the_parent() -> None:
+    from agents.selfplay.red_queen import LLMVariation
+
+    backend = ReplyBackend(
+        ["```redcode\n" + IMP + "```", "```redcode\n" + DIES + "```"]
+    )
+    variation = LLMVariation(backend, core_size=800, max_length=20)
+    rng = np.random.default_rng(0)
+    assert variation.new(rng) == IMP.strip()
+    assert variation.mutate(IMP, None, rng) == DIES.strip()
+    first, second = (r.messages[0].content for r in backend.requests)
+    assert "core size 800" in first and "at most 20 instructions" in first
+    assert IMP.strip() in second and "core size 800" in second
+    # Each request is seeded from the driver's generator: a resumed run asks the same.
+    seeds = [r.seed for r in backend.requests]
+    again = np.random.default_rng(0)
+    assert seeds == [int(again.integers(0, 2**31 - 1)) for _ in range(2)]
+
+
+def test_llm_warriors_are_evaluated_and_junk_is_invalid_not_an_error() -> None:
+    from agents.selfplay.red_queen import LLMVariation
+
+    backend = ReplyBackend(["```redcode\n" + IMP + "```", JUNK, "```\n" + IMP + "```"])
+    loop = _loop(LLMVariation(backend, core_size=800, max_length=20), p_new=1.0)
+    loop.run()
+    assert [h["valid"] for h in loop.history] == [True, False, True]
+    assert loop.champions[0].source == IMP.strip()
+    assert loop.champions[0].fitness == 2.0  # the whole share: N = 2 times 1
+
+
+def test_a_backend_outage_raises_and_scores_nothing() -> None:
+    from agents.selfplay.red_queen import LLMVariation
+    from selfplay_envs.core.errors import InfrastructureError
+
+    loop = _loop(LLMVariation(DownBackend()), p_new=1.0)
+    with pytest.raises(InfrastructureError, match="connection refused"):
+        loop.step()
+    assert loop.history == []
+
+
+def test_llm_variation_runs_on_the_tiny_local_model(tiny_backend) -> None:
+    from agents.inference.base import SamplingParams
+    from agents.selfplay.red_queen import LLMVariation
+
+    # Random weights write no Redcode: the plumbing runs, every warrior is invalid.
+    variation = LLMVariation(tiny_backend, sampling=SamplingParams(max_tokens=16))
+    loop = _loop(variation, p_new=1.0, n_iters=2)
+    loop.run()
+    assert len(loop.history) == 2
+    assert all(isinstance(h["valid"], bool) for h in loop.history)
