@@ -475,7 +475,8 @@ METRIC_MEANINGS = {
     "battle of many rounds, so a game with many tied rounds still has a winner: "
     "the table's draws count whole games with equal returns)",
     "loss_rate": "Core War: share of the battle's rounds lost",
-    "survival": "Core War: share of rounds the warrior was alive at the end",
+    "survival": "Core War: DRQ's survival share of the battle (the warriors' shares "
+    "sum to the number of warriors, so 1 is par)",
     "valid_artifact": "bug repair: the injector's bug was valid",
     "solve_rate": "bug repair: share of valid bugs the solver fixed",
     "question_valid": "search QA: the proposer's question was valid",
