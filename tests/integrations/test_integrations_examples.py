@@ -112,3 +112,15 @@ def test_ssp_pool_example_quick(tmp_path: Path):
     assert all(h["valid_questions"] + h["refills"] <= h["episodes"] for h in history)
     assert json.loads((tmp_path / "rounds.json").read_text()) == history
     assert (tmp_path / "rounds.png").stat().st_size > 0
+
+
+def test_red_queen_example_quick(tmp_path: Path):
+    rounds = load("red_queen_selfplay").main(["--quick", "--out", str(tmp_path)])
+    assert [r["round"] for r in rounds] == [0, 1, 2]  # one champion per round
+    for r in rounds:
+        assert 0.0 <= r["generality"] <= 1.0 and 0.0 <= r["mean_share"] <= 2.0
+        assert r["opponents"] > 0 and r["tsp"] >= 0 and r["mc"] >= 1
+    saved = json.loads((tmp_path / "rounds.json").read_text())
+    assert saved["rounds"] == rounds
+    for name in ("generality.png", "phenotype.png"):
+        assert (tmp_path / name).stat().st_size > 0
