@@ -39,11 +39,19 @@ DEFAULT_GAME_CONFIG = {
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``selfplay`` console script."""
     parser = _parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
+    args.argv = argv  # how to run the command again (bench's resume line)
     if not hasattr(args, "func"):
         parser.print_help()
         return 2
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:  # Ctrl-C: a person's choice, not a failure to trace
+        print(
+            f"\nselfplay {args.func.__name__.strip('_')}: interrupted", file=sys.stderr
+        )
+        return 130
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -270,6 +278,11 @@ def _bench(args: argparse.Namespace) -> int:
     results_path = args.out / RESULTS_FILE
     try:
         records = _run_with_progress(jobs, results_path, args.workers)
+        summary = summarize(records, seed=args.seed)
+        gold = gold_standards(summary, records)
+        paths = write_report(
+            args.out, summary, gold, skipped, baselines=added, run=run_info(settings)
+        )
     except KeyboardInterrupt:
         saved = sum(
             1
@@ -277,17 +290,14 @@ def _bench(args: argparse.Namespace) -> int:
             if not is_errored(r)
         )
         total = len({job.key for job in jobs})
+        # The same command, less --force: with it, a resume would delete the results.
+        again = [a for a in args.argv if a != "--force"]
         print(
             f"\nselfplay bench: interrupted; {saved} of {total} games are saved in "
-            f"{results_path}; resume with: selfplay {shlex.join(sys.argv[1:])}",
+            f"{results_path}; resume with: selfplay {shlex.join(again)}",
             file=sys.stderr,
         )
         return 130
-    summary = summarize(records, seed=args.seed)
-    gold = gold_standards(summary, records)
-    paths = write_report(
-        args.out, summary, gold, skipped, baselines=added, run=run_info(settings)
-    )
     _print_summary(summary)
     print("\nwrote " + ", ".join(str(p) for p in [results_path, *paths]))
     errored = Counter(r["env_id"] for r in records if is_errored(r))

@@ -185,3 +185,14 @@ def test_spy_pictures_are_written_as_png_and_the_path_shown(
     paths = re.findall(r"\(your picture: (\S+\.png)\)", out)
     assert paths
     assert Path(paths[0]).read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_ctrl_c_at_the_prompt_ends_the_game_without_a_traceback() -> None:
+    child = _spawn("play", "tic_tac_toe_v0")
+    child.expect_exact("your move> ")
+    child.sendintr()
+    child.expect(pexpect.EOF)
+    child.close()
+    assert "Traceback" not in child.before
+    assert "selfplay play: interrupted" in child.before
+    assert child.exitstatus == 130

@@ -250,6 +250,7 @@ def test_ctrl_c_stops_the_bench_within_two_seconds_with_one_line(
     argv = [sys.executable, "-m", "agents.cli", *_tiny_bench(out)]
     argv[argv.index("--games") + 1] = "3000"  # far more than a test waits for
     argv[argv.index("--workers") + 1] = "2"
+    argv.append("--force")
     child = subprocess.Popen(
         argv,
         stdout=subprocess.PIPE,
@@ -271,6 +272,7 @@ def test_ctrl_c_stops_the_bench_within_two_seconds_with_one_line(
     assert found, line
     saved = int(found[1])
     assert "resume with: selfplay bench" in line
+    assert "--force" not in line  # a resume with --force would delete the results
     results = (out / "results.jsonl").read_text().splitlines()
     assert saved == len(results) >= 1
 
