@@ -8,6 +8,7 @@ import json
 import os
 import shlex
 import sys
+import textwrap
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -97,11 +98,14 @@ def _parser() -> argparse.ArgumentParser:
     play = sub.add_parser(
         "play",
         help="play a game against an agent in the terminal",
-        description="Play a game against a fixed opponent in the terminal. Your "
-        "invalid moves are never held against you: the reason is shown and you try "
-        "again (the game's invalid-move policy applies to the agents only). A plain "
-        "answer is enough (4, bet, accept); an unambiguous start of a legal move "
-        "too (b for bet).",
+        # Wrapped here: the raw formatter keeps the games' list below as written.
+        description=textwrap.fill(
+            "Play a game against a fixed opponent in the terminal. Your invalid moves "
+            "are never held against you: the reason is shown and you try again (the "
+            "game's invalid-move policy applies to the agents only). A plain answer "
+            "is enough (4, bet), or the start of exactly one legal move (b for bet).",
+            width=88,
+        ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     play.add_argument(
@@ -114,7 +118,9 @@ def _parser() -> argparse.ArgumentParser:
         "game's opponents and its strongest are listed below",
     )
     play.add_argument("--seat", type=int, default=0, help="your seat (0 moves first)")
-    play.add_argument("--seed", type=int, default=0)
+    play.add_argument(
+        "--seed", type=int, default=0, help="the deal, position or pair of the game"
+    )
     play.add_argument(
         "--config",
         action="append",
@@ -636,11 +642,17 @@ def _move_text(record: Any) -> str:
     return f"{raw!r} (invalid: {record.reason})"
 
 
-def _save_image(observation: dict[str, Any], folder: Path, name: str) -> Path | None:
-    """Write the observation's picture, if it has one, to ``folder/name``.png."""
+def _save_image(
+    observation: dict[str, Any], folder: Path, name: str, written: dict[bytes, Path]
+) -> Path | None:
+    """Write the observation's picture, if it has one, to ``folder/name``.png; a
+    picture already written (``written``, by content) is not written again."""
     image = observation.get("image") if isinstance(observation, dict) else None
     if image is None:
         return None
+    key = bytes(image.tobytes()) + str(image.shape).encode()
+    if key in written:
+        return written[key]
     import matplotlib
 
     matplotlib.use("Agg")
@@ -649,6 +661,7 @@ def _save_image(observation: dict[str, Any], folder: Path, name: str) -> Path | 
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.png"
     plt.imsave(path, image)
+    written[key] = path
     return path
 
 
@@ -710,6 +723,7 @@ def _play(args: argparse.Namespace) -> int:
     except TypeError as e:
         raise SystemExit(f"selfplay: cannot build {args.opponent}: {e}") from None
     images = args.images or Path(tempfile.mkdtemp(prefix="selfplay-images-"))
+    pictures: dict[bytes, Path] = {}
     actions: list[Any] = []
     # Opponents' replies to a simultaneous move (a warrior, a vote), shown only once
     # the move is settled: the env hides them from the other seats until then.
@@ -726,7 +740,7 @@ def _play(args: argparse.Namespace) -> int:
         if agent == human:
             print("\n" + observation["text"])
             picture = _save_image(
-                observation, images, f"{human}_turn{episode.move_index}"
+                observation, images, f"{human}_turn{episode.move_index}", pictures
             )
             if picture is not None:
                 print(f"(your picture: {picture})")

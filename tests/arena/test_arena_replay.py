@@ -128,3 +128,19 @@ def test_bench_results_without_recorded_episodes_say_how_to_record(
     message = str(raised.value.code)
     assert re.search(r"holds 6 bench games but no recorded episode", message)
     assert "selfplay bench --record K" in message
+
+
+def test_replay_reads_exported_trainer_rows(tmp_path: Path, capsys) -> None:
+    from agents.adapter import BatchInferenceAdapter
+    from agents.export import trainer_rows, write_jsonl
+    from agents.policy import RandomPolicy
+
+    result = BatchInferenceAdapter(
+        "tic_tac_toe_v0", RandomPolicy(seed=2), num_envs=1, seed=4
+    ).run(1)
+    (trajectory,) = result.trajectories
+    rows = tmp_path / "rows.jsonl"
+    write_jsonl(trainer_rows([trajectory], keep_untokenized=True), rows)
+    assert main(["replay", str(rows), "--no-pause"]) == 0
+    out = capsys.readouterr().out
+    assert _returns(out) == [trajectory.returns[a] for a in ("player_0", "player_1")]
