@@ -781,12 +781,15 @@ def _play(args: argparse.Namespace) -> int:
         for a, r in zip(env.possible_agents, env.episode.returns(), strict=True)
     )
     print(f"returns: {returns}")
+    # The machine-readable line of earlier versions, which scripts may still read.
+    print(f"result: {env.episode.returns()} ({human} is you)")
     if args.record:
         episode = {
             "env_id": args.env_id,
             "seed": args.seed,
             "config": config,
             "actions": actions,
+            "agents": names,
         }
         args.record.write_text(json.dumps(episode) + "\n")
         print(f"recorded to {args.record} (selfplay replay {args.record})")
