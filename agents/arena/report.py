@@ -275,7 +275,7 @@ GRID_COLUMNS = 3
 PANEL_INCHES = 4.6
 RATING_ROW_INCHES = 0.42
 MATRIX_CMAP = "RdYlGn"
-COLORBAR_LABEL = "score of the row agent against the column agent (win 1, draw 0.5)"
+COLORBAR_LABEL = "row agent's score against the column agent (win 1, draw 0.5)"
 
 
 def text_colour(rgba: Sequence[float]) -> str:
@@ -339,7 +339,11 @@ def winrate_figure(summary: Mapping[str, Any]) -> Any:
     fig, axes = plt.subplots(
         rows,
         cols,
-        figsize=(PANEL_INCHES * cols + 1.2, PANEL_INCHES * rows + 0.4),
+        # At least 7 x 5.5 inches: one game's titles and colour bar label fit.
+        figsize=(
+            max(PANEL_INCHES * cols + 1.2, 7.0),
+            max(PANEL_INCHES * rows + 0.4, 5.5),
+        ),
         squeeze=False,
         layout="constrained",
     )

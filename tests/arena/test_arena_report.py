@@ -305,3 +305,16 @@ def test_eta_waits_for_games_and_weighs_each_game_by_its_duration() -> None:
     left = eta.seconds_left(now=eta.start + 20.02)
     # 98 x 0.01 s + 9 x 20 s = 180.98 s of play left, on one worker.
     assert left == pytest.approx(180.98, rel=0.01)
+
+
+def test_one_games_winrate_titles_and_bar_label_fit_the_figure() -> None:
+    pools = {"tic_tac_toe_v0": ["agents.policy:RandomPolicy", "minimax", "random"]}
+    fig = winrate_figure(summarize(_records(pools), bootstrap=5))
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    bar = next(ax for ax in fig.axes if not ax.get_title())
+    for text in (fig._suptitle, fig.axes[0].title, bar.yaxis.label):
+        box = text.get_window_extent(renderer)
+        assert 0 <= box.x0 and box.x1 <= fig.bbox.width, text.get_text()
+        assert 0 <= box.y0 and box.y1 <= fig.bbox.height, text.get_text()
+    plt.close(fig)
