@@ -686,9 +686,9 @@ def _outcome(env: Any, names: dict[str, str]) -> str:
     if episode.forfeit is not None:
         invalid = [r for r in episode.records if not r.valid]
         loser = invalid[-1].agent if invalid else "a seat"
-        why = f"{loser} ({names.get(loser, '?')}) forfeited: too many invalid moves"
+        why = f"{loser} ({names.get(loser, '?')}) forfeited on invalid moves"
         if invalid:
-            why += f", the last {invalid[-1].reason}"
+            why += f", the last: {invalid[-1].reason}"
     else:
         why = "by the rules of the game"
     return f"{' and '.join(winners)} {verb} ({why})"

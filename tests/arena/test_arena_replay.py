@@ -144,3 +144,22 @@ def test_replay_reads_exported_trainer_rows(tmp_path: Path, capsys) -> None:
     assert main(["replay", str(rows), "--no-pause"]) == 0
     out = capsys.readouterr().out
     assert _returns(out) == [trajectory.returns[a] for a in ("player_0", "player_1")]
+
+
+def test_replay_says_a_forfeit_is_why_the_game_ended(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "episode.jsonl"
+    episode = {
+        "env_id": "tic_tac_toe_v0",
+        "seed": 0,
+        "config": {"invalid_move": "loss"},  # one invalid move forfeits
+        "actions": ["4", "banana"],
+        "agents": {"player_0": "you", "player_1": "minimax"},
+    }
+    path.write_text(json.dumps(episode) + "\n")
+    assert main(["replay", str(path), "--no-pause"]) == 0
+    out = capsys.readouterr().out
+    assert (
+        "Game over: player_0 (you) wins (player_1 (minimax) forfeited on invalid "
+        "moves, the last: unparseable" in out
+    )
+    assert _returns(out) == [1.0, -1.0]
