@@ -21,6 +21,7 @@ __all__ = [
     "FirstLegalPolicy",
     "CallablePolicy",
     "policy_from_callable",
+    "legal_mask",
 ]
 
 
@@ -48,6 +49,15 @@ class Policy(Protocol):
         ...
 
 
+def legal_mask(turn: Turn) -> np.ndarray:
+    """The numeric view's legal actions: the observation's ``action_mask`` (always
+    there), else ``info["action_mask"]`` (BatchedEnv's and full infos carry it)."""
+    observation = turn.observation
+    if isinstance(observation, dict) and "action_mask" in observation:
+        return np.asarray(observation["action_mask"])
+    return np.asarray(turn.info["action_mask"])
+
+
 def answer(turn: Turn, text: str, index: int | None = None) -> Any:
     """Return ``index`` in the numeric view and ``text`` (boxed) in the text view."""
     if turn.view == "numeric":
@@ -62,7 +72,7 @@ class RandomPolicy:
 
     Games with free-form actions ship their own random player in
     ``agents.opponents``; this one uses ``info["legal_actions"]`` (text view) or
-    ``info["action_mask"]`` (numeric view).
+    the observation's ``action_mask`` (numeric view).
     """
 
     name = "random"
@@ -80,7 +90,7 @@ class RandomPolicy:
 
     def _one(self, turn: Turn) -> Any:
         if turn.view == "numeric":
-            legal = np.flatnonzero(turn.info["action_mask"])
+            legal = np.flatnonzero(legal_mask(turn))
             return int(self.rng.choice(legal))
         legal_text = turn.info.get("legal_actions")
         if not legal_text:
@@ -109,7 +119,7 @@ class FirstLegalPolicy:
 
     def _one(self, turn: Turn) -> Any:
         if turn.view == "numeric":
-            return int(np.flatnonzero(turn.info["action_mask"])[0])
+            return int(np.flatnonzero(legal_mask(turn))[0])
         legal_text = turn.info.get("legal_actions")
         if not legal_text:
             raise ValueError(

@@ -31,7 +31,7 @@ __all__ = [
 ]
 
 # Baselines any game with a finite action set can play (``info["legal_actions"]`` in
-# the text view, ``info["action_mask"]`` in the numeric view).
+# the text view, the observation's ``action_mask`` in the numeric view).
 BASELINES: dict[str, str] = {
     "random": "agents.policy:RandomPolicy",
     "first_legal": "agents.policy:FirstLegalPolicy",

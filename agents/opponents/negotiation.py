@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from agents.policy import Turn
+from agents.policy import Turn, legal_mask
 from selfplay_envs.games.negotiation.moves import (
     ActionCodec,
     Move,
@@ -95,7 +95,7 @@ class RandomNegotiator:
     @staticmethod
     def _legal(turn: Turn, codec: ActionCodec) -> list[int]:
         if turn.view == "numeric":
-            return [int(i) for i in np.flatnonzero(turn.info["action_mask"])]
+            return [int(i) for i in np.flatnonzero(legal_mask(turn))]
         # Text view: the adapter lists the legal discretised moves as canonical tags.
         by_text = {codec.text(i): i for i in range(codec.num_actions)}
         return [by_text[text] for text in turn.info["legal_actions"]]

@@ -12,7 +12,6 @@ import numpy as np
 import pytest
 
 import selfplay_envs
-from agents.integrations.pettingzoo import numeric_infos
 from agents.policy import RandomPolicy, Turn
 
 torch = pytest.importorskip("torch", reason="the agents extra (torch) is not installed")
@@ -35,7 +34,7 @@ ENV = "tic_tac_toe_v0"
 
 
 def tianshou_env() -> PettingZooEnv:
-    return PettingZooEnv(numeric_infos(selfplay_envs.make(ENV, view="numeric")))
+    return PettingZooEnv(selfplay_envs.make(ENV, view="numeric"))  # the plain env
 
 
 @pytest.fixture

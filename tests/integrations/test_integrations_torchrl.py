@@ -1,9 +1,10 @@
-"""TorchRL: ``PettingZooWrapper`` over our numeric envs, masks, collection and training.
+"""TorchRL: ``PettingZooWrapper`` over our plain numeric envs, masks, collection and
+training, with no code of ours between TorchRL and ``selfplay_envs.make``.
 
-Our infos carry text (roles, legal moves as text, the episode record at the end), and
-TorchRL turns every info entry into a tensor, so the envs go through
-``agents.integrations.pettingzoo.numeric_infos`` first. Everything else (observation
-dicts with ``action_mask``, AEC turn order, terminal rewards) is used as it is.
+TorchRL turns every info entry into a tensor, and the numeric view's infos hold only
+fixed-shape numeric entries (``infos="numeric"``, its default). Everything else
+(observation dicts with ``action_mask``, AEC turn order, terminal rewards) is used as
+it is.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import pytest
 
 import selfplay_envs
 from agents.analysis.kuhn import INFO_STATES, evaluate, info_state_turn
-from agents.integrations.pettingzoo import numeric_infos
 
 torch = pytest.importorskip("torch", reason="the agents extra (torch) is not installed")
 pytest.importorskip("torchrl", reason="the marl extra (torchrl) is not installed")
@@ -31,7 +31,7 @@ AGENTS = ("player_0", "player_1")
 
 
 def torchrl_env(env_id: str, seed: int = 0) -> PettingZooWrapper:
-    env = numeric_infos(selfplay_envs.make(env_id, view="numeric"))
+    env = selfplay_envs.make(env_id, view="numeric")
     return PettingZooWrapper(env, use_mask=True, categorical_actions=True, seed=seed)
 
 
@@ -80,10 +80,9 @@ def check_batch(batch, num_actions: int) -> int:
 )
 def test_torchrl_collects_masked_data(env_id: str, num_actions: int):
     env = torchrl_env(env_id)
-    if env_id == "tic_tac_toe_v0":
-        # TorchRL's check samples one more action after its 3-step rollout; a Kuhn hand
-        # can end within 3 steps, leaving every mask empty (see docs/integrations).
-        check_env_specs(env)
+    # TorchRL's check samples one more action after its rollout: a Kuhn hand ends
+    # within 3 steps, and a finished episode's mask keeps a legal entry for it.
+    check_env_specs(env, break_when_any_done="both")
     assert env.group_map == {"player_0": ["player_0"], "player_1": ["player_1"]}
     net = torch.nn.Linear(11, 2) if env_id == "kuhn_poker_v0" else _FlatLinear(18, 9)
     collector = Collector(
