@@ -123,7 +123,7 @@ def test_baselines_play_any_game_with_a_finite_action_set(higher_number: str) ->
         make_opponent(higher_number, "first_legal", seed=0), FirstLegalPolicy
     )
     assert isinstance(make_opponent(higher_number, "random", seed=0), RandomPolicy)
-    env = selfplay_envs.make("tic_tac_toe_v0", view="numeric")
+    env = selfplay_envs.make("tic_tac_toe_v0", view="numeric", infos="full")
     env.reset(seed=0)
     _, _, _, _, info = env.last()
     turn = Turn(env_id="tic_tac_toe_v0", agent="player_0", observation={}, info=info)
@@ -288,7 +288,7 @@ def test_an_installed_package_registers_its_game_through_the_entry_point(
         text=True,
     )
     assert play.returncode == 0, play.stderr
-    assert "player_1 (highest) plays: \\boxed{2}" in play.stdout
+    assert "player_1 (highest) plays: 2" in play.stdout
     assert "result: [0.0, 0.0]" in play.stdout
 
     conformance = run("-m", "selfplay_envs.test", ENV_ID)
