@@ -25,9 +25,9 @@ game whose next episode is past the budget is drained with empty answers (no bac
 call) and its episode is discarded; in async mode the game simply stops.
 
 Trajectories record, per turn: seat, role, policy, the prompt and completion token ids,
-the logprobs, the completion, the parsed action, the invalid-move reason and the
-reward; rows go to a JSONL file (one line per turn) and the ``Trajectory`` objects to
-the caller as an iterator.
+the logprobs, the completion, the parsed action, the invalid-move reason, the reward
+and the hashes of the prompt's images; rows go to a JSONL file (one line per turn) and
+the ``Trajectory`` objects to the caller as an iterator.
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ from typing import Any
 
 import numpy as np
 
+from agents.inference.base import image_hash
 from agents.llm import CallMeter, Decision, LLMPolicy, adecide_many, decide_many
 from agents.policy import Policy, Turn
 from selfplay_envs.core.episode import InvalidMovePolicy, View
@@ -90,6 +91,9 @@ class TurnSample:
         error: The backend's error, if any.
         phase: The game's phase at this turn (``infos["phase"]``, e.g. the spy
             game's ``"clue"`` or ``"vote"``), ``""`` for games without phases.
+        images: ``agents.inference.base.image_hash`` of each image the policy's prompt
+            carried this turn, in order (the spy game's picture for a VLM policy);
+            empty for text prompts and policies without a model.
     """
 
     episode_id: int
@@ -115,6 +119,7 @@ class TurnSample:
     rejected: list[dict[str, Any]]
     error: str | None
     phase: str = ""
+    images: list[str] = dataclasses.field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly form."""
@@ -569,8 +574,16 @@ class BatchInferenceAdapter:
                 "rejected": [g.to_dict() for g in decision.rejected],
                 "error": generation.error if generation else None,
                 "phase": str(turn.info.get("phase", "")),
+                "images": self._image_ids(turn),
             }
         )
+
+    def _image_ids(self, turn: Turn) -> list[str]:
+        """Hashes of the images an LLM policy sent with this turn's prompt."""
+        policy = self._policy_of(turn)
+        if not isinstance(policy, LLMPolicy):
+            return []
+        return [image_hash(image) for image in policy.images_for(turn)]
 
     def _close(
         self, episode: _OpenEpisode, step: BatchStep, i: int, agents: Sequence[str]

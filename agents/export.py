@@ -26,6 +26,8 @@ OpenRLHF, TRL) consume:
 ``phase``          the game's phase at the turn (the spy game's clue or vote)
 ``trainable``      whether the turn carries gradient (Iterative-SPO marks the
                    other stage's turns False); trainers mask the rest out
+``images``         ``image_hash`` of each image in the turn's prompt (VLM
+                   policies), to rebuild the pixel inputs; empty for text
 =================  ===========================================================
 
 Advantage estimators, one per paper (each returns new rows):
@@ -98,6 +100,7 @@ class TrainerRow:
     seed: int | None = None
     phase: str = ""
     trainable: bool = True
+    images: list[str] = dataclasses.field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly form."""
@@ -149,6 +152,7 @@ def trainer_rows(
                     outcome=trajectory.outcomes.get(turn.agent, ""),
                     seed=trajectory.seed,
                     phase=turn.phase,
+                    images=list(turn.images),
                 )
             )
     return rows
@@ -185,6 +189,7 @@ def rows_from_turn_log(
                 outcome=turn["outcome"],
                 seed=turn.get("seed"),
                 phase=turn.get("phase", ""),
+                images=list(turn.get("images") or []),
             )
         )
     return rows
@@ -426,6 +431,7 @@ def _arrow_schema() -> Any:
             ("seed", pa.int64()),
             ("phase", pa.string()),
             ("trainable", pa.bool_()),
+            ("images", pa.list_(pa.string())),
         ]
     )
 

@@ -17,7 +17,10 @@ block of every assistant turn before the last user message by itself, so with Qw
 ``chat_template_kwargs={"enable_thinking": False}`` to switch Qwen3's thinking off.
 
 Images: an observation's ``"image"`` entry (one ``uint8`` array or a list of them, as
-in the spy game) rides on the current user message for VLM backends (vllm, openai).
+in the spy game) rides on the current user message for VLM backends (transformers with
+a vision-language model, vllm, openai). With ``history="full"`` earlier turns replay
+their text only: each prompt carries the current picture, which is the one a trainer
+rebuilds from the hashes the adapter records (``TurnSample.images``).
 """
 
 from __future__ import annotations
@@ -276,7 +279,7 @@ class LLMPolicy:
                 Message(role="user", content=user),
                 Message(role="assistant", content=reply),
             ]
-        chat.append(Message(role="user", content=current, images=self._images(turn)))
+        chat.append(Message(role="user", content=current, images=self.images_for(turn)))
         if self.system_role:
             return [Message(role="system", content=template.system), *chat]
         first = chat[0]
@@ -293,7 +296,8 @@ class LLMPolicy:
         )
         return past if episode == turn.episode else []
 
-    def _images(self, turn: Turn) -> tuple[np.ndarray, ...]:
+    def images_for(self, turn: Turn) -> tuple[np.ndarray, ...]:
+        """The images sent with ``turn``'s prompt (none when ``images=False``)."""
         if not self.images or "image" not in turn.observation:
             return ()
         image = turn.observation["image"]

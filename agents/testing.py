@@ -208,3 +208,170 @@ def _config(
         eos_token_id=tokenizer.eos_token_id,
         pad_token_id=tokenizer.pad_token_id,
     )
+
+
+# ---- a tiny vision-language model ---------------------------------------------------
+
+IMAGE_TOKEN = "<image>"
+
+# ChatML with image parts, as LLaVA-style processors expect: a message's ``content`` is
+# a string, or a list of ``{"type": "image"}`` and ``{"type": "text", "text": ...}``
+# parts; each image part becomes one ``<image>`` placeholder that the processor expands
+# into the image's patch tokens.
+VLM_CHAT_TEMPLATE = (
+    "{%- for m in messages -%}"
+    "{{ '<|im_start|>' + m['role'] + '\\n' }}"
+    "{%- if m['content'] is string -%}{{ m['content'] }}"
+    "{%- else -%}{%- for part in m['content'] -%}"
+    "{%- if part['type'] == 'image' -%}{{ '<image>\\n' }}"
+    "{%- elif part['type'] == 'text' -%}{{ part['text'] }}{%- endif -%}"
+    "{%- endfor -%}{%- endif -%}"
+    "{{ '<|im_end|>\\n' }}"
+    "{%- endfor -%}"
+    "{%- if add_generation_prompt -%}{{ '<|im_start|>assistant\\n' }}{%- endif -%}"
+)
+
+
+def build_tiny_vlm(
+    path: str | Path,
+    seed: int = 0,
+    *,
+    image_size: int = 56,
+    patch_size: int = 14,
+    hidden_size: int = 64,
+    num_layers: int = 2,
+    vision_hidden_size: int = 32,
+    vision_layers: int = 2,
+    vocab_size: int = 512,
+    max_position_embeddings: int = 4096,
+    init_range: float = 0.2,
+) -> Path:
+    """Write a random-weight LLaVA model (CLIP vision tower, Qwen2 text model) to ``path``.
+
+    LLaVA because its processor needs only Pillow: in transformers 5.25 the Qwen2-VL
+    processor also builds a video processor, which needs torchvision. The processor is
+    built here from a tokenizer trained on the spot (``<image>`` added as a special
+    token) and a ``CLIPImageProcessorPil`` that resizes and crops every picture to
+    ``image_size`` square, so an image is ``(image_size / patch_size) ** 2`` tokens (16
+    by default) and any input size works. Nothing is downloaded. Load it with
+    ``AutoProcessor`` and ``AutoModelForImageTextToText``, or pass the path to
+    ``TransformersBackend``.
+
+    Args:
+        path: Output directory (created).
+        seed: Seeds the corpus and the weights; the same seed gives the same model.
+        image_size: Side of the square the processor resizes pictures to.
+        patch_size: Vision patch side; ``image_size`` must be a multiple of it.
+        hidden_size: Text model width (4 attention heads, 2 key-value heads).
+        num_layers: Text decoder layers.
+        vision_hidden_size: Vision tower width (2 heads).
+        vision_layers: Vision tower layers.
+        vocab_size: Target BPE vocabulary size, special tokens included.
+        max_position_embeddings: Text context length (long enough for the spy
+            game's prompts, about 1k tokens with this tokenizer).
+        init_range: Standard deviation of the random weights.
+
+    Returns:
+        ``path`` as a ``Path``.
+    """
+    torch, transformers = import_torch_transformers()
+    if image_size % patch_size:
+        raise ValueError(
+            f"expected image_size a multiple of patch_size={patch_size}, "
+            f"got {image_size}"
+        )
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    tokenizer = _train_tokenizer(
+        np.random.default_rng(seed), vocab_size, VLM_CHAT_TEMPLATE
+    )
+    tokenizer.add_special_tokens({"additional_special_tokens": [IMAGE_TOKEN]})
+    image_processor = transformers.CLIPImageProcessorPil(
+        size={"shortest_edge": image_size},
+        crop_size={"height": image_size, "width": image_size},
+    )
+    # "default" drops the CLS token of the vision tower's output; the processor counts
+    # it (num_additional_image_tokens=1) before dropping it, as LLaVA-1.5 does.
+    processor = transformers.LlavaProcessor(
+        image_processor=image_processor,
+        tokenizer=tokenizer,
+        patch_size=patch_size,
+        vision_feature_select_strategy="default",
+        chat_template=VLM_CHAT_TEMPLATE,
+        image_token=IMAGE_TOKEN,
+        num_additional_image_tokens=1,
+    )
+    config = _vlm_config(
+        transformers,
+        tokenizer,
+        image_size=image_size,
+        patch_size=patch_size,
+        hidden=hidden_size,
+        layers=num_layers,
+        vision_hidden=vision_hidden_size,
+        vision_layers=vision_layers,
+        positions=max_position_embeddings,
+        init_range=init_range,
+    )
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = transformers.LlavaForConditionalGeneration(config)
+    model.generation_config.eos_token_id = tokenizer.eos_token_id
+    model.generation_config.pad_token_id = tokenizer.pad_token_id
+    model.save_pretrained(path)
+    processor.save_pretrained(path)
+    return path
+
+
+def _vlm_config(
+    transformers: Any,
+    tokenizer: Any,
+    *,
+    image_size: int,
+    patch_size: int,
+    hidden: int,
+    layers: int,
+    vision_hidden: int,
+    vision_layers: int,
+    positions: int,
+    init_range: float,
+) -> Any:
+    text = {
+        "model_type": "qwen2",
+        "vocab_size": len(tokenizer),
+        "hidden_size": hidden,
+        "intermediate_size": 2 * hidden,
+        "num_hidden_layers": layers,
+        "num_attention_heads": 4,
+        "num_key_value_heads": 2,
+        "max_position_embeddings": positions,
+        "initializer_range": init_range,
+        "tie_word_embeddings": False,
+        "bos_token_id": None,
+        "eos_token_id": tokenizer.eos_token_id,
+        "pad_token_id": tokenizer.pad_token_id,
+    }
+    vision = {
+        "model_type": "clip_vision_model",
+        "hidden_size": vision_hidden,
+        "intermediate_size": 2 * vision_hidden,
+        "num_hidden_layers": vision_layers,
+        "num_attention_heads": 2,
+        "image_size": image_size,
+        "patch_size": patch_size,
+        "projection_dim": vision_hidden,
+        "initializer_range": init_range,
+    }
+    return transformers.LlavaConfig(
+        text_config=text,
+        vision_config=vision,
+        image_token_index=tokenizer.convert_tokens_to_ids(IMAGE_TOKEN),
+        image_seq_length=(image_size // patch_size) ** 2,
+        vision_feature_select_strategy="default",
+        # The last layer, so that every vision weight shapes the image features.
+        vision_feature_layer=-1,
+        tie_word_embeddings=False,
+    )
+
+
+__all__ += ["IMAGE_TOKEN", "VLM_CHAT_TEMPLATE", "build_tiny_vlm"]

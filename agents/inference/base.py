@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import enum
+import hashlib
 import io
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
@@ -30,6 +31,7 @@ __all__ = [
     "SamplingParams",
     "image_to_data_url",
     "image_from_data_url",
+    "image_hash",
 ]
 
 
@@ -60,6 +62,18 @@ class Message:
     def to_dict(self) -> dict[str, Any]:
         """The text-only form ``{"role", "content"}`` that chat templates take."""
         return {"role": self.role, "content": self.content}
+
+    def to_template_dict(self) -> dict[str, Any]:
+        """The form a multimodal chat template takes: image parts, then the text.
+
+        A message without images keeps its plain string content, so templates that
+        only know strings still render it.
+        """
+        if not self.images:
+            return self.to_dict()
+        parts: list[dict[str, Any]] = [{"type": "image"} for _ in self.images]
+        parts.append({"type": "text", "text": self.content})
+        return {"role": self.role, "content": parts}
 
     def to_openai(self) -> dict[str, Any]:
         """The OpenAI chat form; images become ``image_url`` parts with data URLs."""
@@ -258,3 +272,15 @@ def image_from_data_url(url: str) -> np.ndarray:
         raise ValueError(f"expected a base64 data:image URL, got {url[:40]!r}")
     with Image.open(io.BytesIO(base64.b64decode(payload))) as image:
         return np.asarray(image.convert("RGB"))
+
+
+def image_hash(image: np.ndarray) -> str:
+    """A stable id of an image's pixels: ``"sha256:<hex>"`` of dtype, shape and bytes.
+
+    Trajectories store this instead of the pixels; hashing the array rather than an
+    encoded file keeps the id independent of the image library's PNG encoder.
+    """
+    array = np.ascontiguousarray(np.asarray(image))
+    digest = hashlib.sha256(f"{array.dtype.str}{array.shape}".encode())
+    digest.update(array.tobytes())
+    return "sha256:" + digest.hexdigest()

@@ -13,6 +13,16 @@ each batch from the seeds of its requests (inside ``torch.random.fork_rng``, lea
 caller's RNG untouched): a batch of the same requests reproduces exactly, but one
 request's sample depends on its batch. vLLM honours seeds per request.
 
+Images: a vision-language model (a config with a ``vision_config``, e.g. LLaVA or
+Qwen2-VL) is loaded with ``AutoModelForImageTextToText`` and its own ``AutoProcessor``.
+Each request is rendered with the processor's chat template (one image part per image,
+so the template inserts the model's placeholders) and run through the processor, which
+expands the placeholders into image tokens and makes the pixel inputs (``pixel_values``
+and, for Qwen2-VL, ``image_grid_thw``). Rows are then batched as text is, with left
+padding; the per-image tensors of a batch are concatenated in row order, as the model
+reads them. The prompt token ids are the expanded ones, so image tokens count against
+``max_model_len``.
+
 torch and transformers are imported when a backend is built, not with this module.
 """
 
@@ -64,6 +74,9 @@ class TransformersBackend:
         logprobs_mode: ``"raw"`` (the model's distribution) or ``"processed"`` (the
             sampling distribution).
         attn_implementation: Passed to ``from_pretrained`` (``"sdpa"``, ...).
+        processor: The multimodal processor of a loaded vision-language model; loaded
+            from ``model`` when it is the path of one. Without one, requests with
+            images come back as errors.
     """
 
     name = "transformers"
@@ -80,6 +93,7 @@ class TransformersBackend:
         max_batch_size: int = 64,
         logprobs_mode: str = "raw",
         attn_implementation: str | None = None,
+        processor: Any = None,
     ):
         torch, transformers = import_torch_transformers()
         if logprobs_mode not in ("raw", "processed"):
@@ -93,23 +107,37 @@ class TransformersBackend:
         self.dtype = _pick_dtype(torch, dtype, self.device)
         if isinstance(model, str) or hasattr(model, "__fspath__"):
             path = str(model)
-            tokenizer = tokenizer or transformers.AutoTokenizer.from_pretrained(path)
             kwargs: dict[str, Any] = {"dtype": self.dtype}
             if attn_implementation:
                 kwargs["attn_implementation"] = attn_implementation
-            model = transformers.AutoModelForCausalLM.from_pretrained(path, **kwargs)
+            if _is_vision_language(transformers, path):
+                processor = processor or transformers.AutoProcessor.from_pretrained(
+                    path
+                )
+                tokenizer = tokenizer or processor.tokenizer
+                model_class = transformers.AutoModelForImageTextToText
+            else:
+                tokenizer = tokenizer or transformers.AutoTokenizer.from_pretrained(
+                    path
+                )
+                model_class = transformers.AutoModelForCausalLM
+            model = model_class.from_pretrained(path, **kwargs)
             self.model_name = path
         else:
+            if tokenizer is None and processor is not None:
+                tokenizer = processor.tokenizer
             if tokenizer is None:
                 raise ValueError("expected a tokenizer with a loaded model, got None")
             model = model.to(self.dtype)
             self.model_name = getattr(model, "name_or_path", type(model).__name__)
         self.model = model.to(self.device).eval()
         self.tokenizer = tokenizer
+        self.processor = processor
         self.max_batch_size = max_batch_size
         self.logprobs_mode = logprobs_mode
+        # A VLM's config nests the language model's (LLaVA: ``text_config``).
         self.max_model_len = max_model_len or int(
-            getattr(model.config, "max_position_embeddings", 4096)
+            getattr(model.config.get_text_config(), "max_position_embeddings", 4096)
         )
         self.eos_token_ids = _eos_ids(model, tokenizer)
         pad = tokenizer.pad_token_id
@@ -118,9 +146,20 @@ class TransformersBackend:
     # ---- prompts --------------------------------------------------------------------
 
     def render(self, request: Request) -> str:
-        """The prompt text of ``request``: the chat template applied, or the raw prompt."""
+        """The prompt text of ``request``: the chat template applied, or the raw prompt.
+
+        With a processor its chat template is used, with image parts where a message
+        has images (the template writes the model's image placeholders there).
+        """
         if request.prompt is not None:
             return request.prompt
+        if self.processor is not None:
+            return self.processor.apply_chat_template(
+                [m.to_template_dict() for m in request.messages],
+                tokenize=False,
+                add_generation_prompt=True,
+                **dict(request.chat_template_kwargs),
+            )
         return self.tokenizer.apply_chat_template(
             [m.to_dict() for m in request.messages],
             tokenize=False,
@@ -129,11 +168,47 @@ class TransformersBackend:
         )
 
     def encode(self, request: Request) -> list[int]:
-        """Prompt token ids. The template already holds any BOS, so none is added."""
+        """Prompt token ids. The template already holds any BOS, so none is added.
+
+        For a request with images these are the processor's ids, image placeholders
+        expanded into image tokens.
+        """
+        if request.images:
+            return self.prepare(request)[0]
         ids = self.tokenizer(self.render(request), add_special_tokens=False)[
             "input_ids"
         ]
         return [int(t) for t in ids]
+
+    def prepare(self, request: Request) -> tuple[list[int], dict[str, Any]]:
+        """Prompt ids and the model's image inputs (``pixel_values``...) of a request.
+
+        Raises ``ValueError`` when the request has images and the model no processor.
+        """
+        if not request.images:
+            return self.encode(request), {}
+        if self.processor is None:
+            raise ValueError(
+                "expected a text-only request: this model has no image processor; "
+                "load a vision-language model (its directory holds a processor "
+                "config) or pass processor="
+            )
+        from PIL import Image
+
+        images = [Image.fromarray(np.asarray(image)) for image in request.images]
+        inputs = self.processor(
+            text=[self.render(request)],
+            images=images,
+            add_special_tokens=False,
+            return_tensors="pt",
+        )
+        ids = [int(t) for t in inputs["input_ids"][0].tolist()]
+        extras = {
+            key: value
+            for key, value in inputs.items()
+            if key not in ("input_ids", "attention_mask")
+        }
+        return ids, extras
 
     # ---- generation -----------------------------------------------------------------
 
@@ -141,14 +216,14 @@ class TransformersBackend:
         """Generate every request; failures come back as error results."""
         results: list[Result | None] = [None] * len(requests)
         groups: dict[tuple[Any, ...], list[tuple[int, list[int]]]] = defaultdict(list)
+        extras: dict[int, dict[str, Any]] = {}
         for i, request in enumerate(requests):
-            if request.images:
-                results[i] = Result.failure(
-                    "expected a text-only request: the transformers backend serves "
-                    "text-only models; use the vllm or openai backend for images"
-                )
+            try:
+                ids, extras[i] = self.prepare(request)
+            except ValueError as error:
+                # The request's fault (images for a text model, a bad image): its slot.
+                results[i] = Result.failure(str(error))
                 continue
-            ids = self.encode(request)
             room = self.max_model_len - len(ids)
             if (error := prompt_too_long(ids, self.max_model_len)) is not None:
                 results[i] = error
@@ -162,7 +237,11 @@ class TransformersBackend:
                 chunk = rows[start : start + self.max_batch_size]
                 batch = [requests[i] for i, _ in chunk]
                 outs = self._generate_batch(
-                    batch, [ids for _, ids in chunk], sampling, new_tokens
+                    batch,
+                    [ids for _, ids in chunk],
+                    sampling,
+                    new_tokens,
+                    [extras[i] for i, _ in chunk],
                 )
                 for (i, _), result in zip(chunk, outs, strict=True):
                     results[i] = result
@@ -175,6 +254,7 @@ class TransformersBackend:
         prompts: list[list[int]],
         sampling: SamplingParams,
         new_tokens: int,
+        extras: Sequence[dict[str, Any]] = (),
     ) -> list[Result]:
         torch = self._torch
         width = max(len(p) for p in prompts)
@@ -186,7 +266,7 @@ class TransformersBackend:
             input_ids[row, width - len(ids) :] = torch.tensor(ids, dtype=torch.long)
             attention[row, width - len(ids) :] = 1
         config = self._generation_config(sampling, new_tokens)
-        kwargs: dict[str, Any] = {}
+        kwargs: dict[str, Any] = self._image_inputs(extras, width)
         if sampling.stop:
             kwargs["tokenizer"] = self.tokenizer
         if batch[0].choices is not None:
@@ -208,6 +288,37 @@ class TransformersBackend:
             self._result(prompts[row], generated[row], token_logprobs, row, sampling)
             for row in range(len(prompts))
         ]
+
+    def _image_inputs(
+        self, extras: Sequence[dict[str, Any]], width: int
+    ) -> dict[str, Any]:
+        """The batch's image tensors: per-image ones concatenated in row order.
+
+        Models read the images of a batch in the order their placeholders appear, row
+        by row, so concatenation matches the left-padded ids. Per-token tensors
+        (``mm_token_type_ids``) are left-padded with zeros like the ids, and rows
+        without images get zeros (plain text).
+        """
+        torch = self._torch
+        keys = {key for row in extras for key in row}
+        inputs: dict[str, Any] = {}
+        for key in sorted(keys):
+            if key in _PER_TOKEN_KEYS:
+                values = [self._per_token(row.get(key), width) for row in extras]
+            else:
+                values = [row[key] for row in extras if key in row]
+            value = torch.cat(values, dim=0).to(self.device)
+            if value.is_floating_point():
+                value = value.to(self.dtype)
+            inputs[key] = value
+        return inputs
+
+    def _per_token(self, value: Any, width: int) -> Any:
+        torch = self._torch
+        if value is None:
+            return torch.zeros((1, width), dtype=torch.long)
+        pad = torch.zeros((1, width - value.shape[1]), dtype=value.dtype)
+        return torch.cat([pad, value], dim=1)
 
     def _token_logprobs(self, scores: Sequence[Any], generated: Any) -> Any:
         """``(batch, steps)`` logprob of each generated token, one softmax per step."""
@@ -324,6 +435,17 @@ class TransformersBackend:
             for token in [*ids, self.eos_token_ids[0]]:
                 node = node.setdefault(int(token), {})
         return root
+
+
+# Processor outputs aligned with the prompt tokens (padded like the ids), as opposed
+# to per-image ones (``pixel_values``, ``image_grid_thw``, ``image_sizes``).
+_PER_TOKEN_KEYS = frozenset({"mm_token_type_ids", "token_type_ids"})
+
+
+def _is_vision_language(transformers: Any, path: str) -> bool:
+    """Whether the model at ``path`` has a vision tower (a ``vision_config``)."""
+    config = transformers.AutoConfig.from_pretrained(path)
+    return getattr(config, "vision_config", None) is not None
 
 
 def _first_stop(text: str, stops: Sequence[str]) -> int | None:

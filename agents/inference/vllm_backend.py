@@ -3,8 +3,11 @@
 Text requests are rendered with the tokenizer's chat template here, length-checked
 against ``max_model_len`` (an over-long prompt becomes an error result instead of
 failing the whole batch) and sent as token prompts to one ``LLM.generate`` call.
-Requests with images go through ``LLM.chat``, which inserts the model's image
-placeholders; the images travel as ``image_url`` data URLs, the OpenAI form vLLM parses.
+Requests with images are rendered with the same chat template, each image as an image
+part (so the template writes the model's placeholders), and sent in vLLM's multimodal
+input format, ``{"prompt": text, "multi_modal_data": {"image": PIL images}}``; vLLM's
+processor expands the placeholders into image tokens, and an over-long prompt (image
+tokens included) comes back as an error result.
 Every request keeps its own seed (vLLM seeds per request). Guided decoding to a set of
 choices uses ``StructuredOutputsParams(choice=...)`` (vLLM >= 0.10), or the older
 ``GuidedDecodingParams`` where that is what the installed vLLM has. Logprobs are the
@@ -17,6 +20,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any
+
+import numpy as np
 
 from agents.inference.base import FinishReason, Request, Result, prompt_too_long
 from selfplay_envs.core.errors import DependencyNotInstalled
@@ -83,7 +88,7 @@ class VLLMBackend:
             for (i, _, _), output in zip(text_rows, outputs, strict=True):
                 results[i] = _result(output)
         for i, result in zip(
-            image_rows, self._chat([requests[i] for i in image_rows]), strict=True
+            image_rows, self._multimodal([requests[i] for i in image_rows]), strict=True
         ):
             results[i] = result
         return results  # type: ignore[return-value]
@@ -101,26 +106,42 @@ class VLLMBackend:
             )
         return list(self.tokenizer(text, add_special_tokens=False)["input_ids"])
 
-    def _chat(self, requests: Sequence[Request]) -> list[Result]:
-        """Multimodal requests through ``LLM.chat``; an engine error isolates the row."""
+    def _render(self, request: Request) -> str:
+        """The chat template applied, with image parts for the images."""
+        kwargs = {**self.chat_template_kwargs, **dict(request.chat_template_kwargs)}
+        return self.tokenizer.apply_chat_template(
+            [m.to_template_dict() for m in request.messages],
+            tokenize=False,
+            add_generation_prompt=True,
+            **kwargs,
+        )
+
+    def multimodal_prompt(self, request: Request) -> dict[str, Any]:
+        """vLLM's multimodal input of ``request``: the prompt text and its images."""
+        from PIL import Image
+
+        images = [Image.fromarray(np.asarray(image)) for image in request.images]
+        return {
+            "prompt": self._render(request),
+            "multi_modal_data": {"image": images[0] if len(images) == 1 else images},
+        }
+
+    def _multimodal(self, requests: Sequence[Request]) -> list[Result]:
+        """Image requests in one ``LLM.generate``; an engine error isolates the row."""
         if not requests:
             return []
-        conversations = [[m.to_openai() for m in r.messages] for r in requests]
+        prompts = [self.multimodal_prompt(r) for r in requests]
         params = [self._sampling(r, None) for r in requests]
-        kwargs = {**self.chat_template_kwargs, **dict(requests[0].chat_template_kwargs)}
         try:
-            outputs = self.llm.chat(
-                conversations,
-                params,
-                use_tqdm=False,
-                chat_template_kwargs=kwargs or None,
-            )
+            outputs = self.llm.generate(prompts, params, use_tqdm=False)
             return [_result(output) for output in outputs]
         except ValueError as error:
             if len(requests) == 1:
                 return [Result.failure(f"{type(error).__name__}: {error}")]
         # One bad request (too long, too many images) fails the call: retry one by one.
-        return [result for request in requests for result in self._chat([request])]
+        return [
+            result for request in requests for result in self._multimodal([request])
+        ]
 
     def _sampling(self, request: Request, room: int | None) -> Any:
         vllm = _import_vllm()
