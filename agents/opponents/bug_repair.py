@@ -48,6 +48,7 @@ __all__ = [
     "ScriptedPlayer",
     "RandomBugRepairPlayer",
     "mutation_injector",
+    "removal_injector",
     "patch_search_solver",
     "scripted",
     "random_player",
@@ -361,6 +362,9 @@ class MutationInjector(_Player):
         seed: Seeds the order in which files and mutations are tried.
         candidates_per_round: Mutations the helper may try per shell call.
         max_rounds: Shell calls spent searching before giving up.
+        mode: ``"edit"`` (operator and constant changes) or ``"removal"`` (SSR's
+            removal-style bugs: a function body or a branch deleted,
+            ``bug_repair.mutations``).
     """
 
     name = "mutation_injector"
@@ -371,10 +375,14 @@ class MutationInjector(_Player):
         *,
         candidates_per_round: int = 40,
         max_rounds: int = 4,
+        mode: str = "edit",
     ):
         super().__init__(seed)
         self.candidates_per_round = candidates_per_round
         self.max_rounds = max_rounds
+        self.mode = mode
+        if mode == "removal":
+            self.name = "removal_injector"
 
     def inject(self, turn: Turn, memory: _Memory) -> str:
         """The next tool call of the injection."""
@@ -440,7 +448,7 @@ class MutationInjector(_Player):
         raw = [
             m
             for path in sorted(sources)
-            for m in raw_mutations(path, sources[path], inverse=False)
+            for m in raw_mutations(path, sources[path], inverse=False, mode=self.mode)
         ]
         order = self.rng.permutation(len(raw))
         wanted = self.candidates_per_round * self.max_rounds
@@ -713,6 +721,11 @@ class RandomBugRepairPlayer(_Player):
 def mutation_injector(seed: int | None = None) -> MutationInjector:
     """Factory for ``OPPONENTS``: the AST mutation injector."""
     return MutationInjector(seed)
+
+
+def removal_injector(seed: int | None = None) -> MutationInjector:
+    """Factory for ``OPPONENTS``: the injector of SSR's removal-style bugs."""
+    return MutationInjector(seed, mode="removal")
 
 
 def patch_search_solver(seed: int | None = None) -> PatchSearchSolver:

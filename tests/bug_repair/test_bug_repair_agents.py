@@ -120,7 +120,13 @@ def _play(env, players: dict[str, Any], until=None) -> dict[str, dict[str, Any]]
 
 
 def test_opponents_are_registered() -> None:
-    names = {"random", "mutation_injector", "patch_search_solver", "scripted"}
+    names = {
+        "random",
+        "mutation_injector",
+        "removal_injector",
+        "patch_search_solver",
+        "scripted",
+    }
     assert set(list_opponents("bug_repair_v0")) == names
     for name in names:
         player = make_opponent("bug_repair_v0", name, seed=3)
@@ -157,6 +163,36 @@ def test_mutation_injector_makes_valid_artifacts(need_bwrap: None, name: str) ->
             <= len(state.validation.failing_tests)
             <= 0.4 * len(state.validation.target_tests) + 1
         )
+    finally:
+        state.release()
+
+
+def test_removal_injector_makes_a_valid_artifact_that_only_removes_code(
+    need_bwrap: None,
+) -> None:
+    env = selfplay_envs.make("bug_repair_v0", repos=["intervals"], solver_attempts=1)
+    env.reset(seed=7)
+    injector = make_opponent("bug_repair_v0", "removal_injector", seed=7)
+    _play(env, {"player_0": injector}, until=lambda e: e.agent_selection == "player_1")
+    state = env.episode.state
+    try:
+        assert state.invalid_artifact == "", state.invalid_artifact
+        assert state.validation is not None and state.validation.valid
+        added = [
+            line[1:].strip()
+            for line in state.artifact.bug_patch.splitlines()
+            if line.startswith("+") and not line.startswith("+++")
+        ]
+        removed = [
+            line
+            for line in state.artifact.bug_patch.splitlines()
+            if line.startswith("-") and not line.startswith("---")
+        ]
+        assert len(removed) > len(added)  # code went away
+        # A body or a branch removed: any added line is only its stand-in.
+        assert all(
+            a in ("", "pass", "return None", "raise NotImplementedError") for a in added
+        ), added
     finally:
         state.release()
 

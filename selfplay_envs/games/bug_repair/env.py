@@ -178,6 +178,7 @@ class BugRepairGame(Game):
     opponents = {
         "random": "agents.opponents.bug_repair:random_player",
         "mutation_injector": "agents.opponents.bug_repair:mutation_injector",
+        "removal_injector": "agents.opponents.bug_repair:removal_injector",
         "patch_search_solver": "agents.opponents.bug_repair:patch_search_solver",
         "scripted": "agents.opponents.bug_repair:scripted",
     }
