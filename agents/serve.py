@@ -9,6 +9,11 @@ vLLM does with ``return_token_ids``, ``prompt_token_ids`` and each choice's
 older ``guided_choice``. A request the backend rejects (an over-long prompt) is answered
 ``400`` with an OpenAI error body.
 
+Images: chat messages may hold ``image_url`` parts with base64 ``data:image/...`` URLs
+(what the ``openai`` backend sends). A vision-language model directory (LLaVA, Qwen2-VL:
+one whose config has a ``vision_config``) is served with its own processor, so the
+pictures reach the model; a text model answers such requests ``400``.
+
 It exists so that the ``openai`` backend is tested against a real server process with no
 extra dependency; for production use vLLM or SGLang. Run it as::
 
@@ -341,6 +346,10 @@ def _message(raw: dict[str, Any]) -> Message:
         )
     texts, images = [], []
     for part in content:
+        if not isinstance(part, dict):
+            raise BadRequestError(
+                f"expected content parts as objects, got {type(part).__name__}"
+            )
         if part.get("type") == "text":
             texts.append(part.get("text", ""))
         elif part.get("type") == "image_url":
@@ -372,7 +381,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     from agents.inference.transformers_backend import TransformersBackend
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", required=True, help="local model directory")
+    parser.add_argument(
+        "--model",
+        required=True,
+        help="local model directory (a causal LM, or a VLM with its processor)",
+    )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000, help="0 picks a free port")
     parser.add_argument("--served-model-name", default=None)

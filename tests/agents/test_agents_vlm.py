@@ -7,6 +7,7 @@ tokens and the logprobs must all depend on the picture. The model is built on th
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -235,6 +236,31 @@ def test_server_answers_image_requests_like_the_local_backend(server, vlm):
     assert not too_long.ok and too_long.error.startswith("HTTP 400: prompt too long")
 
 
+@pytest.mark.slow
+def test_server_answers_bad_image_parts_400(server):
+    import urllib.error
+    import urllib.request
+
+    def post(content) -> tuple[int, dict]:
+        body = {"model": "tiny-vlm", "messages": [{"role": "user", "content": content}]}
+        request = urllib.request.Request(
+            server + "/chat/completions",
+            data=json.dumps(body).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read())
+
+    not_data = [{"type": "image_url", "image_url": {"url": "http://x/y.png"}}]
+    status, body = post(not_data)
+    assert status == 400 and "data:image" in body["error"]["message"]
+    status, body = post(["just a string part"])
+    assert status == 400 and "content parts" in body["error"]["message"]
+
+
 # ---- LLMPolicy on the spy game, image mode ------------------------------------------
 
 
@@ -317,6 +343,11 @@ def test_spy_prompts_carry_each_players_picture_and_parse_as_text(tmp_path):
     assert [r.images for r in rows_from_turn_log(path)] == [r.images for r in rows]
     back = list(read_jsonl(write_jsonl(rows, tmp_path / "rows.jsonl")))
     assert [r.images for r in back] == [r.images for r in rows]
+    if importlib.util.find_spec("pyarrow") is not None:
+        from agents.export import read_parquet, write_parquet
+
+        parquet = read_parquet(write_parquet(rows, tmp_path / "rows.parquet"))
+        assert [r.images for r in parquet] == [r.images for r in rows]
 
 
 def test_spy_game_on_the_tiny_vlm_records_tokens_logprobs_and_pictures(vlm):
