@@ -154,8 +154,12 @@ class TransformersBackend:
         if request.prompt is not None:
             return request.prompt
         if self.processor is not None:
-            return self.processor.apply_chat_template(
+            # The processor's template, rendered by the tokenizer: the processor's own
+            # ``apply_chat_template`` hands template variables that its template does
+            # not use (``enable_thinking``) on to the processor call, with a warning.
+            return self.tokenizer.apply_chat_template(
                 [m.to_template_dict() for m in request.messages],
+                chat_template=self.processor.chat_template or None,
                 tokenize=False,
                 add_generation_prompt=True,
                 **dict(request.chat_template_kwargs),
