@@ -1,0 +1,5 @@
+import sys
+
+from agents.viewer.command import main
+
+sys.exit(main())
