@@ -6,6 +6,8 @@ command -v bwrap >/dev/null || need+=(bubblewrap)
 command -v dockerd >/dev/null || need+=(docker.io)
 # FOLDOC source, for the test that rebuilds the shipped corpus byte for byte.
 [ -e /usr/share/dictd/foldoc.index ] || need+=(dict-foldoc)
+# A headless browser, for the episode viewer's DOM tests (tests/viewer).
+command -v chromium >/dev/null || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"
 fi
