@@ -112,7 +112,7 @@ import numpy as np
 from gymnasium import spaces
 
 from selfplay_envs.core.game import Game, GameInfo
-from selfplay_envs.games.who_is_the_spy import charts, scenes
+from selfplay_envs.games.who_is_the_spy import charts
 from selfplay_envs.games.who_is_the_spy.items import (
     ChartSource,
     FolderSource,
@@ -126,8 +126,10 @@ from selfplay_envs.games.who_is_the_spy.params import (
     MAX_PLAYERS,
     MIN_PLAYERS,
     PARAMETERS,
+    resolve_preset,
 )
 from selfplay_envs.games.who_is_the_spy.rules import (
+    VISION_ZERO,
     RoleBaseline,
     SpyRules,
     WhoIsTheSpyState,
@@ -148,7 +150,13 @@ class WhoIsTheSpyGame(Game):
         image_size: ``(width, height)`` of the pictures, or one int for a square.
         min_objects: Fewest objects in a scene.
         max_objects: Most objects in a scene.
-        edits: Edit kinds the spy's scene may differ by (see ``scenes.EDIT_KINDS``).
+        edits: Edit kinds the spy's scene may differ by (``scenes.ALL_EDIT_KINDS``;
+            ``None``: ``scenes.EDIT_KINDS``, or the preset's).
+        num_edits: Edits of the spy's scene, each of a different object (``None``: 1,
+            or the preset's).
+        preset: ``"vision_zero"`` or ``None`` (each point, when not given).
+        reward_mode: ``"team"`` (zero-sum outcome) or ``"vision_zero"`` (clue + vote
+            terms); ``None``: ``"team"``, or the preset's.
         chart_kinds: ``"bar"`` and/or ``"line"``.
         word_pairs: Path of a word-pair TSV (default: the shipped file).
         randomize_word_roles: Let either word of a pair be the spy's.
@@ -161,7 +169,10 @@ class WhoIsTheSpyGame(Game):
         baseline: A ``RoleBaseline`` to use (and share); a new one by default.
     """
 
-    conformance_configs = ({"items": "word", "num_players": 6, "spy_votes": True},)
+    conformance_configs = (
+        {"items": "word", "num_players": 6, "spy_votes": True},
+        {"preset": "vision_zero", "image_size": 32, "spy_votes": True},
+    )
 
     parameters = PARAMETERS
     # Scripted opponents (``Game.opponents``), imported by agents on first use.
@@ -181,7 +192,10 @@ class WhoIsTheSpyGame(Game):
         image_size: int | Sequence[int] = (448, 448),
         min_objects: int = 3,
         max_objects: int = 8,
-        edits: Sequence[str] = scenes.EDIT_KINDS,
+        edits: Sequence[str] | None = None,
+        num_edits: int | None = None,
+        preset: str | None = None,
+        reward_mode: str | None = None,
         chart_kinds: Sequence[str] = charts.CHART_KINDS,
         word_pairs: str | Path | None = None,
         randomize_word_roles: bool = True,
@@ -194,6 +208,18 @@ class WhoIsTheSpyGame(Game):
         baseline: RoleBaseline | None = None,
     ):
         # Every argument has been checked against PARAMETERS (params.py).
+        points = resolve_preset(
+            {
+                "preset": preset,
+                "reward_mode": reward_mode,
+                "num_edits": num_edits,
+                "edits": edits,
+            }
+        )
+        paper = points["reward_mode"] == VISION_ZERO
+        # Vision-Zero plays on after a malformed reply (an invalid vote scores -1), as
+        # the penalty mode does; an explicit invalid_move= wins.
+        self.default_invalid_move = "penalty" if preset else None
         self.kind = ItemKind(items)
         self.blank_spy = spy_item == "blank"
         self.image_size = _image_size(image_size)
@@ -205,12 +231,14 @@ class WhoIsTheSpyGame(Game):
             forbid_own_word=forbid_own_word,
             beta=beta,
             lam=lam,
+            reward_mode=points["reward_mode"],
         )
         self.source = _source(
             self.kind,
             min_objects=min_objects,
             max_objects=max_objects,
-            edits=edits,
+            edits=points["edits"],
+            num_edits=points["num_edits"],
             chart_kinds=chart_kinds,
             word_pairs=word_pairs,
             randomize_word_roles=randomize_word_roles,
@@ -221,6 +249,10 @@ class WhoIsTheSpyGame(Game):
             baseline if baseline is not None else RoleBaseline(decay=baseline_decay)
         )
         voters = num_players if spy_votes else num_players - 1
+        # |clue term| <= votes * max(beta, beta / n_c + lam); a vote term is in [-1, 1].
+        bound = 1.0
+        if paper:
+            bound += voters * max(beta, beta / (num_players - 1) + lam)
         clue_chars = clue_rounds * num_players * (max_clue_chars + 32)
         self.info = GameInfo(
             name="who_is_the_spy_v0",
@@ -228,8 +260,9 @@ class WhoIsTheSpyGame(Game):
             max_game_length=clue_rounds * num_players + voters,
             num_actions=None,
             simultaneous=True,
-            min_utility=-1.0,
-            max_utility=1.0,
+            zero_sum=not paper,
+            min_utility=-bound,
+            max_utility=bound,
             max_text_length=max(16384, 4096 + clue_chars),
         )
 
@@ -274,6 +307,7 @@ def _source(kind: ItemKind, **config: Any) -> ItemSource:
             min_objects=config["min_objects"],
             max_objects=config["max_objects"],
             edits=config["edits"],
+            num_edits=config["num_edits"],
         )
     if kind is ItemKind.CHART:
         return ChartSource(chart_kinds=config["chart_kinds"])

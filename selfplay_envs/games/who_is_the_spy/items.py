@@ -2,7 +2,7 @@
 
 Four sources, one per ``items=`` value of the game:
 
-* ``"scene"``: a procedural CLEVR-like scene; the spy's differs by one ``SceneEdit``.
+* ``"scene"``: a procedural CLEVR-like scene; the spy's differs by ``num_edits`` edits.
 * ``"chart"``: a bar or line chart of a small table; the spy's has one cell changed.
 * ``"word"``: a pair from ``envs_assets/who_is_the_spy/word_pairs.tsv`` (text only).
 * ``"folder"``: user pictures ``NAME_a.png`` (civilians) and ``NAME_b.png`` (spy).
@@ -100,36 +100,59 @@ class ItemSource:
 
 
 class SceneSource(ItemSource):
-    """CLEVR-like scenes; ``edits`` restricts the spy's edit kinds."""
+    """CLEVR-like scenes; ``edits`` restricts the spy's edit kinds, ``num_edits`` is how
+    many edits (of distinct objects) the spy's scene differs by."""
 
     kind = ItemKind.SCENE
 
-    def __init__(self, *, min_objects: int, max_objects: int, edits: Sequence[str]):
-        unknown = [e for e in edits if e not in scenes.EDIT_KINDS]
+    def __init__(
+        self,
+        *,
+        min_objects: int,
+        max_objects: int,
+        edits: Sequence[str],
+        num_edits: int = 1,
+    ):
+        unknown = [e for e in edits if e not in scenes.ALL_EDIT_KINDS]
         if unknown or not edits:
             raise ValueError(
-                f"expected edits from {scenes.EDIT_KINDS}, got {tuple(edits)}"
+                f"expected edits from {scenes.ALL_EDIT_KINDS}, got {tuple(edits)}"
             )
         if not 2 <= min_objects <= max_objects <= 10:
             raise ValueError(
                 "expected 2 <= min_objects <= max_objects <= 10, "
                 f"got min_objects={min_objects}, max_objects={max_objects}"
             )
+        if not 1 <= num_edits <= min_objects:
+            raise ValueError(
+                f"expected 1 <= num_edits <= min_objects={min_objects}, got {num_edits}"
+            )
         self.min_objects = min_objects
         self.max_objects = max_objects
         self.edits = tuple(edits)
+        self.num_edits = num_edits
 
     def sample(self, rng: np.random.Generator, *, blank_spy: bool) -> ItemPair:
-        """A scene, and the same scene with one edit (always drawn, to keep the stream)."""
+        """A scene, and the scene after the edits (always drawn, to keep the stream).
+
+        ``difference["edits"]`` lists every edit, in the order applied (each one's
+        ``objects`` index the scene the edits before it left); ``difference["edit"]``
+        is the edit when there is exactly one, else ``None``.
+        """
         scene = scenes.sample_scene(rng, self.min_objects, self.max_objects)
-        edit = scenes.sample_edit(rng, scene, self.edits)
+        spy, edits, befores = scenes.sample_edits(
+            rng, scene, self.edits, self.num_edits
+        )
+        truth = [e.to_dict(b) for e, b in zip(edits, befores, strict=True)]
+        if blank_spy:
+            difference: dict[str, Any] = {"edit": None, "edits": []}
+        else:
+            difference = {"edit": truth[0] if len(truth) == 1 else None, "edits": truth}
         return ItemPair(
             kind=self.kind,
             civilian=scene,
-            spy=None if blank_spy else edit.apply(scene),
-            difference={"edit": edit.to_dict(scene)}
-            if not blank_spy
-            else {"edit": None},
+            spy=None if blank_spy else spy,
+            difference=difference,
         )
 
     def render(self, item: scenes.Scene | None, width: int, height: int) -> np.ndarray:

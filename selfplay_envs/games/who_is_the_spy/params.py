@@ -24,9 +24,40 @@ from selfplay_envs.games.who_is_the_spy import charts, scenes
 from selfplay_envs.games.who_is_the_spy.items import ItemKind, folder_pairs
 from selfplay_envs.games.who_is_the_spy.rules import RoleBaseline
 
-__all__ = ["PARAMETERS", "MIN_PLAYERS", "MAX_PLAYERS"]
+__all__ = ["PARAMETERS", "MIN_PLAYERS", "MAX_PLAYERS", "PRESETS", "resolve_preset"]
 
 MIN_PLAYERS, MAX_PLAYERS = 3, 8
+
+#: The points of each preset; each is also a plain parameter, and a point given
+#: explicitly wins over the preset's value.
+PRESETS: dict[str, dict[str, Any]] = {
+    # Vision-Zero (Wang et al. 2025): the clue-stage and decision-stage rewards are the
+    # returns, and the spy's scene has two objects replaced (its v1 CLEVR data).
+    "vision_zero": {
+        "reward_mode": "vision_zero",
+        "num_edits": 2,
+        "edits": ("replace_object",),
+    },
+}
+
+#: Today's value of each preset point (the parameter's ``None``).
+_PLAIN: dict[str, Any] = {
+    "reward_mode": "team",
+    "num_edits": 1,
+    "edits": scenes.EDIT_KINDS,
+}
+
+
+def resolve_preset(config: Mapping[str, Any]) -> dict[str, Any]:
+    """``config`` without ``preset``: each unset point from the preset, else today's."""
+    rules = dict(config)
+    preset = PRESETS.get(rules.pop("preset", None) or "", {})
+    for name, plain in _PLAIN.items():
+        if rules.get(name) is None:
+            rules[name] = preset.get(name, plain)
+    return rules
+
+
 _SIDE = Int(16, 4096)
 
 
@@ -54,7 +85,36 @@ def _word_items(config: Mapping[str, Any], given: Mapping[str, Any]) -> str | No
     return None
 
 
+def _num_edits(config: Mapping[str, Any], given: Mapping[str, Any]) -> str | None:
+    """Each edit touches its own object; only scenes take several (a preset's 2 is
+    ignored by the other items)."""
+    if given.get("num_edits") is None and not config.get("preset"):
+        return None
+    count = resolve_preset(config)["num_edits"]
+    if given.get("num_edits") is not None and config["items"] != ItemKind.SCENE.value:
+        if count != 1:
+            return f"expected num_edits=1 or None with items={config['items']!r}, got {count}"
+    if config["items"] == ItemKind.SCENE.value and count > config["min_objects"]:
+        return f"expected num_edits <= min_objects={config['min_objects']}, got {count}"
+    return None
+
+
 PARAMETERS = Params(
+    Param(
+        "preset",
+        Choice(*PRESETS),
+        None,
+        "`vision_zero`: Vision-Zero's rewards and two-object edits (each point below, "
+        "when not given); `None`: today's rules",
+    ),
+    Param(
+        "reward_mode",
+        Choice("team", "vision_zero"),
+        None,
+        "the returns: `team`, the zero-sum team outcome; `vision_zero`, each seat's "
+        "clue-stage plus vote-stage term (not zero-sum)",
+        shown_default="`'team'` (`vision_zero`: `'vision_zero'`)",
+    ),
     Param("num_players", Int(MIN_PLAYERS, MAX_PLAYERS), 4, "seats; one is the spy"),
     Param(
         "items",
@@ -83,9 +143,17 @@ PARAMETERS = Params(
     Param("max_objects", Int(2, 10), 8, "most objects in a scene"),
     Param(
         "edits",
-        Seq(Choice(*scenes.EDIT_KINDS), min_len=1),
-        scenes.EDIT_KINDS,
-        "edits the spy's scene may differ by",
+        Seq(Choice(*scenes.ALL_EDIT_KINDS), min_len=1),
+        None,
+        "edit kinds the spy's scene may differ by",
+        shown_default="the first four (`vision_zero`: `('replace_object',)`)",
+    ),
+    Param(
+        "num_edits",
+        Int(1, 10),
+        None,
+        "edits of the spy's scene, each of a different object (scenes only)",
+        shown_default="`1` (`vision_zero`: `2`)",
     ),
     Param(
         "chart_kinds",
@@ -150,6 +218,11 @@ PARAMETERS = Params(
             '`word_pairs` only with `items="word"`',
         ),
         Rule.at_most("min_objects", "max_objects"),
+        Rule(
+            ("num_edits", "items", "min_objects"),
+            _num_edits,
+            '`num_edits <= min_objects`; `num_edits` > 1 only with `items="scene"`',
+        ),
     ),
     game="who_is_the_spy_v0",
 )

@@ -34,7 +34,10 @@ _EDIT_WORDS = {
     "change_attribute": "one object changed its colour, size, material or shape",
     "remove_object": "one object is missing",
     "move_object": "one object moved",
+    "replace_object": "one object was replaced by another",
+    "recolor_object": "one object changed its colour",
 }
+_COUNT = {1: "one detail", 2: "two details", 3: "three details"}
 
 
 def _item_paragraph(state: WhoIsTheSpyState, player: int) -> str:
@@ -62,8 +65,11 @@ def _item_paragraph(state: WhoIsTheSpyState, player: int) -> str:
         difference = "the spy was given a blank one"
     elif kind is ItemKind.SCENE:
         edits = getattr(state.source, "edits", tuple(_EDIT_WORDS))
+        count = getattr(state.source, "num_edits", 1)
+        details = _COUNT.get(count, f"{count} details")
+        each = "" if count == 1 else "each of a different object: "
         difference = (
-            "the spy's differs in one detail ("
+            f"the spy's differs in {details} ({each}"
             + "; or ".join(_EDIT_WORDS[e] for e in edits)
             + ")"
         )
@@ -93,8 +99,19 @@ def _rules_paragraph(state: WhoIsTheSpyState) -> str:
             "Everyone sees every clue.",
             f"- Vote stage: {voters} vote at the same time for the player they think is "
             "the spy, or N/A to abstain. Votes stay secret until everyone has voted.",
-            "- The civilians win if the spy alone gets the most votes; otherwise the spy wins.",
+            _outcome_line(state),
         ]
+    )
+
+
+def _outcome_line(state: WhoIsTheSpyState) -> str:
+    if state.rules.reward_mode != "vision_zero":
+        return "- The civilians win if the spy alone gets the most votes; otherwise the spy wins."
+    # Vision-Zero's scoring, told to the players as its prompts tell them about N/A.
+    return (
+        "- Scoring: a vote for the spy scores +1, N/A -0.5 and a wrong vote -1. The "
+        "more votes the spy gets, the more it loses; a civilian loses for votes it "
+        "gets above the civilians' average."
     )
 
 

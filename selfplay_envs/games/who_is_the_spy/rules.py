@@ -7,9 +7,10 @@ the voters (the civilians, and the spy when ``spy_votes``) vote at the same time
 seat or abstain. The civilians win when the spy alone has the most votes; any tie,
 including no votes at all, is a spy win.
 
-Rewards (the env reward) are a team outcome that sums to zero: the spy gets +1 or -1 and
-each civilian -1/n_c or +1/n_c. Vision-Zero's shaped terms go in ``info`` (see
-``clue_rewards`` and ``vote_reward``), beside the outcome, never in it.
+Rewards (the env reward) are by default a team outcome that sums to zero: the spy gets
++1 or -1 and each civilian -1/n_c or +1/n_c. Vision-Zero's terms (``clue_rewards`` and
+``vote_reward``) go in ``info``; with ``reward_mode="vision_zero"`` (the
+``vision_zero`` preset) their sum is the env reward instead, which is not zero-sum.
 """
 
 from __future__ import annotations
@@ -46,6 +47,9 @@ __all__ = [
     "WhoIsTheSpyState",
     "spy_caught",
     "team_returns",
+    "paper_returns",
+    "TEAM",
+    "VISION_ZERO",
     "clue_rewards",
     "vote_reward",
 ]
@@ -56,6 +60,8 @@ INVALID_VOTE = (
 )  # played for an invalid vote under the penalty policy: counts as no vote
 FALLBACK_CLUE = "(no clue)"  # played for an invalid clue under the penalty policy
 SPY, CIVILIAN = "spy", "civilian"
+# reward_mode: the zero-sum team outcome, or Vision-Zero's clue + vote terms.
+TEAM, VISION_ZERO = "team", "vision_zero"
 
 # Vision-Zero's vote-stage rewards.
 CORRECT_VOTE, ABSTAIN_VOTE, WRONG_VOTE = 1.0, -0.5, -1.0
@@ -85,6 +91,7 @@ class SpyRules:
     forbid_own_word: bool = True
     beta: float = 0.1
     lam: float = 0.1
+    reward_mode: str = TEAM
 
     @property
     def num_civilians(self) -> int:
@@ -157,6 +164,17 @@ def team_returns(num_players: int, spy: int, caught: bool) -> list[float]:
     sign = -1.0 if caught else 1.0
     share = 1.0 / (num_players - 1)
     return [sign if p == spy else -sign * share for p in range(num_players)]
+
+
+def paper_returns(
+    clue: Sequence[float], votes: Mapping[int, int], spy: int
+) -> list[float]:
+    """Vision-Zero's reward of each seat: its clue-stage term plus its vote's term
+    (0 for a seat that did not vote). Not zero-sum: the vote terms are not."""
+    return [
+        clue[p] + (vote_reward(votes[p], p, spy) if p in votes else 0.0)
+        for p in range(len(clue))
+    ]
 
 
 def clue_rewards(
@@ -268,7 +286,8 @@ class WhoIsTheSpyState(State):
         return self.phase is Phase.DONE
 
     def returns(self) -> list[float]:
-        """The team outcome once the votes are counted; zeros before."""
+        """The team outcome (or Vision-Zero's terms) once the votes are counted; zeros
+        before."""
         if self._result is None:
             return [0.0] * self.num_players
         return list(self._result["returns"])
@@ -278,7 +297,8 @@ class WhoIsTheSpyState(State):
         return SPY if player == self.spy else CIVILIAN
 
     def forfeit_returns(self, loser: int) -> list[float]:
-        """A forfeit (invalid-move limit) loses the game for the offender's team."""
+        """A forfeit (invalid-move limit) loses the game for the offender's team (also
+        under ``reward_mode="vision_zero"``, whose preset plays fallbacks instead)."""
         return team_returns(self.num_players, self.spy, caught=loser == self.spy)
 
     # ---- actions --------------------------------------------------------------------
@@ -378,10 +398,14 @@ class WhoIsTheSpyState(State):
         self.baseline.update(
             raw[self.spy], sum(raw[p] for p in civilians) / len(civilians)
         )
+        if self.rules.reward_mode == VISION_ZERO:
+            returns = paper_returns(raw, self.votes, self.spy)
+        else:
+            returns = team_returns(self.num_players, self.spy, caught)
         self._result = {
             "received": received,
             "caught": caught,
-            "returns": team_returns(self.num_players, self.spy, caught),
+            "returns": returns,
             "clue_reward": raw,
             "baseline": before,
             "vote_reward": [

@@ -4,7 +4,8 @@ A scene is 3-8 objects on a ground plane, each with a shape, colour, size, mater
 and position, as in CLEVR. Positions are normalised ground coordinates: ``x`` runs from
 the left edge (0) to the right edge (1) and ``depth`` from the front (0, near the
 camera, low in the image) to the back (1). The spy's scene is the civilians' scene with
-one ``SceneEdit`` applied; the edit is returned as ground truth.
+one ``SceneEdit`` applied (or several, of distinct objects: ``sample_edits``); the edits
+are returned as ground truth.
 
 Everything here is a pure function of a ``numpy.random.Generator`` and the scene, so the
 same seed gives the same scene and the same pixels.
@@ -25,11 +26,13 @@ __all__ = [
     "SIZES",
     "MATERIALS",
     "EDIT_KINDS",
+    "ALL_EDIT_KINDS",
     "SceneObject",
     "Scene",
     "SceneEdit",
     "sample_scene",
     "sample_edit",
+    "sample_edits",
     "render_scene",
     "blank_image",
 ]
@@ -55,6 +58,9 @@ ATTRIBUTES: dict[str, tuple[str, ...]] = {
     "shape": SHAPES,
 }
 EDIT_KINDS = ("swap_colors", "change_attribute", "remove_object", "move_object")
+# Vision-Zero's edits (its v1 data replaces two objects); not in the default mix, so
+# the default scenes stay what they were.
+ALL_EDIT_KINDS = (*EDIT_KINDS, "replace_object", "recolor_object")
 
 _RADIUS = {"small": 0.07, "large": 0.1}  # ground-plane footprint, for spacing
 _GAP = 0.02  # extra clearance between footprints
@@ -138,6 +144,11 @@ class SceneEdit:
         objs = list(scene.objects)
         if self.kind == "remove_object":
             del objs[self.objects[0]]
+        elif self.kind == "replace_object":
+            shape, color, material = self.new[0]
+            objs[self.objects[0]] = dataclasses.replace(
+                objs[self.objects[0]], shape=shape, color=color, material=material
+            )
         elif self.kind == "move_object":
             x, depth = self.new[0]
             objs[self.objects[0]] = dataclasses.replace(
@@ -159,6 +170,12 @@ class SceneEdit:
             return f"the {names[0]} changed {self.attribute} to {self.new[0]}"
         if self.kind == "remove_object":
             return f"the {names[0]} was removed"
+        if self.kind == "replace_object":
+            shape, color, material = self.new[0]
+            size = scene.objects[self.objects[0]].size
+            return f"the {names[0]} was replaced by a {size} {color} {material} {shape}"
+        if self.kind == "recolor_object":
+            return f"the {names[0]} became {self.new[0]}"
         return f"the {names[0]} moved"
 
     def to_dict(self, scene: Scene) -> dict[str, Any]:
@@ -225,23 +242,67 @@ def _free_position(
 
 
 def sample_edit(
-    rng: np.random.Generator, scene: Scene, kinds: Sequence[str] = EDIT_KINDS
+    rng: np.random.Generator,
+    scene: Scene,
+    kinds: Sequence[str] = EDIT_KINDS,
+    *,
+    allowed: Sequence[int] | None = None,
+    reserve: int = 0,
 ) -> SceneEdit:
-    """Draw one edit of a kind in ``kinds`` that is possible on ``scene``."""
+    """Draw one edit of a kind in ``kinds`` that is possible on ``scene``.
+
+    ``allowed``: the indices it may touch (default: all); ``reserve``: how many of them
+    must stay untouched for later edits (a swap touches two). With the defaults the
+    draws are those of a single edit.
+    """
+    pool = list(range(len(scene.objects))) if allowed is None else list(allowed)
     order = [kinds[int(i)] for i in rng.permutation(len(kinds))]
     for kind in order:
-        edit = _EDIT_SAMPLERS[kind](rng, scene)
+        edit = _EDIT_SAMPLERS[kind](rng, scene, pool, reserve)
         if edit is not None:
             return edit
     # change_attribute is always possible; reached only when it was excluded.
-    return _change_attribute(rng, scene)
+    return _change_attribute(rng, scene, pool, reserve)
 
 
-def _swap_colors(rng: np.random.Generator, scene: Scene) -> SceneEdit | None:
+def sample_edits(
+    rng: np.random.Generator, scene: Scene, kinds: Sequence[str], count: int
+) -> tuple[Scene, list[SceneEdit], list[Scene]]:
+    """Draw ``count`` edits of distinct objects, each applied to the scene the ones
+    before left: the spy's scene, the edits, and the scene each edit was applied to.
+
+    Needs ``count <= len(scene.objects)``. One edit draws exactly what ``sample_edit``
+    does.
+    """
+    current = scene
+    origin = list(range(len(scene.objects)))  # civilians' index of each current object
+    touched: set[int] = set()
+    edits, befores = [], []
+    for k in range(count):
+        allowed = [i for i, o in enumerate(origin) if o not in touched]
+        edit = sample_edit(rng, current, kinds, allowed=allowed, reserve=count - 1 - k)
+        touched.update(origin[i] for i in edit.objects)
+        if edit.kind == "remove_object":
+            del origin[edit.objects[0]]
+        edits.append(edit)
+        befores.append(current)
+        current = edit.apply(current)
+    return current, edits, befores
+
+
+def _pick(rng: np.random.Generator, pool: Sequence[int]) -> int:
+    return pool[int(rng.integers(len(pool)))]
+
+
+def _swap_colors(
+    rng: np.random.Generator, scene: Scene, pool: Sequence[int], reserve: int
+) -> SceneEdit | None:
+    if len(pool) < 2 + reserve:
+        return None
     pairs = [
         (i, j)
-        for i in range(len(scene.objects))
-        for j in range(i + 1, len(scene.objects))
+        for a, i in enumerate(pool)
+        for j in pool[a + 1 :]
         if scene.objects[i].color != scene.objects[j].color
     ]
     if not pairs:
@@ -253,8 +314,11 @@ def _swap_colors(rng: np.random.Generator, scene: Scene) -> SceneEdit | None:
     )
 
 
-def _change_attribute(rng: np.random.Generator, scene: Scene) -> SceneEdit:
-    index = int(rng.integers(len(scene.objects)))
+def _change_attribute(
+    rng: np.random.Generator, scene: Scene, pool: Sequence[int], reserve: int
+) -> SceneEdit:
+    del reserve  # Touches one object, and the caller leaves enough of them.
+    index = _pick(rng, pool)
     attribute = tuple(ATTRIBUTES)[int(rng.integers(len(ATTRIBUTES)))]
     old = scene.objects[index].attributes()[attribute]
     choices = [v for v in ATTRIBUTES[attribute] if v != old]
@@ -279,10 +343,13 @@ def _change_attribute(rng: np.random.Generator, scene: Scene) -> SceneEdit:
     )
 
 
-def _remove_object(rng: np.random.Generator, scene: Scene) -> SceneEdit | None:
+def _remove_object(
+    rng: np.random.Generator, scene: Scene, pool: Sequence[int], reserve: int
+) -> SceneEdit | None:
+    del reserve
     if len(scene.objects) < 2:
         return None
-    index = int(rng.integers(len(scene.objects)))
+    index = _pick(rng, pool)
     obj = scene.objects[index]
     return SceneEdit(
         kind="remove_object",
@@ -293,8 +360,11 @@ def _remove_object(rng: np.random.Generator, scene: Scene) -> SceneEdit | None:
     )
 
 
-def _move_object(rng: np.random.Generator, scene: Scene) -> SceneEdit | None:
-    index = int(rng.integers(len(scene.objects)))
+def _move_object(
+    rng: np.random.Generator, scene: Scene, pool: Sequence[int], reserve: int
+) -> SceneEdit | None:
+    del reserve
+    index = _pick(rng, pool)
     obj = scene.objects[index]
     others = [o for k, o in enumerate(scene.objects) if k != index]
     position = _free_position(rng, others, obj.size, far_from=(obj.x, obj.depth))
@@ -309,11 +379,53 @@ def _move_object(rng: np.random.Generator, scene: Scene) -> SceneEdit | None:
     )
 
 
+def _replace_object(
+    rng: np.random.Generator, scene: Scene, pool: Sequence[int], reserve: int
+) -> SceneEdit:
+    """Another object in the same place: a new shape and colour (and any material);
+    the size stays, so it cannot overlap a neighbour."""
+    del reserve
+    index = _pick(rng, pool)
+    obj = scene.objects[index]
+    shapes = [v for v in SHAPES if v != obj.shape]
+    colors = [v for v in COLORS if v != obj.color]
+    new = (
+        shapes[int(rng.integers(len(shapes)))],
+        colors[int(rng.integers(len(colors)))],
+        MATERIALS[int(rng.integers(len(MATERIALS)))],
+    )
+    return SceneEdit(
+        kind="replace_object",
+        objects=(index,),
+        attribute="object",
+        old=((obj.shape, obj.color, obj.material),),
+        new=(new,),
+    )
+
+
+def _recolor_object(
+    rng: np.random.Generator, scene: Scene, pool: Sequence[int], reserve: int
+) -> SceneEdit:
+    del reserve
+    index = _pick(rng, pool)
+    old = scene.objects[index].color
+    colors = [v for v in COLORS if v != old]
+    return SceneEdit(
+        kind="recolor_object",
+        objects=(index,),
+        attribute="color",
+        old=(old,),
+        new=(colors[int(rng.integers(len(colors)))],),
+    )
+
+
 _EDIT_SAMPLERS = {
     "swap_colors": _swap_colors,
     "change_attribute": _change_attribute,
     "remove_object": _remove_object,
     "move_object": _move_object,
+    "replace_object": _replace_object,
+    "recolor_object": _recolor_object,
 }
 
 
