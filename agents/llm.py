@@ -297,9 +297,21 @@ class LLMPolicy:
         return past if episode == turn.episode else []
 
     def images_for(self, turn: Turn) -> tuple[np.ndarray, ...]:
-        """The images sent with ``turn``'s prompt (none when ``images=False``)."""
+        """The images sent with ``turn``'s prompt (none when ``images=False``).
+
+        Raises ``ValueError`` when the observation has pictures and the backend says
+        it serves a text-only model (``accepts_images = False``): every turn would
+        otherwise come back as an error and count as an invalid move.
+        """
         if not self.images or "image" not in turn.observation:
             return ()
+        if not getattr(self.backend, "accepts_images", True):
+            raise ValueError(
+                f"policy {self.name!r} sends {turn.env_id}'s pictures, but its "
+                f"{self.backend.name} backend serves a text-only model: load a "
+                "vision-language model, or pass LLMPolicy(images=False) (or the "
+                "game's word items) to play on text"
+            )
         image = turn.observation["image"]
         if isinstance(image, (list, tuple)):
             return tuple(np.asarray(i) for i in image)

@@ -133,6 +133,8 @@ class TransformersBackend:
         self.model = model.to(self.device).eval()
         self.tokenizer = tokenizer
         self.processor = processor
+        # Read by LLMPolicy: pictures for a text model are a setup error, not a move.
+        self.accepts_images = processor is not None
         self.max_batch_size = max_batch_size
         self.logprobs_mode = logprobs_mode
         # A VLM's config nests the language model's (LLaVA: ``text_config``).

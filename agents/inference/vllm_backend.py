@@ -61,7 +61,10 @@ class VLLMBackend:
             self.llm = model
             self.model_name = type(model).__name__
         self.tokenizer = self.llm.get_tokenizer()
-        self.max_model_len = int(self.llm.llm_engine.model_config.max_model_len)
+        model_config = self.llm.llm_engine.model_config
+        self.max_model_len = int(model_config.max_model_len)
+        # Read by LLMPolicy: pictures for a text model are a setup error, not a move.
+        self.accepts_images = bool(getattr(model_config, "is_multimodal_model", True))
         self.chat_template_kwargs = dict(chat_template_kwargs or {})
 
     def generate(self, requests: Sequence[Request]) -> list[Result]:

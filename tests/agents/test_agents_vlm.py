@@ -368,6 +368,24 @@ def test_spy_game_on_the_tiny_vlm_records_tokens_logprobs_and_pictures(vlm):
     json.dumps([t.to_dict() for t in llm_turns])  # JSON-friendly
 
 
+def test_pictures_for_a_text_model_are_a_setup_error_not_a_move(vlm):
+    from agents.llm import LLMPolicy
+    from agents.policy import Turn
+
+    text_backend = TransformersBackend(vlm.model, tokenizer=vlm.tokenizer, device="cpu")
+    assert vlm.accepts_images and not text_backend.accepts_images
+    turn = Turn(
+        env_id=SPY,
+        agent="player_0",
+        observation={"text": "Give a clue.", "image": picture(0)},
+        info={},
+    )
+    with pytest.raises(ValueError, match="text-only model: load a vision-language"):
+        LLMPolicy(text_backend).act([turn])
+    (reply,) = LLMPolicy(text_backend, images=False, retries=0).act([turn])
+    assert isinstance(reply, str)
+
+
 # ---- vLLM's multimodal input format -------------------------------------------------
 
 
