@@ -18,7 +18,7 @@ player's own picture to the model through the model's processor. The run writes:
 This shows the plumbing, not learning: the model is random, so its clues and votes are
 mostly invalid and the scripted players win. Nothing is trained.
 
-    python examples/vlm_spy_selfplay.py              # 16 games, about 15 s on 2 cores
+    python examples/vlm_spy_selfplay.py              # 16 games, about 10 s on 2 cores
     python examples/vlm_spy_selfplay.py --quick      # the CI size
 """
 
