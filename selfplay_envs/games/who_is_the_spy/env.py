@@ -52,7 +52,11 @@ takes all votes in one `step`; the AEC env asks the voters one by one and buffer
 votes, so no voter sees another's vote before voting.
 
 ## Rewards
-The env reward is the team outcome, zero-sum, given when the votes are counted:
+The env reward is the team outcome, zero-sum, given when the votes are counted (with
+`reward_mode="vision_zero"`, as under `preset="vision_zero"`, it is Vision-Zero's
+`clue_reward + vote_reward` instead, which is not zero-sum; that preset also edits two
+objects of the spy's scene, `num_edits=2`, `edits=("replace_object",)`, and makes the
+invalid-move mode `penalty`: see the doc page's Vision-Zero preset):
 
 | outcome | spy | each civilian (n_c of them) |
 |---|---|---|
