@@ -184,7 +184,11 @@ def test_the_preset_replaces_two_objects_and_says_so() -> None:
     observations, _ = env.reset(seed=3)
     truth = env.episode.state.ground_truth()["difference"]
     assert [e["kind"] for e in truth["edits"]] == ["replace_object"] * 2
-    assert "two details" in observations["player_0"]["text"]
+    text = observations["player_0"]["text"]
+    assert "two details" in text and "N/A -0.5" in text
+    plain, _ = selfplay_envs.make_parallel(ENV, image_size=64).reset(seed=3)
+    assert "one detail" in plain["player_0"]["text"]
+    assert "N/A -0.5" not in plain["player_0"]["text"]
 
 
 # ---- point 3: the spy's image ---------------------------------------------------
