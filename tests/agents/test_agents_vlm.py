@@ -2,7 +2,8 @@
 
 Every check here fails if images are dropped on the way: the pixel inputs, the prompt
 tokens and the logprobs must all depend on the picture. The model is built on the spot
-(``agents.testing.build_tiny_vlm``); nothing is downloaded.
+(``agents.testing.build_tiny_vlm``); nothing is downloaded. A tiny random Qwen2-VL
+repeats the batching and logprob checks with variable image grids and M-RoPE.
 """
 
 from __future__ import annotations
@@ -68,6 +69,13 @@ def forward_logprobs(backend: TransformersBackend, request: Request, result: Res
     """Logprob of each completion token from one forward pass over prompt+completion."""
     _, extras = backend.prepare(request)
     ids = list(result.prompt_token_ids) + list(result.completion_token_ids)
+    if "mm_token_type_ids" in extras:  # Qwen2-VL: the completion is text (type 0)
+        completion = torch.zeros(
+            (1, len(result.completion_token_ids)), dtype=torch.long
+        )
+        extras["mm_token_type_ids"] = torch.cat(
+            [extras["mm_token_type_ids"], completion], dim=1
+        )
     with torch.inference_mode():
         logits = backend.model(input_ids=torch.tensor([ids]), **extras).logits[0]
     start = len(result.prompt_token_ids)
@@ -156,6 +164,121 @@ def test_a_model_without_processor_rejects_images(vlm):
     text_backend = TransformersBackend(vlm.model, tokenizer=vlm.tokenizer, device="cpu")
     (result,) = text_backend.generate([ask(picture(0))])
     assert not result.ok and "no image processor" in result.error
+
+
+# ---- the same checks on Qwen2-VL (variable image grids, M-RoPE) -------------------
+
+
+def qwen2_vl_processor(tokenizer, image_processor, template):
+    """Qwen2-VL's processor class, with or without torchvision.
+
+    In transformers 5.25 its constructor also wants a video processor, which needs
+    torchvision; without it the instance is assembled by hand (the image path of
+    ``__call__`` never touches the video processor).
+    """
+    import transformers
+
+    try:
+        return transformers.Qwen2VLProcessor(
+            image_processor=image_processor, tokenizer=tokenizer, chat_template=template
+        )
+    except (AttributeError, TypeError, ValueError):
+        processor = object.__new__(transformers.Qwen2VLProcessor)
+        processor.image_processor = image_processor
+        processor.tokenizer = tokenizer
+        processor.video_processor = None
+        processor.chat_template = template
+        processor.image_token, processor.video_token = "<|image_pad|>", "<|video_pad|>"
+        processor.image_token_id = tokenizer.convert_tokens_to_ids("<|image_pad|>")
+        processor.video_token_id = tokenizer.convert_tokens_to_ids("<|video_pad|>")
+        return processor
+
+
+@pytest.fixture(scope="module")
+def qwen_vl() -> TransformersBackend:
+    """A tiny random Qwen2-VL: pictures keep their aspect, 4-16 image tokens each."""
+    import transformers
+
+    from agents.testing import VLM_CHAT_TEMPLATE, _train_tokenizer
+
+    vision = ("<|vision_start|>", "<|vision_end|>", "<|image_pad|>", "<|video_pad|>")
+    template = VLM_CHAT_TEMPLATE.replace(
+        "<image>\\n", "<|vision_start|><|image_pad|><|vision_end|>"
+    )
+    tokenizer = _train_tokenizer(np.random.default_rng(0), 512, template)
+    tokenizer.add_special_tokens({"additional_special_tokens": list(vision)})
+    image_processor = transformers.Qwen2VLImageProcessorPil(
+        size={"shortest_edge": 56 * 56, "longest_edge": 112 * 112}
+    )
+    ids = {token: tokenizer.convert_tokens_to_ids(token) for token in vision}
+    text = {
+        "vocab_size": len(tokenizer),
+        "hidden_size": 64,
+        "intermediate_size": 128,
+        "num_hidden_layers": 2,
+        "num_attention_heads": 4,
+        "num_key_value_heads": 2,
+        "max_position_embeddings": CONTEXT,
+        "initializer_range": 0.2,
+        # M-RoPE: the head's 8 rotary pairs split over time, height and width.
+        "rope_parameters": {
+            "rope_type": "default",
+            "mrope_section": [2, 3, 3],
+            "rope_theta": 10000.0,
+        },
+        "bos_token_id": None,
+        "eos_token_id": tokenizer.eos_token_id,
+        "pad_token_id": tokenizer.pad_token_id,
+    }
+    config = transformers.Qwen2VLConfig(
+        text_config=text,
+        vision_config={
+            "depth": 1,
+            "embed_dim": 32,
+            "hidden_size": 64,
+            "num_heads": 2,
+            "mlp_ratio": 2,
+            "initializer_range": 0.2,
+        },
+        image_token_id=ids["<|image_pad|>"],
+        video_token_id=ids["<|video_pad|>"],
+        vision_start_token_id=ids["<|vision_start|>"],
+        vision_end_token_id=ids["<|vision_end|>"],
+    )
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        model = transformers.Qwen2VLForConditionalGeneration(config)
+    model.generation_config.eos_token_id = tokenizer.eos_token_id
+    processor = qwen2_vl_processor(tokenizer, image_processor, template)
+    return TransformersBackend(
+        model, processor=processor, device="cpu", max_model_len=CONTEXT
+    )
+
+
+def test_qwen2_vl_batches_variable_grids_like_singles(qwen_vl):
+    image_token = qwen_vl.model.config.image_token_id
+    requests = [
+        ask(picture(40)),  # 56x56: a 4x4 patch grid, 4 tokens
+        ask(picture(41, 112, 56), "a longer prompt: describe one detail of it"),
+        ask(None, "no picture"),
+        ask(picture(42, 112, 112)),  # 16 tokens
+    ]
+    batch = qwen_vl.generate(requests)
+    singles = [qwen_vl.generate([r])[0] for r in requests]
+    counts = [r.prompt_token_ids.count(image_token) for r in batch]
+    assert counts == [4, 8, 0, 16]
+    for together, alone, request in zip(batch, singles, requests, strict=True):
+        assert together.ok, together.error
+        assert together.completion_token_ids == alone.completion_token_ids
+        np.testing.assert_allclose(together.logprobs, alone.logprobs, atol=1e-4)
+        np.testing.assert_allclose(
+            together.logprobs,
+            forward_logprobs(qwen_vl, request, together),
+            atol=1e-4,
+        )
+    # The picture matters: score the first completion under another picture.
+    other = forward_logprobs(qwen_vl, ask(picture(43)), batch[0])
+    assert np.abs(other - np.asarray(batch[0].logprobs)).max() > 1e-3
 
 
 # ---- the OpenAI-compatible server ---------------------------------------------------
