@@ -86,8 +86,8 @@ def kuhn_poker(trace: dict[str, Any], index: int, seat: int, reveal: bool) -> st
     info = infos[seat]
     bets = _kuhn_bets(info.get("betting", ""))
     results = [
-        [r.get("hand"), r.get("history"), r.get("card"), r.get("opponent_card"),
-         r.get("chips")]
+        [int(r.get("hand", 0)) + 1, ", ".join(_kuhn_bets(r.get("history", ""))),
+         r.get("card"), r.get("opponent_card") or "(not shown: a fold)", r.get("chips")]
         for r in info.get("hand_results") or []
     ]  # fmt: skip
     return (
@@ -196,8 +196,12 @@ def _vote(trace: dict[str, Any], vote: Any) -> str:
 
 
 def _item_text(item: Any) -> str:
+    """A word item as its word and attributes; anything else as JSON."""
     if isinstance(item, str):
         return item
+    if isinstance(item, dict) and "word" in item:
+        attributes = "".join(f"\n- {a}" for a in item.get("attributes") or [])
+        return f"{item['word']}{attributes}"
     return json.dumps(item, indent=1, sort_keys=True)
 
 
@@ -297,48 +301,48 @@ def bug_repair(trace: dict[str, Any], index: int, seat: int, reveal: bool) -> st
 
 
 def _bug_final(trace: dict[str, Any], index: int, info: dict[str, Any]) -> str:
+    """The verdict first (checks, test runs, attempts), then the diffs."""
     artifact = info.get("artifact") or {}
     validation = info.get("validation") or {}
-    parts = [
-        f"<h4>The injected bug (bug_patch)</h4>{_pre(artifact.get('bug_patch', ''), 'diff')}"
-    ]
-    if artifact.get("weaken_patch"):
-        parts.append(
-            f"<h4>Weakening patch</h4>{_pre(artifact['weaken_patch'], 'diff')}"
-        )
     checks = [[c.get("check"), "pass" if c.get("passed") else "FAIL", c.get("detail")]
               for c in validation.get("checks", [])]  # fmt: skip
-    parts.append(
-        "<h4>Validation</h4>" + _table(["check", "result", "detail"], checks, "checks")
-    )
     reports = [
         [n, r.get("summary")] for n, r in (validation.get("reports") or {}).items()
     ]
-    parts.append("<h4>Test runs</h4>" + _table(["run", "tests"], reports, "tests"))
     attempts = [
         [k + 1, "solved" if a.get("solved") else "not solved", a.get("ended_by"),
-         (a.get("report") or {}).get("tests"), ", ".join((a.get("report") or {}).get("changed_files", []))]
+         (a.get("report") or {}).get("tests"),
+         ", ".join((a.get("report") or {}).get("changed_files", []))]
         for k, a in enumerate(info.get("attempt_results") or [])
     ]  # fmt: skip
-    parts.append(
-        "<h4>Solver attempts</h4>"
-        + _table(
-            ["attempt", "result", "ended by", "tests", "changed files"],
-            attempts,
-            "attempts",
+    header = ["attempt", "result", "ended by", "tests", "changed files"]
+    parts = [
+        "<h4>Validation</h4>" + _table(["check", "result", "detail"], checks, "checks"),
+        "<h4>Test runs</h4>" + _table(["run", "tests"], reports, "tests"),
+        "<h4>Solver attempts</h4>" + _table(header, attempts, "attempts"),
+        f"<h4>The injected bug (bug_patch)</h4>{_pre(artifact.get('bug_patch', ''), 'diff')}",
+    ]
+    if artifact.get("weaken_patch"):
+        parts.append(
+            _details(
+                "Weakening patch (hides the bug from the tests)",
+                artifact["weaken_patch"],
+            )
         )
-    )
     # The env keeps the files the solver changed, not its diff: show its edits.
     edits = [
         f["action"] for f in trace["frames"][1 : index + 1]
         if f["actor"] == trace["seats"][-1] and f["action"]
         and any(t in f["action"] for t in ("apply_patch", "write_file"))
     ]  # fmt: skip
-    if edits:
-        parts.append(
-            "<h4>The solver's edits</h4>" + "".join(_pre(e, "diff") for e in edits)
-        )
+    parts.extend(
+        _details(f"The solver's edit: {e.splitlines()[0][:80]}", e) for e in edits
+    )
     return "".join(parts)
+
+
+def _details(summary: str, text: str) -> str:
+    return f"<details><summary>{esc(summary)}</summary>{_pre(text, 'diff')}</details>"
 
 
 # ---- search QA --------------------------------------------------------------------

@@ -48,23 +48,29 @@ def _move(trace: dict[str, Any], frame: dict[str, Any], limit: int = 300) -> str
     if frame["actor"] is None:
         return "<b>start</b>: the position after reset"
     record = frame["record"] or {}
-    reply = str(frame["action"])
-    if limit < 300:  # the log: one line per move
-        reply = " ".join(reply.split())
+    full = str(frame["action"])
+    # One line in the move bar and the log; a long or multi-line reply in full below.
+    reply = " ".join(full.split())
     parsed = record.get("parsed")
+    parsed = None if parsed is None else " ".join(str(parsed).split())
     if not record.get("valid", True):
         verdict = f'<span class="bad">invalid</span>: {esc(record.get("reason", ""))}'
     elif parsed is None or parsed.strip() == reply.strip():
         verdict = '<span class="ok">valid</span>'
     else:
-        verdict = f'<span class="ok">valid</span>, parsed as <code>{esc(_short(parsed, limit))}</code>'
+        verdict = f'<span class="ok">valid</span>, parsed as <code>{esc(_short(parsed, min(limit, 160)))}</code>'
     policy = trace["agents"].get(frame["actor"])
     who = f"{frame['actor']} ({policy})" if policy else frame["actor"]
     rewards = ", ".join(f"{a} {r:+g}" for a, r in frame["rewards"].items() if r)
     return (
         f"<b>step {frame['step']}</b>: {esc(who)} replied "
-        f'<code class="reply">{esc(_short(reply, limit))}</code> &rarr; {verdict}'
+        f'<code class="reply">{esc(_short(reply, min(limit, 160)))}</code> &rarr; {verdict}'
         + (f"; rewards {esc(rewards)}" if rewards else "")
+        + (
+            f'<details><summary>full reply</summary><pre class="reply">{esc(full)}</pre></details>'
+            if limit >= 300 and (len(full) > 160 or "\n" in full.strip())
+            else ""
+        )
     )
 
 
@@ -154,7 +160,7 @@ table{border-collapse:collapse;margin:4px 0}td,th{border:1px solid #ccc;padding:
 .sides{display:flex;gap:20px}
 .items{display:flex;gap:12px;flex-wrap:wrap}.item{margin:0;text-align:center}
 .item img{width:240px;border:3px solid #888}.item.spy img{border-color:#c00}
-.word{font-size:28px;padding:20px;border:2px solid #888;background:#fff;white-space:pre-wrap}
+.word{font-size:20px;padding:20px;border:2px solid #888;background:#fff;white-space:pre-wrap}
 .passage{background:#fff;border:1px solid #ddd;margin:4px 0;padding:4px;font-size:12px}
 .corewar canvas{border:1px solid #333;background:#111;max-width:100%}
 .legend span{margin-right:12px}.w0{color:#3b82f6}.w1{color:#ef4444}.w2{color:#22c55e}.w3{color:#eab308}

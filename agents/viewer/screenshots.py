@@ -20,7 +20,7 @@ __all__ = ["SAMPLES", "chromium", "dump_dom", "play", "screenshot", "sample_epis
 # env id -> (config, opponent of each seat, the URL fragment a screenshot shows)
 SAMPLES: dict[str, tuple[dict[str, Any], tuple[str, ...], str]] = {
     "tic_tac_toe_v0": ({}, ("minimax", "random"), "turn=5"),
-    "kuhn_poker_v0": ({}, ("cfr", "random"), "turn=1&seat=0"),
+    "kuhn_poker_v0": ({}, ("cfr", "random"), "turn=2&seat=0"),
     "negotiation_v0": ({}, ("greedy", "greedy"), "turn=6&all=1"),
     "who_is_the_spy_v0": ({}, ("scripted",) * 4, "turn=last&all=1"),
     "core_war_v0": ({"preset": "tiny"}, ("dwarf", "imp"), "turn=last&cw=60"),
@@ -107,7 +107,7 @@ def dump_dom(page: Path, fragment: str = "") -> str:
 
 
 def screenshot(
-    page: Path, png: Path, fragment: str = "", size: str = "1280,900"
+    page: Path, png: Path, fragment: str = "", size: str = "1280,1100"
 ) -> Path:
     """A PNG of the page opened at ``#fragment``."""
     url = page.resolve().as_uri() + (f"#{fragment}" if fragment else "")
