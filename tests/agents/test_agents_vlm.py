@@ -476,6 +476,18 @@ def test_spy_prompts_carry_each_players_picture_and_parse_as_text(tmp_path):
         assert [r.images for r in parquet] == [r.images for r in rows]
 
 
+def test_async_mode_records_the_pictures_too():
+    import asyncio
+
+    backend = SpyReplay(scripted=True)
+    run = asyncio.run(spy_adapter(backend).arun(num_episodes=2))
+    llm_turns = [t for tr in run.trajectories for t in tr.turns if t.policy == "vlm"]
+    sent = {image_hash(r.images[0]) for r in backend.requests}
+    assert llm_turns and all(
+        len(t.images) == 1 and t.images[0] in sent for t in llm_turns
+    )
+
+
 def test_spy_game_on_the_tiny_vlm_records_tokens_logprobs_and_pictures(vlm):
     backend = SpyReplay(vlm)
     run = spy_adapter(backend).run(num_episodes=2)
