@@ -91,3 +91,33 @@ def test_main_writes_the_page(tmp_path: Path, capsys):
     )
     assert main([str(tmp_path / "missing.jsonl"), "--no-open"]) == 2
     assert capsys.readouterr().err.startswith("viewer: cannot read")
+
+
+def test_main_reads_a_bench_run_folder(tmp_path: Path):
+    row = {
+        "key": "k0",
+        "env_id": "tic_tac_toe_v0",
+        "seed": 3,
+        "a": "x",
+        "b": "y",
+        "episode": PLAY,
+    }
+    _write(tmp_path / "results.jsonl", [row])
+    assert main([str(tmp_path), "--no-open"]) == 0
+    assert (tmp_path / "results.html").exists()
+    assert main([str(tmp_path / "results.html"), "--no-open"]) == 2  # not episodes
+
+
+def test_spy_words_show_the_word_and_attributes():
+    from agents.viewer.games import render
+    from agents.viewer.screenshots import play
+
+    trace = capture(play("who_is_the_spy_v0", ("scripted",) * 4, {"items": "word"}))
+    last = len(trace["frames"]) - 1
+    infos = trace["frames"][last]["infos"]
+    spy = next(p for p, i in enumerate(infos) if i["is_spy"])
+    own = render(trace, last, spy, False)
+    assert infos[spy]["item"]["word"] in own and "<img" not in own
+    civilian = infos[(spy + 1) % len(infos)]["item"]["word"]
+    assert civilian not in own.split("<h4>Clues")[0]  # the spy sees only its word
+    assert civilian in render(trace, last, spy, True)

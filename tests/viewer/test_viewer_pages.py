@@ -175,3 +175,17 @@ def test_screenshot_of_every_game(env_id: str, tmp_path: Path, browser):
     path.write_text(build_page([trace]), encoding="utf-8")
     png = screenshot(path, tmp_path / "shot.png", "turn=last")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
+
+
+def test_the_fragment_picks_the_episode(tmp_path: Path, browser):
+    episodes = [
+        Episode(
+            env_id="tic_tac_toe_v0", seed=0, config={}, actions=a, title=f"game {k}"
+        )
+        for k, a in enumerate((["4", "0"], ["8", "2", "6"]))
+    ]
+    path = tmp_path / "two.html"
+    path.write_text(build_page([capture(e) for e in episodes]), encoding="utf-8")
+    dom = dump_dom(path, "ep=1&turn=3")
+    assert "<h1>game 1</h1>" in dom and "step 3 of 3" in dom
+    assert [m for m in _marks(dom)].count("X") == 2 and _marks(dom)[2] == "O"
