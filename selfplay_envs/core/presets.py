@@ -5,7 +5,7 @@ today's zero-sum rule without a preset), so a user can mix them::
 
     make("kuhn_poker_v0", preset="spiral", strict_format=True)
 
-The rules read a ``PaperRules``; ``docs/fragments/papers_spiral_mars.md`` compares each
+The rules read a ``PaperRules``; ``docs/papers.md`` compares each
 point with the paper.
 """
 

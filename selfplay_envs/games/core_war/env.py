@@ -43,7 +43,7 @@ mode's first reward, 20), so an explicit value wins:
 `make("core_war_v0", preset="drq", archive=[...])` is DRQ's evaluation of one warrior
 against its opponents (the initial ones plus the last champions, as the Red Queen loop
 builds the archive); without `archive` it plays the shipped classics, as plain Red
-Queen mode does. `docs/fragments/papers_drq.md` compares each point with the paper.
+Queen mode does. `docs/papers.md` compares each point with the paper.
 
 ## Red Queen mode (DRQ)
 `mode="red_queen"` is a one-seat game: one learner writes a warrior that must beat an

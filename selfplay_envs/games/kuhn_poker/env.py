@@ -75,7 +75,7 @@ well-formatted reply in `infos[agent]["format_bonus"]` (not in the returns). Bot
 the game non-zero-sum (`metadata["zero_sum"]` is False). The pot grows with every bet and
 a match is decided by all its hands under every preset (TextArena's and SPIRAL's faults
 are not copied). Every point is a parameter of its own;
-`docs/fragments/papers_spiral_mars.md` compares them with the papers.
+`docs/papers.md` compares them with the papers.
 
 ## Version History
 * v0: initial release.

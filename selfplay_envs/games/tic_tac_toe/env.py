@@ -46,7 +46,7 @@ else invalid), -10 / 0 for an invalid move, +0.05 per well-formatted reply in
 `infos[agent]["format_bonus"]` (not in the returns), 0.1 each for a draw. Both make the
 game non-zero-sum (`metadata["zero_sum"]` is False). `marks="textarena"`: TextArena's
 labels, `player_0` plays `O` and moves first. Every point is a parameter of its own;
-`docs/fragments/papers_spiral_mars.md` compares them with the papers.
+`docs/papers.md` compares them with the papers.
 
 ## Version History
 * v0: initial release.
