@@ -20,7 +20,7 @@ MAX_FRAMES = 160
 
 
 def trace_round(
-    info: dict[str, Any], *, max_steps: int = 200_000
+    info: dict[str, Any], *, max_steps: int = 50_000
 ) -> dict[str, Any] | None:
     """The first round of the first battle in a final Core War ``info``, or None.
 
@@ -68,11 +68,15 @@ def trace_round(
         if mars.steps % stride == 0 or mars.finished:
             frames.append(_snapshot(mars, owner, writes, mars.steps, len(warriors)))
             writes = []
+    if frames[-1]["step"] != mars.steps:  # cut at max_steps between two frames
+        frames.append(_snapshot(mars, owner, writes, mars.steps, len(warriors)))
     return {
         "core_size": size,
         "warriors": names,
         "positions": positions,
         "frames": frames,
+        # A long round is traced only so far (about 0.15 ms a step here): say so.
+        "complete": mars.finished,
         "death_cycles": list(mars.death_cycles),
         "recorded_death_cycles": first_round.get("death_cycles"),
         "wins": battle.get("wins"),

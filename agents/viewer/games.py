@@ -245,12 +245,14 @@ def core_war(trace: dict[str, Any], index: int, seat: int, reveal: bool) -> str:
     core = ""
     if trace.get("corewar") and index == len(trace["frames"]) - 1:
         names = trace["corewar"]["warriors"]
+        last = trace["corewar"]["frames"][-1]["step"]
+        cut = "" if trace["corewar"]["complete"] else f", its first {last} steps"
         legend = "".join(
             f'<span class="w{k}">&#9632; {esc(n)}: <b data-procs="{k}">0</b> processes</span> '
             for k, n in enumerate(names)
         )
         core = (
-            "<h4>Round 1, replayed step by step (cell owners; bright: written since the last frame)</h4>"
+            f"<h4>Round 1, replayed step by step{cut} (cell owners; bright: written since the last frame)</h4>"
             '<div class="corewar"><canvas id="core" width="640" height="320"></canvas>'
             f'<div class="legend">{legend}</div><div class="cwctl"><button id="cwplay">play</button>'
             '<input type="range" id="cwframe" min="0" value="0"> <span id="cwstep"></span></div></div>'
