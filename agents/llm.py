@@ -51,6 +51,7 @@ from agents.prompts import (
     PromptTemplate,
     template_for,
 )
+from selfplay_envs.core.errors import InfrastructureError
 from selfplay_envs.core.parsing import extract_answer
 
 __all__ = [
@@ -400,6 +401,13 @@ class _DecideRun:
     def feed(self, pending: Sequence[_Pending], results: Sequence[Result]) -> None:
         if len(results) != len(pending):
             raise ValueError(f"expected {len(pending)} results, got {len(results)}")
+        for result in results:
+            if result.outage:  # never a move: the game must not score an outage
+                raise InfrastructureError(
+                    f"the {getattr(self.backend, 'name', type(self.backend).__name__)} "
+                    f"backend failed: {result.error}; check that the model server "
+                    "is up and that its URL, key and model name are right"
+                )
         for item, result in zip(pending, results, strict=True):
             policy = item.policy
             verdict = policy.precheck(result)

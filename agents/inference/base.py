@@ -177,6 +177,10 @@ class Result:
             with ``completion_token_ids``; ``None`` when not requested or not given.
         finish_reason: Why generation stopped.
         error: Why the request failed (then ``text`` is empty); ``None`` on success.
+        outage: The failure is the infrastructure's (a server down or erroring, a
+            timeout, retries used up, a wrong URL, key or model name), not the
+            request's (a prompt longer than the context). Policies raise on an
+            outage instead of playing: it is never a move, an invalid one included.
     """
 
     text: str = ""
@@ -185,6 +189,7 @@ class Result:
     logprobs: tuple[float, ...] | None = None
     finish_reason: FinishReason = FinishReason.STOP
     error: str | None = None
+    outage: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "finish_reason", FinishReason(self.finish_reason))
@@ -201,12 +206,16 @@ class Result:
         return self.error is None
 
     @classmethod
-    def failure(cls, error: str, prompt_token_ids: Sequence[int] = ()) -> Result:
-        """A failed request, e.g. a prompt longer than the model's context."""
+    def failure(
+        cls, error: str, prompt_token_ids: Sequence[int] = (), *, outage: bool = False
+    ) -> Result:
+        """A failed request: the request's fault (a prompt longer than the model's
+        context), or with ``outage=True`` the infrastructure's."""
         return cls(
             error=error,
             finish_reason=FinishReason.ERROR,
             prompt_token_ids=tuple(prompt_token_ids),
+            outage=outage,
         )
 
 

@@ -31,6 +31,8 @@ from selfplay_envs.core.errors import DependencyNotInstalled
 __all__ = ["OpenAIBackend"]
 
 RETRY_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504})
+#: Statuses that refuse the request itself (too long, bad parameters): not an outage.
+REQUEST_FAULTS = frozenset({400, 413, 422})
 
 
 class _RetryableError(Exception):
@@ -136,7 +138,9 @@ class OpenAIBackend:
             if attempt < self.max_retries:
                 delay = min(self.max_backoff, self.backoff * 2**attempt)
                 await asyncio.sleep(delay * (0.5 + self.rng.random()))
-        return Result.failure(f"gave up after {self.max_retries + 1} attempts: {error}")
+        return Result.failure(
+            f"gave up after {self.max_retries + 1} attempts: {error}", outage=True
+        )
 
     async def _post(
         self, client: Any, endpoint: str, body: dict[str, Any], request: Request
@@ -149,14 +153,17 @@ class OpenAIBackend:
         if response.status_code in RETRY_STATUS:
             raise _RetryableError(f"HTTP {response.status_code}: {response.text[:300]}")
         if response.status_code >= 400:
+            # 400/413/422: the server refused this request (too long, bad sampling);
+            # anything else (a wrong key, URL or model, a server error) is an outage.
             return Result.failure(
-                f"HTTP {response.status_code}: {_error_text(response)}"
+                f"HTTP {response.status_code}: {_error_text(response)}",
+                outage=response.status_code not in REQUEST_FAULTS,
             )
         try:
             payload = response.json()
         except ValueError:
             return Result.failure(
-                f"expected a JSON response, got {response.text[:100]!r}"
+                f"expected a JSON response, got {response.text[:100]!r}", outage=True
             )
         return parse_response(payload, chat=request.prompt is None)
 
@@ -203,7 +210,9 @@ def parse_response(payload: Mapping[str, Any], *, chat: bool) -> Result:
     """Read text, token ids, logprobs and finish reason from a completion response."""
     choices = payload.get("choices") or []
     if not choices:
-        return Result.failure(f"expected choices in the response, got {list(payload)}")
+        return Result.failure(
+            f"expected choices in the response, got {list(payload)}", outage=True
+        )
     choice = choices[0]
     if chat:
         message = choice.get("message") or {}

@@ -166,6 +166,7 @@ def test_unreachable_server_is_retried_with_backoff_then_an_error():
     assert not result.ok and result.error.startswith(
         "gave up after 3 attempts: ConnectError"
     )
+    assert result.outage  # the server's failure, not the request's
     assert time.perf_counter() - start >= 0.05 * 0.5 + 0.1 * 0.5  # two backoffs slept
 
 
@@ -222,3 +223,28 @@ def test_adapter_plays_over_http_in_async_mode(client):
             assert turn.valid and turn.completion.startswith("\\boxed{")
             assert len(turn.completion_token_ids) == len(turn.logprobs) > 0
             assert len(turn.prompt_token_ids) > 0
+
+
+def test_an_outage_raises_in_the_policy_and_is_never_a_move():
+    """A server that is down must stop the game: an empty reply would be scored as
+    the seat's invalid move (a forfeit), a loss caused by the infrastructure."""
+    from agents.adapter import BatchInferenceAdapter
+    from agents.llm import LLMPolicy
+    from selfplay_envs.core.errors import InfrastructureError
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    backend = OpenAIBackend(
+        f"http://127.0.0.1:{port}/v1", "x", max_retries=0, backoff=0.01, seed=0
+    )
+    adapter = BatchInferenceAdapter("tic_tac_toe_v0", LLMPolicy(backend), num_envs=1)
+    with pytest.raises(InfrastructureError, match="ConnectError"):
+        adapter.run(1)
+
+
+def test_a_request_the_server_refuses_is_not_an_outage(server):
+    backend = OpenAIBackend(server, "tiny", seed=0)
+    too_long = Request(prompt="x " * 5000, sampling=GREEDY)
+    (result,) = backend.generate([too_long])
+    assert not result.ok and not result.outage  # the request's fault: a 400
