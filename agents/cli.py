@@ -41,6 +41,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``selfplay`` console script."""
     parser = _parser()
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["view"]:  # every option, --help included, is the viewer's own
+        from agents.viewer.command import main as view_main
+
+        return view_main(argv[1:], prog="selfplay view")
     args = parser.parse_args(argv)
     args.argv = argv  # how to run the command again (bench's resume line)
     if not hasattr(args, "func"):
@@ -169,6 +173,16 @@ def _parser() -> argparse.ArgumentParser:
         "--no-pause", action="store_true", help="print every step at once"
     )
     replay.set_defaults(func=_replay)
+
+    sub.add_parser(
+        "view",
+        help="write a self-contained HTML viewer of recorded episodes",
+        description="Write one HTML file (no server, no network) that steps through "
+        "recorded episodes turn by turn, each seat's private view switchable, with a "
+        "rendering per game; it opens in the browser (or prints its path). Reads "
+        "the files replay reads, or a bench run folder.",
+        add_help=False,  # main() hands every option to the viewer's own parser
+    )
 
     try:
         from selfplay_envs.games.core_war.cli import add_corewar_parser

@@ -38,10 +38,10 @@ def _source(target: Path) -> Path:
     return target
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, prog: str = "python -m agents.viewer") -> int:
     """Write the viewer page for a file (or bench run folder) of episodes."""
     parser = argparse.ArgumentParser(
-        prog="python -m agents.viewer",
+        prog=prog,
         description="Write a self-contained HTML page to step through recorded "
         "episodes turn by turn, each seat's private view switchable.",
     )
