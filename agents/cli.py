@@ -26,6 +26,8 @@ DEFAULT_GAMES = {
     "core_war_v0": 8,
     "bug_repair_v0": 3,
     "search_qa_v0": 20,
+    # MCTS-1000 searches a thousand rollouts a move: 4 seeds keep it under 2 minutes.
+    "connect_four_v0": 4,
 }
 FALLBACK_GAMES = 10
 # Game settings of the default run. Kuhn poker is scored by chips over a 10-hand match:
@@ -492,6 +494,7 @@ STRONGEST_OPPONENT = {
     "core_war_v0": "dwarf",
     "bug_repair_v0": "scripted",
     "search_qa_v0": "scripted",
+    "connect_four_v0": "mcts1000",
 }
 DEFAULT_OPPONENT = "random"
 # What a game's printed position leaves unsaid, shown under it by `play` and `replay`.

@@ -13,6 +13,7 @@ BUILTIN_GAMES: dict[str, str] = {
     "negotiation_v0": "selfplay_envs.games.negotiation.env:NegotiationGame",
     "bug_repair_v0": "selfplay_envs.games.bug_repair.env:BugRepairGame",
     "core_war_v0": "selfplay_envs.games.core_war.env:CoreWarGame",
+    "connect_four_v0": "selfplay_envs.games.connect_four.env:ConnectFourGame",
 }
 
 
