@@ -1,7 +1,8 @@
 """Game-specific gold standards next to the ratings.
 
 Ratings only rank the pool against itself; these numbers anchor it to something fixed:
-exact exploitability for Kuhn poker, loss rate against perfect play for tic-tac-toe,
+exact exploitability for Kuhn poker, loss rate against perfect play for tic-tac-toe and
+against MCTS with 100 and 1000 simulations for Connect Four (MARS's evaluation),
 and the rates each game reports (score against the warrior pool, solve rate, exact
 match) through ``info["metrics"]``.
 """
@@ -32,6 +33,11 @@ def gold_standards(
     gold: dict[str, dict[str, Any]] = {}
     if "tic_tac_toe_v0" in summary:
         gold["tic_tac_toe_v0"] = _loss_rate_vs(records, "tic_tac_toe_v0", "minimax")
+    if "connect_four_v0" in summary:  # MARS evaluates against MCTS at these budgets
+        gold["connect_four_v0"] = {
+            **_loss_rate_vs(records, "connect_four_v0", "mcts100"),
+            **_loss_rate_vs(records, "connect_four_v0", "mcts1000"),
+        }
     if "kuhn_poker_v0" in summary:
         gold["kuhn_poker_v0"] = _kuhn_exploitability(summary["kuhn_poker_v0"]["agents"])
     for env_id, game in summary.items():

@@ -318,3 +318,22 @@ def test_one_games_winrate_titles_and_bar_label_fit_the_figure() -> None:
         assert 0 <= box.x0 and box.x1 <= fig.bbox.width, text.get_text()
         assert 0 <= box.y0 and box.y1 <= fig.bbox.height, text.get_text()
     plt.close(fig)
+
+
+def test_connect_four_gold_standard_is_the_loss_rate_against_mcts() -> None:
+    from agents.arena.gold import gold_standards
+
+    def game(a: str, b: str, score_a: float) -> dict:
+        return {"env_id": "connect_four_v0", "a": a, "b": b, "score_a": score_a}
+
+    # random loses 2 of 3 against mcts100 (one win as b), and 1 of 1 against mcts1000
+    records = [
+        game("mcts100", "random", 1.0),
+        game("random", "mcts100", 0.0),
+        game("mcts100", "random", 0.0),
+        game("mcts1000", "random", 1.0),
+    ]
+    summary = {"connect_four_v0": {"agents": [], "metrics": {}, "pairings": [{}]}}
+    gold = gold_standards(summary, records)["connect_four_v0"]
+    assert gold["loss rate vs mcts100 (random)"] == round(2 / 3, 4)
+    assert gold["loss rate vs mcts1000 (random)"] == 1.0
