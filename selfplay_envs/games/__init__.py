@@ -9,6 +9,7 @@ BUILTIN_GAMES: dict[str, str] = {
     "tic_tac_toe_v0": "selfplay_envs.games.tic_tac_toe.env:TicTacToeGame",
     "kuhn_poker_v0": "selfplay_envs.games.kuhn_poker.env:KuhnPokerGame",
     "leduc_poker_v0": "selfplay_envs.games.leduc_poker.env:LeducPokerGame",
+    "liars_dice_v0": "selfplay_envs.games.liars_dice.env:LiarsDiceGame",
     "search_qa_v0": "selfplay_envs.games.search_qa.env:SearchQAGame",
     "who_is_the_spy_v0": "selfplay_envs.games.who_is_the_spy.env:WhoIsTheSpyGame",
     "negotiation_v0": "selfplay_envs.games.negotiation.env:NegotiationGame",
