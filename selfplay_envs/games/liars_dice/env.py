@@ -75,7 +75,7 @@ game non-zero-sum.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -91,6 +91,9 @@ from selfplay_envs.games.liars_dice.rules import (
     num_actions,
     tensor_size,
 )
+
+if TYPE_CHECKING:
+    from selfplay_envs.games.liars_dice.vector import LiarsDiceVectorRules
 
 __all__ = ["LiarsDiceGame", "SPIRAL_DICE"]
 
@@ -165,3 +168,13 @@ class LiarsDiceGame(Game):
         return LiarsDiceState.from_rng(
             rng, self.dice_per_player, self.sides, self.rules
         )
+
+    def vector_rules(self, num_envs: int) -> LiarsDiceVectorRules | None:
+        """Vectorised rules for the numeric ``BatchedEnv`` (the zero-sum rules only:
+        a preset takes the generic path)."""
+        if not self.rules.default:
+            return None
+        # Imported here: the scalar env never needs the vector rules.
+        from selfplay_envs.games.liars_dice.vector import LiarsDiceVectorRules
+
+        return LiarsDiceVectorRules(num_envs, self.dice_per_player, self.sides)
