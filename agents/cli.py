@@ -495,6 +495,8 @@ STRONGEST_OPPONENT = {
     "bug_repair_v0": "scripted",
     "search_qa_v0": "scripted",
     "connect_four_v0": "mcts1000",
+    "leduc_poker_v0": "cfr",
+    "liars_dice_v0": "cfr",
 }
 DEFAULT_OPPONENT = "random"
 # What a game's printed position leaves unsaid, shown under it by `play` and `replay`.

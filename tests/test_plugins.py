@@ -77,6 +77,8 @@ def test_every_existing_opponent_name_is_kept() -> None:
             "scripted",
         ],
         "connect_four_v0": ["mcts100", "mcts1000", "random"],
+        "leduc_poker_v0": ["cfr", "random"],
+        "liars_dice_v0": ["cfr", "random"],
         "core_war_v0": ["dwarf", "imp", "pool", "random"],
         "kuhn_poker_v0": ["cfr", "nash", "random"],
         "negotiation_v0": ["greedy", "random", "stubborn"],

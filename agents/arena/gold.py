@@ -2,7 +2,8 @@
 
 Ratings only rank the pool against itself; these numbers anchor it to something fixed:
 exact exploitability for Kuhn poker, loss rate against perfect play for tic-tac-toe and
-against MCTS with 100 and 1000 simulations for Connect Four (MARS's evaluation),
+against MCTS with 100 and 1000 simulations for Connect Four (MARS's evaluation), exact
+exploitability for Leduc hold'em and Liar's Dice (OpenSpiel's NashConv),
 and the rates each game reports (score against the warrior pool, solve rate, exact
 match) through ``info["metrics"]``.
 """
@@ -18,6 +19,7 @@ from agents.arena.runner import finished
 __all__ = ["gold_standards"]
 
 KUHN_SAMPLES = 400
+LEDUC_SAMPLES = 20  # per information state, for black-box policies (936 states)
 
 
 def gold_standards(
@@ -38,6 +40,11 @@ def gold_standards(
             **_loss_rate_vs(records, "connect_four_v0", "mcts100"),
             **_loss_rate_vs(records, "connect_four_v0", "mcts1000"),
         }
+    for env_id, exploitability in _SOLVED_GAMES.items():
+        if env_id in summary:
+            gold[env_id] = _exploitability(
+                env_id, summary[env_id]["agents"], exploitability
+            )
     if "kuhn_poker_v0" in summary:
         gold["kuhn_poker_v0"] = _kuhn_exploitability(summary["kuhn_poker_v0"]["agents"])
     for env_id, game in summary.items():
@@ -61,6 +68,38 @@ def _loss_rate_vs(records, env_id: str, reference: str) -> dict[str, Any]:
         f"loss rate vs {reference} ({agent})": round(losses / games, 4)
         for agent, (games, losses) in sorted(out.items())
     }
+
+
+def _leduc(policy: Any, exact: bool) -> float:
+    from agents.analysis.leduc import exploitability
+
+    return exploitability(policy, samples=1 if exact else LEDUC_SAMPLES)
+
+
+def _liars_dice(policy: Any, exact: bool) -> float | None:
+    from agents.analysis.liars_dice import exploitability
+
+    # Exact only: a black-box policy's 24,576 information states are not sampled.
+    return exploitability(policy) if exact else None
+
+
+#: Games whose exploitability OpenSpiel computes exactly: env id -> how.
+_SOLVED_GAMES = {"leduc_poker_v0": _leduc, "liars_dice_v0": _liars_dice}
+
+
+def _exploitability(env_id: str, agents: Sequence[str], how: Any) -> dict[str, Any]:
+    """Exploitability (NashConv / 2) of each agent of ``env_id`` that can be scored."""
+    from agents.arena.specs import build_policy
+
+    out = {}
+    for spec in agents:
+        if spec.startswith("llm:"):
+            continue
+        policy = build_policy(spec, env_id, seed=0, config={})
+        value = how(policy, hasattr(policy, "action_probabilities"))
+        if value is not None:
+            out[f"exploitability ({spec})"] = round(float(value), 6)
+    return out
 
 
 def _kuhn_exploitability(agents: Sequence[str]) -> dict[str, Any]:

@@ -469,7 +469,8 @@ DEFINITIONS = [
     "**Gold standard**: numbers that do not depend on the pool: exact Kuhn "
     "exploitability (NashConv / 2; sampled for black-box policies), the share of "
     "games lost to minimax in tic-tac-toe, and to MCTS with 100 and 1000 "
-    "simulations in Connect Four.",
+    "simulations in Connect Four, and OpenSpiel's exact exploitability in Leduc "
+    "hold'em (sampled for black-box policies) and Liar's Dice (exact policies only).",
 ]
 
 # What each game-reported metric measures, where the report knows it.

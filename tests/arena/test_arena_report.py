@@ -337,3 +337,25 @@ def test_connect_four_gold_standard_is_the_loss_rate_against_mcts() -> None:
     gold = gold_standards(summary, records)["connect_four_v0"]
     assert gold["loss rate vs mcts100 (random)"] == round(2 / 3, 4)
     assert gold["loss rate vs mcts1000 (random)"] == 1.0
+
+
+def test_solved_games_score_each_scriptable_agent_and_skip_llms(monkeypatch) -> None:
+    from agents.arena import gold
+
+    seen = []
+
+    def how(policy, exact):
+        seen.append((type(policy).__name__, exact))
+        return None if not exact else 0.25
+
+    out = gold._exploitability("leduc_poker_v0", ["random", "llm:x"], how)
+    assert out == {} and seen == [("RandomPolicy", False)]  # no number: none reported
+    monkeypatch.setattr(gold, "_SOLVED_GAMES", {"leduc_poker_v0": lambda p, e: 0.5})
+    summary = {
+        "leduc_poker_v0": {"agents": ["random"], "metrics": {}, "pairings": [{}]}
+    }
+    records = [
+        {"env_id": "leduc_poker_v0", "a": "random", "b": "random", "score_a": 0.5}
+    ]
+    result = gold.gold_standards(summary, records)["leduc_poker_v0"]
+    assert result == {"exploitability (random)": 0.5}
