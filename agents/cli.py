@@ -28,6 +28,9 @@ DEFAULT_GAMES = {
     "search_qa_v0": 20,
     # MCTS-1000 searches a thousand rollouts a move: 4 seeds keep it under 2 minutes.
     "connect_four_v0": 4,
+    # A hand's outcome varies a lot with the cards: many cheap games separate cfr.
+    "leduc_poker_v0": 100,
+    "liars_dice_v0": 100,
 }
 FALLBACK_GAMES = 10
 # Game settings of the default run. Kuhn poker is scored by chips over a 10-hand match:
