@@ -29,7 +29,7 @@ DEFAULT_GAMES = {
     # MCTS-1000 searches a thousand rollouts a move: 4 seeds keep it under 2 minutes.
     "connect_four_v0": 4,
     # A hand's outcome varies a lot with the cards: many cheap games separate cfr.
-    "leduc_poker_v0": 100,
+    "leduc_poker_v0": 40,  # 10-hand matches, as Kuhn
     "liars_dice_v0": 100,
 }
 FALLBACK_GAMES = 10
@@ -37,6 +37,7 @@ FALLBACK_GAMES = 10
 # a single hand's winner says little (the Nash player folds weak hands on purpose).
 DEFAULT_GAME_CONFIG = {
     "kuhn_poker_v0": {"num_hands": 10, "reward": "match"},
+    "leduc_poker_v0": {"num_hands": 10, "reward": "match"},
     # One repair attempt per injected bug keeps a sandboxed game under a minute.
     "bug_repair_v0": {"solver_attempts": 1},
 }
