@@ -8,6 +8,9 @@ Two commands, shaped after pMARS::
         [--core-size N --max-cycles N --max-processes N --max-length N --min-distance N]
         [--json | --brief]
 
+``selfplay corewar build`` compiles the MARS kernels into numba's cache ahead of the
+first battle (a one-time cost of tens of seconds; see docs/games/core_war.md).
+
 ``assemble`` prints the load file (``pmars -A``). ``battle`` prints pMARS's ``-b`` lines
 (``-k``'s with ``--brief``), or one JSON object with ``--json``::
 
@@ -71,7 +74,7 @@ def add_corewar_parser(subparsers: Any) -> argparse.ArgumentParser:
         description=__doc__.split("\n\n")[0],
     )
     corewar.set_defaults(func=lambda args: _help(corewar))
-    commands = corewar.add_subparsers(metavar="{assemble,battle}")
+    commands = corewar.add_subparsers(metavar="{assemble,battle,build}")
 
     assemble_cmd = commands.add_parser(
         "assemble", help="print a warrior's load file (pmars -A)"
@@ -119,6 +122,11 @@ def add_corewar_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--brief", "-k", action="store_true", help="print pMARS's -b -k lines"
     )
     battle.set_defaults(func=_run(_battle))
+
+    build = commands.add_parser(
+        "build", help="compile the MARS engine into numba's cache now (once)"
+    )
+    build.set_defaults(func=_run(_build))
     return corewar
 
 
@@ -253,6 +261,43 @@ def _fight(args: argparse.Namespace, warriors: list[Warrior]) -> Any:
         )
     except ValueError as err:
         raise _UsageError(str(err)) from err
+
+
+# ---- build ---------------------------------------------------------------------------
+
+
+def _build(args: argparse.Namespace) -> int:
+    """Fight one tiny battle of each kind so that every kernel lands in numba's cache.
+
+    numba caches next to the source, or in a user-wide folder where that is read-only
+    (a non-editable install); NUMBA_CACHE_DIR overrides both.
+    """
+    import time
+
+    from selfplay_envs.games.core_war import mars  # lazy: numba
+
+    sys.stderr.write("compiling the Core War engine (once; skipped where cached)...\n")
+    start = time.perf_counter()
+    imp = assemble("mov 0, 1\n", AssemblerSettings())
+    settings = mars.MarsSettings()
+    mars.battle([imp, imp], 1, settings, seed=1)
+    mars.battle([imp, imp], 1, settings, seed=1, track_behaviour=True)
+    mars.battle_many(
+        [
+            mars.BattleJob(warriors=[imp, imp], rounds=1, settings=settings, seed=1),
+            mars.BattleJob(
+                warriors=[imp, imp],
+                rounds=1,
+                settings=settings,
+                seed=1,
+                track_behaviour=True,
+            ),
+        ]
+    )
+    sys.stderr.write(
+        f"the Core War engine is ready ({time.perf_counter() - start:.1f} s)\n"
+    )
+    return 0
 
 
 def _name(warrior: Warrior, path: str) -> str:
