@@ -5,11 +5,22 @@ adapter. ``selfplay_envs`` never imports this package; this package imports it. 
 here imports torch, transformers, vllm or httpx until a backend is built.
 """
 
-from agents.adapter import BatchInferenceAdapter, RunStats, Trajectory, TurnSample
-from agents.inference import Message, Request, Result, SamplingParams, make_backend
-from agents.llm import Decision, Generation, LLMPolicy
-from agents.policy import Policy, RandomPolicy, Turn, policy_from_callable
-from agents.prompts import AnswerStyle, PromptTemplate
+from selfplay_agents.adapter import (
+    BatchInferenceAdapter,
+    RunStats,
+    Trajectory,
+    TurnSample,
+)
+from selfplay_agents.inference import (
+    Message,
+    Request,
+    Result,
+    SamplingParams,
+    make_backend,
+)
+from selfplay_agents.llm import Decision, Generation, LLMPolicy
+from selfplay_agents.policy import Policy, RandomPolicy, Turn, policy_from_callable
+from selfplay_agents.prompts import AnswerStyle, PromptTemplate
 
 __all__ = [
     "AnswerStyle",

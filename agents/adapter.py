@@ -5,7 +5,7 @@ seat index or role) to policy:
 
 * self-play: one ``LLMPolicy`` for every seat;
 * a frozen opponent: another ``LLMPolicy`` (its own backend, e.g. an old checkpoint);
-* a scripted opponent: any ``Policy`` from ``agents.opponents``.
+* a scripted opponent: any ``Policy`` from ``selfplay_agents.opponents``.
 
 Each step it collects the pending turn of every game, groups the turns by backend (LLM
 policies sharing a backend share the call) or by policy (scripted ones), makes one
@@ -44,9 +44,15 @@ from typing import Any
 
 import numpy as np
 
-from agents.inference.base import image_hash
-from agents.llm import CallMeter, Decision, LLMPolicy, adecide_many, decide_many
-from agents.policy import Policy, Turn
+from selfplay_agents.inference.base import image_hash
+from selfplay_agents.llm import (
+    CallMeter,
+    Decision,
+    LLMPolicy,
+    adecide_many,
+    decide_many,
+)
+from selfplay_agents.policy import Policy, Turn
 from selfplay_envs.core.episode import InvalidMovePolicy, View
 from selfplay_envs.wrappers.batched import BatchedEnv, BatchStep
 
@@ -91,7 +97,7 @@ class TurnSample:
         error: The backend's error, if any.
         phase: The game's phase at this turn (``infos["phase"]``, e.g. the spy
             game's ``"clue"`` or ``"vote"``), ``""`` for games without phases.
-        images: ``agents.inference.base.image_hash`` of each image the policy's prompt
+        images: ``selfplay_agents.inference.base.image_hash`` of each image the policy's prompt
             carried this turn, in order (the spy game's picture for a VLM policy);
             empty for text prompts and policies without a model.
     """

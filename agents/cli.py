@@ -48,7 +48,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["view"]:  # every option, --help included, is the viewer's own
-        from agents.viewer.command import main as view_main
+        from selfplay_agents.viewer.command import main as view_main
 
         return view_main(argv[1:], prog="selfplay view")
     args = parser.parse_args(argv)
@@ -160,7 +160,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Step through a recorded episode. Reads every episode file the "
         "project writes: a `selfplay play --record` file, a bench results.jsonl "
         "(the episodes `selfplay bench --record K` kept), and adapter trajectories "
-        "(a TrajectoryWriter turn log, or agents.export.write_jsonl rows). At each "
+        "(a TrajectoryWriter turn log, or selfplay_agents.export.write_jsonl rows). At each "
         "step: enter for the next one, q to quit.",
     )
     replay.add_argument("file", type=Path)
@@ -221,9 +221,9 @@ def _load_config(path: Path | None) -> dict[str, Any]:
 
 def _bench(args: argparse.Namespace) -> int:
     import selfplay_envs
-    from agents.arena.gold import gold_standards
-    from agents.arena.report import run_info, summarize, write_report
-    from agents.arena.runner import (
+    from selfplay_agents.arena.gold import gold_standards
+    from selfplay_agents.arena.report import run_info, summarize, write_report
+    from selfplay_agents.arena.runner import (
         RESULTS_FILE,
         RunMismatch,
         is_errored,
@@ -233,8 +233,8 @@ def _bench(args: argparse.Namespace) -> int:
         read_results,
         run_settings,
     )
-    from agents.arena.specs import supports
-    from agents.opponents import baselines, list_opponents
+    from selfplay_agents.arena.specs import supports
+    from selfplay_agents.opponents import baselines, list_opponents
     from selfplay_envs.test import unavailable_reason
 
     config = _load_config(args.config)
@@ -344,7 +344,7 @@ def _baseline_note(pool: list[str], extra: list[str]) -> str:
     own = ", ".join(pool) if pool else "none"
     return (
         f"played with the built-in baselines {', '.join(extra)} "
-        f"(agents.opponents.BASELINES) added, fewer than two agents of its own ({own})"
+        f"(selfplay_agents.opponents.BASELINES) added, fewer than two agents of its own ({own})"
     )
 
 
@@ -354,7 +354,7 @@ LOG_EVERY = 10.0
 
 def _run_with_progress(jobs, results_path: Path, workers: int) -> list[dict[str, Any]]:
     """Run ``jobs``: a live bar on a terminal, else a line-based log."""
-    from agents.arena.runner import (
+    from selfplay_agents.arena.runner import (
         Eta,
         is_errored,
         latest_records,
@@ -514,7 +514,7 @@ RENDER_NOTES = {
 
 def _opponents_line(env_id: str) -> str:
     """``"minimax, random (strongest: minimax)"`` for ``env_id``."""
-    from agents.opponents import list_opponents
+    from selfplay_agents.opponents import list_opponents
 
     names = list_opponents(env_id)
     strongest = STRONGEST_OPPONENT.get(env_id)
@@ -539,7 +539,7 @@ def _help_with_games(parser: argparse.ArgumentParser) -> str:
 def _list(args: argparse.Namespace) -> int:
     del args  # No options.
     import selfplay_envs
-    from agents.opponents import BASELINES
+    from selfplay_agents.opponents import BASELINES
     from selfplay_envs.core.adapter import ENV_OPTIONS
 
     print("games (env id: views; fixed opponents, the strongest named), then each")
@@ -595,7 +595,7 @@ def _check_env_id(env_id: str) -> None:
 
 
 def _check_opponent(env_id: str, name: str) -> None:
-    from agents.opponents import BASELINES, list_opponents
+    from selfplay_agents.opponents import BASELINES, list_opponents
 
     names = sorted({*list_opponents(env_id), *BASELINES})
     if name not in names:
@@ -726,8 +726,8 @@ def _final_position(env: Any, env_id: str) -> str:
 def _play(args: argparse.Namespace) -> int:
     import tempfile
 
-    from agents.opponents import make_opponent
-    from agents.policy import Turn
+    from selfplay_agents.opponents import make_opponent
+    from selfplay_agents.policy import Turn
 
     _check_env_id(args.env_id)
     _check_opponent(args.env_id, args.opponent)
@@ -824,7 +824,7 @@ def _play(args: argparse.Namespace) -> int:
 REPLAY_FORMATS = (
     "a JSONL file of episodes: a `selfplay play --record` file, a bench "
     "results.jsonl with recorded episodes (`selfplay bench --record K`), or adapter "
-    "trajectories (a TrajectoryWriter turn log, or agents.export.write_jsonl rows)"
+    "trajectories (a TrajectoryWriter turn log, or selfplay_agents.export.write_jsonl rows)"
 )
 
 

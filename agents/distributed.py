@@ -32,9 +32,9 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
-from agents.adapter import BatchInferenceAdapter, Trajectory
-from agents.inference.base import Request, Result
-from agents.policy import Policy, Turn
+from selfplay_agents.adapter import BatchInferenceAdapter, Trajectory
+from selfplay_agents.inference.base import Request, Result
+from selfplay_agents.policy import Policy, Turn
 from selfplay_envs.core.errors import DependencyNotInstalled
 
 __all__ = [

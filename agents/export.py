@@ -1,7 +1,7 @@
 """Trajectories as trainer-ready rows: JSONL, Parquet, and a Hugging Face dataset.
 
 ``BatchInferenceAdapter`` records every attempted move with its prompt and completion
-token ids and the sampling logprobs (``agents.adapter.TurnSample``). This module turns
+token ids and the sampling logprobs (``selfplay_agents.adapter.TurnSample``). This module turns
 those records into one flat row per model turn, the shape that LLM RL trainers (verl,
 OpenRLHF, TRL) consume:
 
@@ -52,7 +52,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from agents.adapter import Trajectory, read_turns
+from selfplay_agents.adapter import Trajectory, read_turns
 from selfplay_envs.core.errors import DependencyNotInstalled
 
 __all__ = [

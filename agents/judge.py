@@ -1,7 +1,7 @@
 """An LLM as search_qa's judge: the RAG check and answer correctness as verdicts.
 
 ``LLMJudge(backend)`` implements ``selfplay_envs.games.search_qa.verifier.Judge`` over
-any ``agents.inference`` backend::
+any ``selfplay_agents.inference`` backend::
 
     judge = LLMJudge(make_backend("openai", "http://127.0.0.1:8000/v1", "judge"))
     env = selfplay_envs.make("search_qa_v0", preset="ssp", judge=judge)
@@ -32,7 +32,12 @@ from __future__ import annotations
 
 import re
 
-from agents.inference.base import InferenceBackend, Message, Request, SamplingParams
+from selfplay_agents.inference.base import (
+    InferenceBackend,
+    Message,
+    Request,
+    SamplingParams,
+)
 from selfplay_envs.games.search_qa.answers import exact_match
 from selfplay_envs.games.search_qa.verifier import (
     AnswerCheckRequest,
@@ -119,7 +124,7 @@ class LLMJudge:
     """Both judgements of ``verifier.Judge``, asked of a model through ``backend``.
 
     Args:
-        backend: Any ``agents.inference`` backend (transformers, vLLM, OpenAI, ...).
+        backend: Any ``selfplay_agents.inference`` backend (transformers, vLLM, OpenAI, ...).
         sampling: Sampling of the judge; greedy by default, so a verdict is
             reproducible.
         seed: Seed sent with every request.

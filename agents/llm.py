@@ -35,15 +35,15 @@ from typing import Any
 
 import numpy as np
 
-from agents.inference.base import (
+from selfplay_agents.inference.base import (
     InferenceBackend,
     Message,
     Request,
     Result,
     SamplingParams,
 )
-from agents.policy import Turn
-from agents.prompts import (
+from selfplay_agents.policy import Turn
+from selfplay_agents.prompts import (
     STYLE_FORMATS,
     STYLE_INSTRUCTIONS,
     STYLE_WRAPPERS,
@@ -192,7 +192,7 @@ class LLMPolicy:
         guided: Constrain decoding to the legal moves (in the style's wrapper) where
             the game lists them, on backends that support it.
         images: Send observation images (VLM backends).
-        templates: Prompt templates by env id, overriding ``agents.prompts.PROMPTS``.
+        templates: Prompt templates by env id, overriding ``selfplay_agents.prompts.PROMPTS``.
         system_role: Send the rules as a system message; ``False`` puts them at the
             top of the first user message (for models without a system role).
         chat_template_kwargs: Extra chat-template variables, e.g.
@@ -484,7 +484,7 @@ def policy_from_spec(backend: str, model: str, **kwargs: Any) -> LLMPolicy:
         model: A model directory; for ``openai``, ``"BASE_URL#MODEL_NAME"``.
         **kwargs: ``LLMPolicy`` options (style, sampling, history...).
     """
-    from agents.inference import make_backend
+    from selfplay_agents.inference import make_backend
 
     if backend == "openai":
         url, _, name = model.partition("#")

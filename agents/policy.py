@@ -71,7 +71,7 @@ class RandomPolicy:
     """Uniformly random legal moves, for any game with a finite action set.
 
     Games with free-form actions ship their own random player in
-    ``agents.opponents``; this one uses ``info["legal_actions"]`` (text view) or
+    ``selfplay_agents.opponents``; this one uses ``info["legal_actions"]`` (text view) or
     the observation's ``action_mask`` (numeric view).
     """
 
@@ -96,7 +96,7 @@ class RandomPolicy:
         if not legal_text:
             raise ValueError(
                 f"expected info['legal_actions'] for {turn.env_id}: use the game's own "
-                "random player from agents.opponents"
+                "random player from selfplay_agents.opponents"
             )
         return answer(turn, legal_text[int(self.rng.integers(len(legal_text)))])
 
@@ -104,7 +104,7 @@ class RandomPolicy:
 class FirstLegalPolicy:
     """Always the first legal move, for any game with a finite action set.
 
-    A deterministic baseline (``agents.opponents.BASELINES``) that bench pairs with
+    A deterministic baseline (``selfplay_agents.opponents.BASELINES``) that bench pairs with
     ``random`` for a game that declares fewer than two opponents of its own.
     """
 

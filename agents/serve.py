@@ -17,7 +17,7 @@ pictures reach the model; a text model answers such requests ``400``.
 It exists so that the ``openai`` backend is tested against a real server process with no
 extra dependency; for production use vLLM or SGLang. Run it as::
 
-    python -m agents.serve --model path/to/model --port 8000
+    python -m selfplay_agents.serve --model path/to/model --port 8000
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from collections.abc import Sequence
 from http.server import ThreadingHTTPServer
 from typing import Any
 
-from agents.inference.base import (
+from selfplay_agents.inference.base import (
     InferenceBackend,
     Message,
     Request,
@@ -377,8 +377,8 @@ def _offsets(tokens: Sequence[str]) -> list[int]:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """``python -m agents.serve --model DIR [--host H] [--port P]``."""
-    from agents.inference.transformers_backend import TransformersBackend
+    """``python -m selfplay_agents.serve --model DIR [--host H] [--port P]``."""
+    from selfplay_agents.inference.transformers_backend import TransformersBackend
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(

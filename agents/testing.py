@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from agents.inference.transformers_backend import import_torch_transformers
+from selfplay_agents.inference.transformers_backend import import_torch_transformers
 
 __all__ = ["CHATML_TEMPLATE", "QWEN3_LIKE_TEMPLATE", "build_tiny_model", "tiny_corpus"]
 
@@ -70,9 +70,9 @@ _WORDS = (
 def tiny_corpus(rng: np.random.Generator, lines: int = 400) -> list[str]:
     """Game-like lines (rules, boards, moves, answer formats) to train the tokenizer on.
 
-    The prompt texts of ``agents.prompts`` are in it, so prompts tokenize compactly.
+    The prompt texts of ``selfplay_agents.prompts`` are in it, so prompts tokenize compactly.
     """
-    from agents.prompts import PROMPTS, STYLE_INSTRUCTIONS
+    from selfplay_agents.prompts import PROMPTS, STYLE_INSTRUCTIONS
 
     corpus = [t.system for t in PROMPTS.values()] + list(STYLE_INSTRUCTIONS.values())
     corpus += [

@@ -1,7 +1,7 @@
 """Benchmark: the batch-inference adapter against naive per-game sequential calls.
 
 CPU section (always): a tiny random-weight model built on the spot
-(``agents.testing.build_tiny_model``) behind the transformers backend. For each
+(``selfplay_agents.testing.build_tiny_model``) behind the transformers backend. For each
 N in ``--sizes`` the adapter plays ``N * --episodes-per-game`` tic-tac-toe episodes with N
 games at once (sync mode, and async continuous mode); the naive baseline plays games one
 after another, one backend call per turn, on the same backend and policy. The naive
@@ -35,10 +35,10 @@ from pathlib import Path
 from typing import Any
 
 import selfplay_envs
-from agents.adapter import BatchInferenceAdapter
-from agents.inference import SamplingParams
-from agents.llm import CallMeter, LLMPolicy
-from agents.policy import Turn
+from selfplay_agents.adapter import BatchInferenceAdapter
+from selfplay_agents.inference import SamplingParams
+from selfplay_agents.llm import CallMeter, LLMPolicy
+from selfplay_agents.policy import Turn
 
 ENV = "tic_tac_toe_v0"
 
@@ -167,8 +167,8 @@ def header(title: str) -> None:
 def cpu_section(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     import torch
 
-    from agents.inference.transformers_backend import TransformersBackend
-    from agents.testing import build_tiny_model
+    from selfplay_agents.inference.transformers_backend import TransformersBackend
+    from selfplay_agents.testing import build_tiny_model
 
     torch.set_num_threads(args.threads)
     path = build_tiny_model(workdir / "tiny", seed=0)
@@ -187,8 +187,8 @@ def gpu_section(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     import torch
     import transformers
 
-    from agents.inference.vllm_backend import VLLMBackend
-    from agents.testing import build_tiny_model
+    from selfplay_agents.inference.vllm_backend import VLLMBackend
+    from selfplay_agents.testing import build_tiny_model
 
     tiny = build_tiny_model(workdir / "tok", seed=0)
     tokenizer = transformers.AutoTokenizer.from_pretrained(tiny)

@@ -41,8 +41,8 @@ from pathlib import Path
 from typing import Any
 
 import selfplay_envs
-from agents.opponents.bug_repair import ScriptedPlayer
-from agents.policy import Turn
+from selfplay_agents.opponents.bug_repair import ScriptedPlayer
+from selfplay_agents.policy import Turn
 from selfplay_envs.games.bug_repair.repos import load_repo, shipped_repos
 from selfplay_envs.games.bug_repair.sandbox import (
     BwrapSandbox,

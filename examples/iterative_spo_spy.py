@@ -35,7 +35,11 @@ from typing import Any
 from tqdm import tqdm
 
 import selfplay_envs
-from agents.selfplay.iterative_spo import DECISION, StageScheduler, decision_stats
+from selfplay_agents.selfplay.iterative_spo import (
+    DECISION,
+    StageScheduler,
+    decision_stats,
+)
 
 ENV_ID = "who_is_the_spy_v0"
 

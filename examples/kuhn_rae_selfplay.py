@@ -7,7 +7,7 @@ episodes:
 
 * with RAE (role-conditioned advantage estimation, after SPIRAL): a moving-average
   baseline per player, and advantage = return - baseline of the acting player (as
-  ``agents.export.player_advantages``). SPIRAL keys it by player, not by the turn's
+  ``selfplay_agents.export.player_advantages``). SPIRAL keys it by player, not by the turn's
   game role: in an N-hand match the seats alternate roles, and a role key would mix
   them. In this one-hand game player_0 always opens, so the two keys coincide here.
   Kuhn poker is not symmetric: the opener's value is -1/18;
@@ -28,7 +28,7 @@ and the opener's baseline settling near its value, -1/18.
 
 Both runs use the same seeds, episodes and hyper-parameters. Every few updates the exact
 exploitability of the current policy is computed with OpenSpiel's best responses
-(``agents.analysis.kuhn``); the curves go to a PNG and a JSON file.
+(``selfplay_agents.analysis.kuhn``); the curves go to a PNG and a JSON file.
 
     python examples/kuhn_rae_selfplay.py             # full run, a few minutes on CPU
     python examples/kuhn_rae_selfplay.py --quick     # the CI size
@@ -45,7 +45,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from agents.analysis.kuhn import INFO_STATES, evaluate
+from selfplay_agents.analysis.kuhn import INFO_STATES, evaluate
 from selfplay_envs.wrappers.batched import BatchedEnv
 
 ENV_ID = "kuhn_poker_v0"

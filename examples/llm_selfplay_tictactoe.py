@@ -2,13 +2,13 @@
 
 Text in, text out, through the whole stack:
 
-1. ``agents.testing.build_tiny_model`` writes a small Qwen2-architecture model with
+1. ``selfplay_agents.testing.build_tiny_model`` writes a small Qwen2-architecture model with
    random weights and a freshly trained tokenizer (no download).
 2. ``BatchInferenceAdapter`` plays ``tic_tac_toe_v0`` in the text view with one
    ``LLMPolicy`` in both seats (self-play): prompts are the env's text observations in
    the model's chat template, replies are parsed by the env.
 3. The adapter's recorded trajectories (prompt ids, completion ids, sampling logprobs,
-   returns, roles) go through ``agents.export``: role-conditioned advantages (RAE,
+   returns, roles) go through ``selfplay_agents.export``: role-conditioned advantages (RAE,
    SPIRAL's per-role moving-average baseline) or GRPO-style group normalisation.
 4. A REINFORCE step on the same ``torch`` module the backend generates with.
 5. Every few iterations the model plays the random opponent in both seats; the win
@@ -45,8 +45,8 @@ from typing import Any
 
 import torch
 
-from agents.adapter import BatchInferenceAdapter, Trajectory
-from agents.export import (
+from selfplay_agents.adapter import BatchInferenceAdapter, Trajectory
+from selfplay_agents.export import (
     RoleBaseline,
     TrainerRow,
     group_advantages,
@@ -54,11 +54,11 @@ from agents.export import (
     trainer_rows,
     write_parquet,
 )
-from agents.inference import SamplingParams
-from agents.inference.transformers_backend import TransformersBackend
-from agents.llm import LLMPolicy
-from agents.policy import Policy, RandomPolicy
-from agents.testing import build_tiny_model
+from selfplay_agents.inference import SamplingParams
+from selfplay_agents.inference.transformers_backend import TransformersBackend
+from selfplay_agents.llm import LLMPolicy
+from selfplay_agents.policy import Policy, RandomPolicy
+from selfplay_agents.testing import build_tiny_model
 
 ENV_ID = "tic_tac_toe_v0"
 CELLS = range(9)

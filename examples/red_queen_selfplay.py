@@ -1,6 +1,6 @@
 """Digital Red Queen on CPU: rounds of MAP-Elites with the scripted Redcode mutator.
 
-``RedQueen`` (``agents.selfplay.red_queen``) runs DRQ's loop on ``core_war_v0`` with
+``RedQueen`` (``selfplay_agents.selfplay.red_queen``) runs DRQ's loop on ``core_war_v0`` with
 ``preset="drq"`` (the koth94 hill, survival fitness, one melee per evaluation): each
 round evolves warriors against the initial opponents plus the last champions, over a
 MAP-Elites grid of DRQ's behaviour descriptors (tsp, mc), and its champion joins the
@@ -35,7 +35,7 @@ import numpy as np
 from tqdm import tqdm
 
 import selfplay_envs
-from agents.selfplay.red_queen import RedQueen, ScriptedMutator
+from selfplay_agents.selfplay.red_queen import RedQueen, ScriptedMutator
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = ROOT / "envs_assets" / "core_war" / "warriors"

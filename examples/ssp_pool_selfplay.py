@@ -25,9 +25,9 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from agents.opponents.search_qa import ScriptedSearchQA
-from agents.policy import Turn
-from agents.selfplay.ssp import SSPLoop
+from selfplay_agents.opponents.search_qa import ScriptedSearchQA
+from selfplay_agents.policy import Turn
+from selfplay_agents.selfplay.ssp import SSPLoop
 from selfplay_envs.games.search_qa.pool import FifoQuestionPool
 
 SPOILT = "<question>too short</question>"

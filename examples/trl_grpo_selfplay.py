@@ -21,12 +21,12 @@ import os
 from pathlib import Path
 from typing import Any
 
-from agents.adapter import BatchInferenceAdapter
-from agents.export import TrainerRow, trainer_rows
-from agents.inference import SamplingParams
-from agents.inference.transformers_backend import TransformersBackend
-from agents.llm import LLMPolicy
-from agents.testing import build_tiny_model
+from selfplay_agents.adapter import BatchInferenceAdapter
+from selfplay_agents.export import TrainerRow, trainer_rows
+from selfplay_agents.inference import SamplingParams
+from selfplay_agents.inference.transformers_backend import TransformersBackend
+from selfplay_agents.llm import LLMPolicy
+from selfplay_agents.testing import build_tiny_model
 
 ENV_ID = "tic_tac_toe_v0"
 

@@ -1,6 +1,6 @@
 """A vision-language policy plays Who-Is-the-Spy on pictures, on CPU, end to end.
 
-A tiny LLaVA model with random weights (``agents.testing.build_tiny_vlm``, built on the
+A tiny LLaVA model with random weights (``selfplay_agents.testing.build_tiny_vlm``, built on the
 spot, nothing downloaded) takes seats 1 and 2 of ``who_is_the_spy_v0`` on procedural
 scene pairs; scripted players (``ScriptedSpyPlayer``) take the others. The games run
 through the ``BatchInferenceAdapter`` and the ``transformers`` backend, which feeds each
@@ -8,9 +8,9 @@ player's own picture to the model through the model's processor. The run writes:
 
 * ``turns.jsonl``: the adapter's turn log (token ids, logprobs, and ``images``, the
   hash of the picture each prompt carried);
-* ``rows.jsonl``: trainer rows (``agents.export``) of the model's turns;
+* ``rows.jsonl``: trainer rows (``selfplay_agents.export``) of the model's turns;
 * ``images/<hash>.png``: every picture the model saw, named by its hash, so a trainer
-  can rebuild the exact inputs of each row (``agents.inference.base.image_hash`` of
+  can rebuild the exact inputs of each row (``selfplay_agents.inference.base.image_hash`` of
   the decoded PNG is the name again);
 * ``summary.json``: outcomes, the adapter's throughput and overhead, and the measured
   VLM requests/s of one batched call against the same requests one by one.
@@ -31,13 +31,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from agents.adapter import BatchInferenceAdapter
-from agents.export import trainer_rows, write_jsonl
-from agents.inference.base import Request, Result, SamplingParams, image_hash
-from agents.inference.transformers_backend import TransformersBackend
-from agents.llm import LLMPolicy
-from agents.opponents.who_is_the_spy import ScriptedSpyPlayer
-from agents.testing import build_tiny_vlm
+from selfplay_agents.adapter import BatchInferenceAdapter
+from selfplay_agents.export import trainer_rows, write_jsonl
+from selfplay_agents.inference.base import Request, Result, SamplingParams, image_hash
+from selfplay_agents.inference.transformers_backend import TransformersBackend
+from selfplay_agents.llm import LLMPolicy
+from selfplay_agents.opponents.who_is_the_spy import ScriptedSpyPlayer
+from selfplay_agents.testing import build_tiny_vlm
 from selfplay_envs.core.episode import InvalidMovePolicy
 
 ENV_ID = "who_is_the_spy_v0"

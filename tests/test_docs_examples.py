@@ -43,6 +43,6 @@ def test_docs_example_runs(code: str, tmp_path: Path, monkeypatch) -> None:
     try:
         exec(compile(code, "<docs example>", "exec"), module.__dict__)
     except ModuleNotFoundError as e:
-        if (e.name or "").split(".")[0] in ("selfplay_envs", "agents"):
+        if (e.name or "").split(".")[0] in ("selfplay_envs", "selfplay_agents"):
             raise  # our own module missing is a bug, never a skip
         pytest.skip(f"this example needs {e.name}: install the extra its page names")

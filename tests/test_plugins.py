@@ -21,17 +21,17 @@ from pathlib import Path
 import pytest
 
 import selfplay_envs
-from agents import opponents as opponents_module
-from agents.arena.specs import supports
-from agents.cli import main
-from agents.opponents import (
+from selfplay_agents import opponents as opponents_module
+from selfplay_agents.arena.specs import supports
+from selfplay_agents.cli import main
+from selfplay_agents.opponents import (
     BASELINES,
     OPPONENTS,
     baselines,
     list_opponents,
     make_opponent,
 )
-from agents.policy import FirstLegalPolicy, RandomPolicy, Turn
+from selfplay_agents.policy import FirstLegalPolicy, RandomPolicy, Turn
 from selfplay_envs.core import registry
 from selfplay_envs.core.game import Game, GameInfo
 from selfplay_envs.games import BUILTIN_GAMES
@@ -263,13 +263,13 @@ def test_an_installed_package_registers_its_game_through_the_entry_point(
             [python, *args], env=env, cwd=tmp_path, capture_output=True, text=True
         )
 
-    listing = run("-m", "agents.cli", "list")
+    listing = run("-m", "selfplay_agents.cli", "list")
     assert listing.returncode == 0, listing.stderr
     assert f"  {ENV_ID}: text, numeric; highest\n" in listing.stdout
 
     out = tmp_path / "run"
     bench = run(
-        "-m", "agents.cli", "bench", "--env", ENV_ID, "--games", "2",
+        "-m", "selfplay_agents.cli", "bench", "--env", ENV_ID, "--games", "2",
         "--workers", "1", "--out", str(out),
     )  # fmt: skip
     assert bench.returncode == 0, bench.stdout + bench.stderr
@@ -284,7 +284,7 @@ def test_an_installed_package_registers_its_game_through_the_entry_point(
     ]
 
     play = subprocess.run(
-        [python, "-m", "agents.cli", "play", ENV_ID, "--opponent", "highest"],
+        [python, "-m", "selfplay_agents.cli", "play", ENV_ID, "--opponent", "highest"],
         env=env,
         cwd=tmp_path,
         input="\\boxed{2}\n",

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from agents.policy import Policy, Turn
+from selfplay_agents.policy import Policy, Turn
 from selfplay_envs.core.episode import Episode, InvalidMovePolicy, View
 from selfplay_envs.games.kuhn_poker.env import KuhnPokerGame
 from selfplay_envs.games.kuhn_poker.rules import KuhnPokerState

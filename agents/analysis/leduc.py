@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from agents.policy import Policy, Turn
+from selfplay_agents.policy import Policy, Turn
 from selfplay_envs.core.episode import Episode, InvalidMovePolicy, View
 from selfplay_envs.games.leduc_poker.env import LeducPokerGame
 from selfplay_envs.games.leduc_poker.rules import LeducPokerState

@@ -20,8 +20,8 @@ from collections.abc import Callable, Iterator, Mapping
 
 import numpy as np
 
-from agents.opponents.liars_dice import game_string
-from agents.policy import Turn
+from selfplay_agents.opponents.liars_dice import game_string
+from selfplay_agents.policy import Turn
 from selfplay_envs.core.episode import Episode, InvalidMovePolicy, View
 from selfplay_envs.games.liars_dice.env import LiarsDiceGame
 from selfplay_envs.games.liars_dice.rules import LiarsDiceState

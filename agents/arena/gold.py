@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from agents.arena.report import played
-from agents.arena.runner import finished
+from selfplay_agents.arena.report import played
+from selfplay_agents.arena.runner import finished
 
 __all__ = ["gold_standards"]
 
@@ -71,13 +71,13 @@ def _loss_rate_vs(records, env_id: str, reference: str) -> dict[str, Any]:
 
 
 def _leduc(policy: Any, exact: bool) -> float:
-    from agents.analysis.leduc import exploitability
+    from selfplay_agents.analysis.leduc import exploitability
 
     return exploitability(policy, samples=1 if exact else LEDUC_SAMPLES)
 
 
 def _liars_dice(policy: Any, exact: bool) -> float | None:
-    from agents.analysis.liars_dice import exploitability
+    from selfplay_agents.analysis.liars_dice import exploitability
 
     # Exact only: a black-box policy's 24,576 information states are not sampled.
     return exploitability(policy) if exact else None
@@ -89,7 +89,7 @@ _SOLVED_GAMES = {"leduc_poker_v0": _leduc, "liars_dice_v0": _liars_dice}
 
 def _exploitability(env_id: str, agents: Sequence[str], how: Any) -> dict[str, Any]:
     """Exploitability (NashConv / 2) of each agent of ``env_id`` that can be scored."""
-    from agents.arena.specs import build_policy
+    from selfplay_agents.arena.specs import build_policy
 
     out = {}
     for spec in agents:
@@ -109,8 +109,8 @@ def _kuhn_exploitability(agents: Sequence[str]) -> dict[str, Any]:
     asked ``KUHN_SAMPLES`` times per information state, so their figure is an estimate
     of their mixed strategy.
     """
-    from agents.analysis.kuhn import exploitability
-    from agents.arena.specs import build_policy
+    from selfplay_agents.analysis.kuhn import exploitability
+    from selfplay_agents.arena.specs import build_policy
 
     out = {}
     for spec in agents:

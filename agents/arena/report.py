@@ -22,8 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from agents.arena.runner import finished, is_errored, score_table
-from agents.arena.stats import (
+from selfplay_agents.arena.runner import finished, is_errored, score_table
+from selfplay_agents.arena.stats import (
     Rating,
     bootstrap_ratings,
     weng_lin_update,

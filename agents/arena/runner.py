@@ -35,8 +35,8 @@ from typing import Any
 import numpy as np
 
 import selfplay_envs
-from agents.arena.specs import build_policy
-from agents.policy import Turn
+from selfplay_agents.arena.specs import build_policy
+from selfplay_agents.policy import Turn
 from selfplay_envs.core.errors import InfrastructureError
 
 __all__ = [

@@ -15,8 +15,13 @@ import importlib
 import inspect
 from typing import Any
 
-from agents.opponents import BASELINES, baselines, list_opponents, make_opponent
-from agents.policy import Policy, policy_from_callable
+from selfplay_agents.opponents import (
+    BASELINES,
+    baselines,
+    list_opponents,
+    make_opponent,
+)
+from selfplay_agents.policy import Policy, policy_from_callable
 
 __all__ = ["build_policy", "supports"]
 
@@ -69,6 +74,8 @@ def _is_factory(obj: Any) -> bool:
 
 def _llm_policy(spec: str) -> Policy:
     _, backend, model = spec.split(":", 2)
-    from agents import llm  # heavy: torch/transformers load only for LLM agents
+    from selfplay_agents import (
+        llm,  # heavy: torch/transformers load only for LLM agents
+    )
 
     return llm.policy_from_spec(backend, model)

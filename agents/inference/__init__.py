@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from agents.inference.base import (
+from selfplay_agents.inference.base import (
     AsyncInferenceBackend,
     FinishReason,
     InferenceBackend,
@@ -33,9 +33,9 @@ __all__ = [
 
 # name -> "module:class", imported on first use.
 BACKENDS: dict[str, str] = {
-    "transformers": "agents.inference.transformers_backend:TransformersBackend",
-    "vllm": "agents.inference.vllm_backend:VLLMBackend",
-    "openai": "agents.inference.openai_backend:OpenAIBackend",
+    "transformers": "selfplay_agents.inference.transformers_backend:TransformersBackend",
+    "vllm": "selfplay_agents.inference.vllm_backend:VLLMBackend",
+    "openai": "selfplay_agents.inference.openai_backend:OpenAIBackend",
 }
 
 

@@ -1,4 +1,4 @@
-"""Any OpenAI-compatible server (vLLM, SGLang, ``agents.serve``) over HTTP.
+"""Any OpenAI-compatible server (vLLM, SGLang, ``selfplay_agents.serve``) over HTTP.
 
 Requests go out concurrently with ``httpx`` (async), at most ``max_concurrency`` at
 once. Transient failures (connection errors, timeouts, 408/409/429 and 5xx) are retried
@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from agents.inference.base import FinishReason, Request, Result
+from selfplay_agents.inference.base import FinishReason, Request, Result
 from selfplay_envs.core.errors import DependencyNotInstalled
 
 __all__ = ["OpenAIBackend"]

@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from agents.inference.base import (
+from selfplay_agents.inference.base import (
     FinishReason,
     Request,
     Result,

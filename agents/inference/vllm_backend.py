@@ -23,7 +23,12 @@ from typing import Any
 
 import numpy as np
 
-from agents.inference.base import FinishReason, Request, Result, prompt_too_long
+from selfplay_agents.inference.base import (
+    FinishReason,
+    Request,
+    Result,
+    prompt_too_long,
+)
 from selfplay_envs.core.errors import DependencyNotInstalled
 
 __all__ = ["VLLMBackend"]

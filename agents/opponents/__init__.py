@@ -19,7 +19,7 @@ import inspect
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from agents.policy import Policy
+from selfplay_agents.policy import Policy
 
 __all__ = [
     "BASELINES",
@@ -33,8 +33,8 @@ __all__ = [
 # Baselines any game with a finite action set can play (``info["legal_actions"]`` in
 # the text view, the observation's ``action_mask`` in the numeric view).
 BASELINES: dict[str, str] = {
-    "random": "agents.policy:RandomPolicy",
-    "first_legal": "agents.policy:FirstLegalPolicy",
+    "random": "selfplay_agents.policy:RandomPolicy",
+    "first_legal": "selfplay_agents.policy:FirstLegalPolicy",
 }
 
 # (env id, the game's entry point) -> its table: a game registered again elsewhere

@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from agents.policy import Turn
+from selfplay_agents.policy import Turn
 from selfplay_envs.games.bug_repair.mutations import (
     Mutation,
     inverse_candidates,

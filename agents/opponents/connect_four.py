@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from agents.policy import Turn, answer
+from selfplay_agents.policy import Turn, answer
 
 __all__ = ["MCTSPolicy", "mcts", "mcts100", "mcts1000"]
 

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from agents.policy import Turn
+from selfplay_agents.policy import Turn
 from selfplay_envs.games.core_war.assembler import (
     AssemblerSettings,
     RedcodeError,

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from agents.policy import Turn, answer
+from selfplay_agents.policy import Turn, answer
 
 __all__ = [
     "INFO_STATES",

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from agents.policy import Turn, answer
+from selfplay_agents.policy import Turn, answer
 
 __all__ = [
     "TablePolicy",

@@ -2,7 +2,7 @@
 
 The player is a table from OpenSpiel's information-state string (``info["info_state"]``:
 own faces, then the bids, e.g. ``"3 1-4 2-3"``, equal to ``pyspiel``'s) to the
-probability of each legal action, solved by ``agents.opponents.leduc_poker
+probability of each legal action, solved by ``selfplay_agents.opponents.leduc_poker
 .solve_cfr_plus`` on ``pyspiel.load_game("liars_dice(numdice=D,dice_sides=S)")`` on
 first use and cached under the user cache. The tree doubles with every bid id, so only
 games of at most ``MAX_SOLVED_BIDS`` bid ids are solved (1 die of 6 sides, 2 of 3, ...);
@@ -11,7 +11,7 @@ SPIRAL's 5 dice are out of reach of a full-tree solver.
 
 from __future__ import annotations
 
-from agents.opponents.leduc_poker import Table, TablePolicy, solve_cfr_plus
+from selfplay_agents.opponents.leduc_poker import Table, TablePolicy, solve_cfr_plus
 
 __all__ = ["DEFAULT_ITERATIONS", "MAX_SOLVED_BIDS", "cfr", "cfr_table", "game_string"]
 

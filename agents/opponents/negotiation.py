@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from agents.policy import Turn, legal_mask
+from selfplay_agents.policy import Turn, legal_mask
 from selfplay_envs.games.negotiation.moves import (
     ActionCodec,
     Move,

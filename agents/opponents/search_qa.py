@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from agents.policy import Policy, Turn
+from selfplay_agents.policy import Policy, Turn
 from selfplay_envs.games.search_qa.search.corpus import Passage
 from selfplay_envs.games.search_qa.synthetic import (
     RELATIONS,

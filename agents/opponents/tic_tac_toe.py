@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from agents.policy import Turn, answer
+from selfplay_agents.policy import Turn, answer
 from selfplay_envs.games.tic_tac_toe.rules import EMPTY, LINES, NUM_CELLS
 
 __all__ = ["MinimaxPolicy", "minimax", "best_moves", "value"]

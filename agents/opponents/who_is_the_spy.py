@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from agents.policy import Turn, answer
+from selfplay_agents.policy import Turn, answer
 from selfplay_envs.games.who_is_the_spy.facts import Describer, Fact, restates
 from selfplay_envs.games.who_is_the_spy.items import describer_for, item_from_dict
 

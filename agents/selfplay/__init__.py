@@ -5,11 +5,11 @@ run resumes where it stopped. Drivers work with scripted policies and with
 ``agents.LLMPolicy`` alike, and stream trajectories with their advantages to a trainer.
 Modules (imported on use, so nothing heavy loads here):
 
-* ``agents.selfplay.red_queen``: Digital Red Queen's rounds and MAP-Elites (Core War).
-* ``agents.selfplay.iterative_spo``: Vision-Zero's stage scheduler (Who-Is-the-Spy).
-* ``agents.selfplay.ssp``: Search Self-play's loop over the question pool (search QA).
+* ``selfplay_agents.selfplay.red_queen``: Digital Red Queen's rounds and MAP-Elites (Core War).
+* ``selfplay_agents.selfplay.iterative_spo``: Vision-Zero's stage scheduler (Who-Is-the-Spy).
+* ``selfplay_agents.selfplay.ssp``: Search Self-play's loop over the question pool (search QA).
 
-Advantages (SPIRAL's RAE, MARS's turn-level, GRPO groups) live in ``agents.export``.
+Advantages (SPIRAL's RAE, MARS's turn-level, GRPO groups) live in ``selfplay_agents.export``.
 """
 
 from __future__ import annotations

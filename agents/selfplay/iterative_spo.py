@@ -32,7 +32,7 @@ import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from agents.export import TrainerRow
+from selfplay_agents.export import TrainerRow
 
 __all__ = [
     "CLUE",

@@ -285,7 +285,7 @@ def redcode_block(text: str) -> str:
 class LLMVariation:
     """DRQ's variation operator: an LLM asked to write or mutate a warrior.
 
-    Works over any ``agents.inference`` backend (transformers, vLLM, an OpenAI
+    Works over any ``selfplay_agents.inference`` backend (transformers, vLLM, an OpenAI
     server). Each request is seeded from the driver's generator, so a run with a
     seeded backend is reproducible. A backend failure raises ``InfrastructureError``
     naming the backend and the cause: an outage is never a warrior, invalid or not.
@@ -306,7 +306,7 @@ class LLMVariation:
         max_processes: int = 8000,
         max_cycles: int = 80000,
     ):
-        from agents.inference.base import SamplingParams
+        from selfplay_agents.inference.base import SamplingParams
 
         self.backend = backend
         self.sampling = sampling or SamplingParams(max_tokens=1024, temperature=1.0)
@@ -327,7 +327,7 @@ class LLMVariation:
         return self._ask(MUTATE_PROMPT.format(parent=parent.strip(), **self.hill), rng)
 
     def _ask(self, prompt: str, rng: np.random.Generator) -> str:
-        from agents.inference.base import Message, Request
+        from selfplay_agents.inference.base import Message, Request
         from selfplay_envs.core.errors import InfrastructureError
 
         request = Request(

@@ -26,8 +26,8 @@ import dataclasses
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from agents.adapter import BatchInferenceAdapter, Trajectory
-from agents.policy import Policy
+from selfplay_agents.adapter import BatchInferenceAdapter, Trajectory
+from selfplay_agents.policy import Policy
 from selfplay_envs.games.search_qa.pool import FifoQuestionPool
 
 __all__ = ["SSPRound", "SSPLoop"]

@@ -1,5 +1,5 @@
 import sys
 
-from agents.viewer.command import main
+from selfplay_agents.viewer.command import main
 
 sys.exit(main())

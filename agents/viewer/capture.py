@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from agents.viewer.games import prepare
-from agents.viewer.load import Episode
+from selfplay_agents.viewer.games import prepare
+from selfplay_agents.viewer.load import Episode
 
 __all__ = ["capture", "trace_from_turns"]
 

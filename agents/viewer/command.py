@@ -1,4 +1,4 @@
-"""``python -m agents.viewer``: episodes in, one HTML page out."""
+"""``python -m selfplay_agents.viewer``: episodes in, one HTML page out."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import os
 import sys
 from pathlib import Path
 
-from agents.viewer.capture import capture
-from agents.viewer.load import Episode, load_episodes
-from agents.viewer.page import build_page
+from selfplay_agents.viewer.capture import capture
+from selfplay_agents.viewer.load import Episode, load_episodes
+from selfplay_agents.viewer.page import build_page
 
 __all__ = ["main", "render_html", "write_html"]
 
@@ -38,7 +38,9 @@ def _source(target: Path) -> Path:
     return target
 
 
-def main(argv: list[str] | None = None, prog: str = "python -m agents.viewer") -> int:
+def main(
+    argv: list[str] | None = None, prog: str = "python -m selfplay_agents.viewer"
+) -> int:
     """Write the viewer page for a file (or bench run folder) of episodes."""
     parser = argparse.ArgumentParser(
         prog=prog,

@@ -211,7 +211,7 @@ def _item_text(item: Any) -> str:
 def prepare(trace: dict[str, Any]) -> None:
     """Add what a game's panel needs beyond the frames (Core War's round trace)."""
     if trace["env_id"].startswith("core_war") and trace["frames"] and trace["replayed"]:
-        from agents.viewer.corewar_trace import trace_round
+        from selfplay_agents.viewer.corewar_trace import trace_round
 
         final = trace["frames"][-1]["infos"][0]
         trace["corewar"] = trace_round(final)

@@ -6,7 +6,7 @@ actions)``. The formats:
 * ``selfplay play --record``: one JSON line ``{"env_id", "seed", "config", "actions"}``;
 * a bench ``results.jsonl``: records with a ``"key"``, and an ``"episode"`` (the same
   fields, plus ``"agents"``) in the first ``--record K`` games of each pairing;
-* adapter trajectories (``TrajectoryWriter``, or ``agents.export.write_jsonl``): one
+* adapter trajectories (``TrajectoryWriter``, or ``selfplay_agents.export.write_jsonl``): one
   line per turn with ``episode_id``, ``step``, ``completion`` and, for each game's
   first episode of a run only, ``seed``. They record no config: the env's defaults
   are assumed, and a trajectory without a seed is shown from its recorded turns
@@ -25,7 +25,7 @@ __all__ = ["FORMATS", "Episode", "load_episodes"]
 FORMATS = (
     "a JSONL file of episodes: a `selfplay play --record` file, a bench results.jsonl "
     "with recorded episodes (`selfplay bench --record K`), or adapter trajectories "
-    "(TrajectoryWriter or agents.export.write_jsonl rows)"
+    "(TrajectoryWriter or selfplay_agents.export.write_jsonl rows)"
 )
 
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from agents.viewer import games
-from agents.viewer.games import esc
+from selfplay_agents.viewer import games
+from selfplay_agents.viewer.games import esc
 
 __all__ = ["build_page", "episode_data"]
 

@@ -1,6 +1,6 @@
 """Episodes of every game played by scripted opponents, and headless-browser shots.
 
-``python -m agents.viewer.screenshots [FOLDER]`` writes ``viewer_<game>.png`` for each
+``python -m selfplay_agents.viewer.screenshots [FOLDER]`` writes ``viewer_<game>.png`` for each
 game (default ``docs/img``). The tests use the same episodes and browser helpers.
 """
 
@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from agents.viewer.load import Episode
+from selfplay_agents.viewer.load import Episode
 
 __all__ = ["SAMPLES", "chromium", "dump_dom", "play", "screenshot", "sample_episode"]
 
@@ -38,8 +38,8 @@ def play(
 ) -> Episode:
     """One episode of ``env_id``, seat k played by the opponent ``opponents[k]``."""
     import selfplay_envs
-    from agents.opponents import list_opponents, make_opponent
-    from agents.policy import Turn
+    from selfplay_agents.opponents import list_opponents, make_opponent
+    from selfplay_agents.policy import Turn
 
     known = set(list_opponents(env_id))
     env = selfplay_envs.make(env_id, **config)
@@ -125,7 +125,7 @@ def screenshot(
 
 
 def main(argv: list[str] | None = None) -> int:
-    from agents.viewer.command import write_html
+    from selfplay_agents.viewer.command import write_html
 
     args = sys.argv[1:] if argv is None else argv
     folder = Path(args[0] if args else "docs/img")

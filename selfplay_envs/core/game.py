@@ -299,11 +299,11 @@ class Game(abc.ABC):
 
     #: The game's scripted opponents: name -> ``"module:factory"``, an import path
     #: (a factory takes ``seed=`` and, where it accepts them, the game's config
-    #: keywords, and returns an ``agents.policy.Policy``). Strings, so the game never
-    #: imports ``agents``: ``agents.opponents`` imports each one on first use, and
+    #: keywords, and returns an ``selfplay_agents.policy.Policy``). Strings, so the game never
+    #: imports ``agents``: ``selfplay_agents.opponents`` imports each one on first use, and
     #: ``selfplay bench``, ``play`` and ``list`` find them here. Any game with a
     #: finite action set can also be played by the built-in baselines ``random`` and
-    #: ``first_legal`` (``agents.opponents.BASELINES``), which bench adds when a game
+    #: ``first_legal`` (``selfplay_agents.opponents.BASELINES``), which bench adds when a game
     #: declares fewer than two opponents.
     opponents: ClassVar[Mapping[str, str]] = {}
 

@@ -14,7 +14,7 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     pytest.importorskip("transformers", reason="the agents extra is not installed")
     import torch
 
-    from agents.testing import build_tiny_model
+    from selfplay_agents.testing import build_tiny_model
 
     # One thread: on a busy 2-core machine OpenMP's spinning threads make the tiny
     # model's matmuls tens of times slower than a single thread.
@@ -26,6 +26,6 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def tiny_backend(tiny_model_dir: Path):
     """The transformers backend on CPU over the tiny model (context 512 tokens)."""
-    from agents.inference.transformers_backend import TransformersBackend
+    from selfplay_agents.inference.transformers_backend import TransformersBackend
 
     return TransformersBackend(tiny_model_dir, device="cpu", max_model_len=512)

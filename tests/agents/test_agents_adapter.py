@@ -8,10 +8,10 @@ from collections import Counter
 import pytest
 
 import selfplay_envs
-from agents.adapter import BatchInferenceAdapter, read_turns
-from agents.inference import SamplingParams
-from agents.llm import LLMPolicy
-from agents.policy import CallablePolicy, RandomPolicy
+from selfplay_agents.adapter import BatchInferenceAdapter, read_turns
+from selfplay_agents.inference import SamplingParams
+from selfplay_agents.llm import LLMPolicy
+from selfplay_agents.policy import CallablePolicy, RandomPolicy
 
 pytest.importorskip("torch", reason="the agents extra (torch) is not installed")
 
@@ -114,7 +114,7 @@ def test_invalid_output_is_recorded_and_forfeits(tiny_backend):
 
 
 def test_frozen_and_scripted_opponents_by_seat_and_role(tiny_model_dir, tiny_backend):
-    from agents.inference.transformers_backend import TransformersBackend
+    from selfplay_agents.inference.transformers_backend import TransformersBackend
 
     frozen = TransformersBackend(tiny_model_dir, device="cpu")
     learner = guided(tiny_backend, name="learner")
@@ -139,7 +139,7 @@ def test_frozen_and_scripted_opponents_by_seat_and_role(tiny_model_dir, tiny_bac
 def test_one_backend_call_per_step_for_policies_sharing_a_backend(
     tiny_model_dir, tiny_backend
 ):
-    from agents.inference.transformers_backend import TransformersBackend
+    from selfplay_agents.inference.transformers_backend import TransformersBackend
 
     other_backend = TransformersBackend(tiny_model_dir, device="cpu")
     a, b = guided(tiny_backend, name="a"), guided(tiny_backend, name="b", seed=1)

@@ -4,8 +4,8 @@ import dataclasses
 
 import pytest
 
-from agents.adapter import BatchInferenceAdapter
-from agents.export import (
+from selfplay_agents.adapter import BatchInferenceAdapter
+from selfplay_agents.export import (
     RoleBaseline,
     TrainerRow,
     by_seed_and_seat,
@@ -15,7 +15,7 @@ from agents.export import (
     trainer_rows,
     turn_advantages,
 )
-from agents.policy import CallablePolicy
+from selfplay_agents.policy import CallablePolicy
 
 
 def _row(game_id: str, agent: str, role: str, ret: float) -> TrainerRow:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from agents.cli import main
+from selfplay_agents.cli import main
 
 pexpect = pytest.importorskip("pexpect")
 
@@ -22,7 +22,7 @@ def _spawn(*args: str):
     env = {**os.environ, "OMP_NUM_THREADS": "1", "COLUMNS": "120"}
     return pexpect.spawn(
         sys.executable,
-        ["-m", "agents.cli", *args],
+        ["-m", "selfplay_agents.cli", *args],
         encoding="utf-8",
         timeout=TIMEOUT,
         env=env,

@@ -10,7 +10,7 @@ import importlib.util
 import numpy as np
 import pytest
 
-from agents.inference import Message, Request, SamplingParams
+from selfplay_agents.inference import Message, Request, SamplingParams
 
 torch = pytest.importorskip("torch", reason="the agents extra (torch) is not installed")
 
@@ -42,7 +42,7 @@ def chat(text: str, sampling: SamplingParams = GREEDY, **kwargs) -> Request:
 @pytest.fixture(scope="module")
 def gpu_model_dir(tmp_path_factory):
     """Head size 64 (hidden 256, 4 heads): a size every vLLM attention kernel takes."""
-    from agents.testing import build_tiny_model
+    from selfplay_agents.testing import build_tiny_model
 
     return build_tiny_model(
         tmp_path_factory.mktemp("gpu") / "model", seed=0, hidden_size=256
@@ -63,7 +63,7 @@ def forward_logprobs(model, result) -> list[float]:
 
 
 def test_transformers_on_cuda_uses_bf16_and_aligns(gpu_model_dir):
-    from agents.inference.transformers_backend import TransformersBackend
+    from selfplay_agents.inference.transformers_backend import TransformersBackend
 
     backend = TransformersBackend(gpu_model_dir, device="cuda")
     assert backend.model.dtype == torch.bfloat16 and backend.device.type == "cuda"
@@ -76,7 +76,7 @@ def test_transformers_on_cuda_uses_bf16_and_aligns(gpu_model_dir):
 
 
 def test_transformers_on_cuda_batch_matches_singles_in_float32(gpu_model_dir):
-    from agents.inference.transformers_backend import TransformersBackend
+    from selfplay_agents.inference.transformers_backend import TransformersBackend
 
     backend = TransformersBackend(gpu_model_dir, device="cuda", dtype="float32")
     batch = backend.generate([chat(p) for p in PROMPTS])
@@ -90,8 +90,8 @@ def test_transformers_on_cuda_batch_matches_singles_in_float32(gpu_model_dir):
 def test_vllm_backend_tokens_logprobs_guided_and_errors(gpu_model_dir):
     from transformers import AutoModelForCausalLM
 
-    from agents.inference.transformers_backend import TransformersBackend
-    from agents.inference.vllm_backend import VLLMBackend
+    from selfplay_agents.inference.transformers_backend import TransformersBackend
+    from selfplay_agents.inference.vllm_backend import VLLMBackend
 
     backend = VLLMBackend(
         gpu_model_dir,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from agents.inference import Message, Request, SamplingParams, make_backend
-from agents.inference.base import (
+from selfplay_agents.inference import Message, Request, SamplingParams, make_backend
+from selfplay_agents.inference.base import (
     FinishReason,
     Result,
     image_from_data_url,
@@ -179,7 +179,7 @@ def test_stop_strings_cut_the_text(tiny_backend):
 
 
 def test_processed_logprobs_equal_raw_ones_when_greedy(tiny_model_dir, tiny_backend):
-    from agents.inference.transformers_backend import TransformersBackend
+    from selfplay_agents.inference.transformers_backend import TransformersBackend
 
     processed = TransformersBackend(
         tiny_model_dir, device="cpu", logprobs_mode="processed", max_model_len=512

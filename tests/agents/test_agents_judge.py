@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from agents.inference.base import Request, Result, SamplingParams
-from agents.judge import LLMJudge, delimit, parse_verdict
+from selfplay_agents.inference.base import Request, Result, SamplingParams
+from selfplay_agents.judge import LLMJudge, delimit, parse_verdict
 from selfplay_envs.core.errors import InfrastructureError
 from selfplay_envs.games.search_qa.env import SearchQAGame
 from selfplay_envs.games.search_qa.rules import PROPOSER, SOLVER, Move, MoveKind
@@ -77,7 +77,7 @@ def _user(request: Request) -> str:
 @pytest.fixture(scope="module")
 def long_backend(tiny_model_dir: Path):
     """The tiny model with its whole 1024-token context (a judge prompt is ~520)."""
-    from agents.inference.transformers_backend import TransformersBackend
+    from selfplay_agents.inference.transformers_backend import TransformersBackend
 
     return TransformersBackend(tiny_model_dir, device="cpu", max_model_len=1024)
 

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 import selfplay_envs
-from agents.inference import Message, Request, Result, SamplingParams
-from agents.llm import CallMeter, LLMPolicy, decide_many, strip_think
-from agents.policy import Turn
-from agents.prompts import PROMPTS, STYLE_INSTRUCTIONS, AnswerStyle
+from selfplay_agents.inference import Message, Request, Result, SamplingParams
+from selfplay_agents.llm import CallMeter, LLMPolicy, decide_many, strip_think
+from selfplay_agents.policy import Turn
+from selfplay_agents.prompts import PROMPTS, STYLE_INSTRUCTIONS, AnswerStyle
 
 pytest.importorskip("torch", reason="the agents extra (torch) is not installed")
 
@@ -182,7 +182,7 @@ def test_full_history_per_seat_with_thinking(thinking, kept):
 
 
 def test_qwen3_style_template_drops_think_from_history(tiny_backend):
-    from agents.testing import QWEN3_LIKE_TEMPLATE
+    from selfplay_agents.testing import QWEN3_LIKE_TEMPLATE
 
     messages = [
         {"role": "user", "content": "move?"},
@@ -296,8 +296,8 @@ def test_message_records():
 
 
 def test_policy_from_the_arena_spec(tiny_model_dir):
-    from agents.arena.specs import build_policy
-    from agents.llm import policy_from_spec
+    from selfplay_agents.arena.specs import build_policy
+    from selfplay_agents.llm import policy_from_spec
 
     policy = build_policy(
         f"llm:transformers:{tiny_model_dir}", "tic_tac_toe_v0", seed=0, config={}

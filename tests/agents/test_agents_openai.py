@@ -1,6 +1,6 @@
 """The openai backend against a real OpenAI-compatible server process on loopback.
 
-The server is ``python -m agents.serve`` (stdlib HTTP server, dynamic batching, our
+The server is ``python -m selfplay_agents.serve`` (stdlib HTTP server, dynamic batching, our
 transformers backend) serving the tiny model, started as a subprocess on a free port.
 """
 
@@ -22,16 +22,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from agents.adapter import BatchInferenceAdapter
-from agents.inference import Message, Request, SamplingParams
-from agents.inference.base import FinishReason
-from agents.llm import LLMPolicy
+from selfplay_agents.adapter import BatchInferenceAdapter
+from selfplay_agents.inference import Message, Request, SamplingParams
+from selfplay_agents.inference.base import FinishReason
+from selfplay_agents.llm import LLMPolicy
 
 pytest.importorskip("torch", reason="the agents extra (torch) is not installed")
 pytest.importorskip("httpx", reason="httpx (agents extra) is not installed")
 pytestmark = pytest.mark.slow  # starts a server process (~10 s)
 
-from agents.inference.openai_backend import OpenAIBackend  # noqa: E402
+from selfplay_agents.inference.openai_backend import OpenAIBackend  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 GREEDY = SamplingParams(max_tokens=8, temperature=0)
@@ -40,13 +40,13 @@ CONTEXT = 512
 
 @pytest.fixture(scope="module")
 def server(tiny_model_dir: Path) -> Iterator[str]:
-    """Start ``agents.serve`` on a free port; yield its base URL; stop it."""
+    """Start ``selfplay_agents.serve`` on a free port; yield its base URL; stop it."""
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO)}
     process = subprocess.Popen(
         [
             sys.executable,
             "-m",
-            "agents.serve",
+            "selfplay_agents.serve",
             "--model",
             str(tiny_model_dir),
             "--port",
@@ -228,8 +228,8 @@ def test_adapter_plays_over_http_in_async_mode(client):
 def test_an_outage_raises_in_the_policy_and_is_never_a_move():
     """A server that is down must stop the game: an empty reply would be scored as
     the seat's invalid move (a forfeit), a loss caused by the infrastructure."""
-    from agents.adapter import BatchInferenceAdapter
-    from agents.llm import LLMPolicy
+    from selfplay_agents.adapter import BatchInferenceAdapter
+    from selfplay_agents.llm import LLMPolicy
     from selfplay_envs.core.errors import InfrastructureError
 
     with socket.socket() as sock:

@@ -2,7 +2,7 @@
 
 Every check here fails if images are dropped on the way: the pixel inputs, the prompt
 tokens and the logprobs must all depend on the picture. The model is built on the spot
-(``agents.testing.build_tiny_vlm``); nothing is downloaded. A tiny random Qwen2-VL
+(``selfplay_agents.testing.build_tiny_vlm``); nothing is downloaded. A tiny random Qwen2-VL
 repeats the batching and logprob checks with variable image grids and M-RoPE.
 """
 
@@ -21,15 +21,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from agents.inference import Message, Request, Result, SamplingParams
-from agents.inference.base import FinishReason, image_hash
+from selfplay_agents.inference import Message, Request, Result, SamplingParams
+from selfplay_agents.inference.base import FinishReason, image_hash
 
 pytest.importorskip("torch", reason="the agents extra (torch) is not installed")
 pytest.importorskip("transformers", reason="the agents extra is not installed")
 
 import torch  # noqa: E402
 
-from agents.inference.transformers_backend import TransformersBackend  # noqa: E402
+from selfplay_agents.inference.transformers_backend import TransformersBackend  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 GREEDY = SamplingParams(max_tokens=8, temperature=0)
@@ -54,7 +54,7 @@ def ask(image: np.ndarray | None, text: str = "describe your picture") -> Reques
 
 @pytest.fixture(scope="module")
 def vlm_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from agents.testing import build_tiny_vlm
+    from selfplay_agents.testing import build_tiny_vlm
 
     torch.set_num_threads(1)
     return build_tiny_vlm(tmp_path_factory.mktemp("vlm") / "model", seed=0)
@@ -199,7 +199,7 @@ def qwen_vl() -> TransformersBackend:
     """A tiny random Qwen2-VL: pictures keep their aspect, 4-16 image tokens each."""
     import transformers
 
-    from agents.testing import VLM_CHAT_TEMPLATE, _train_tokenizer
+    from selfplay_agents.testing import VLM_CHAT_TEMPLATE, _train_tokenizer
 
     vision = ("<|vision_start|>", "<|vision_end|>", "<|image_pad|>", "<|video_pad|>")
     template = VLM_CHAT_TEMPLATE.replace(
@@ -286,7 +286,7 @@ def test_qwen2_vl_batches_variable_grids_like_singles(qwen_vl):
 
 @pytest.fixture(scope="module")
 def server(vlm_dir: Path) -> Iterator[str]:
-    """``python -m agents.serve`` on the tiny VLM, offline, on a free loopback port."""
+    """``python -m selfplay_agents.serve`` on the tiny VLM, offline, on a free loopback port."""
     env = {
         **os.environ,
         "OMP_NUM_THREADS": "1",
@@ -297,7 +297,7 @@ def server(vlm_dir: Path) -> Iterator[str]:
         [
             sys.executable,
             "-m",
-            "agents.serve",
+            "selfplay_agents.serve",
             "--model",
             str(vlm_dir),
             "--port",
@@ -331,7 +331,7 @@ def server(vlm_dir: Path) -> Iterator[str]:
 @pytest.mark.slow
 def test_server_answers_image_requests_like_the_local_backend(server, vlm):
     pytest.importorskip("httpx", reason="httpx (agents extra) is not installed")
-    from agents.inference.openai_backend import OpenAIBackend
+    from selfplay_agents.inference.openai_backend import OpenAIBackend
 
     client = OpenAIBackend(server, "tiny-vlm", max_retries=1, backoff=0.01)
     requests = [
@@ -417,9 +417,9 @@ class SpyReplay:
 
 
 def spy_adapter(backend, **kwargs):
-    from agents.adapter import BatchInferenceAdapter
-    from agents.llm import LLMPolicy
-    from agents.opponents.who_is_the_spy import ScriptedSpyPlayer
+    from selfplay_agents.adapter import BatchInferenceAdapter
+    from selfplay_agents.llm import LLMPolicy
+    from selfplay_agents.opponents.who_is_the_spy import ScriptedSpyPlayer
 
     policy = LLMPolicy(backend, name="vlm", sampling=SamplingParams(max_tokens=12))
     return BatchInferenceAdapter(
@@ -462,7 +462,12 @@ def test_spy_prompts_carry_each_players_picture_and_parse_as_text(tmp_path):
         assert len(set(seen.values())) == (2 if spies & set(seen) else 1)
     assert 0 < spy_seated < len(run.trajectories)
     # The hashes survive the turn log and the trainer rows.
-    from agents.export import read_jsonl, rows_from_turn_log, trainer_rows, write_jsonl
+    from selfplay_agents.export import (
+        read_jsonl,
+        rows_from_turn_log,
+        trainer_rows,
+        write_jsonl,
+    )
 
     rows = trainer_rows(run.trajectories)
     assert rows and all(len(row.images) == 1 for row in rows)
@@ -470,7 +475,7 @@ def test_spy_prompts_carry_each_players_picture_and_parse_as_text(tmp_path):
     back = list(read_jsonl(write_jsonl(rows, tmp_path / "rows.jsonl")))
     assert [r.images for r in back] == [r.images for r in rows]
     if importlib.util.find_spec("pyarrow") is not None:
-        from agents.export import read_parquet, write_parquet
+        from selfplay_agents.export import read_parquet, write_parquet
 
         parquet = read_parquet(write_parquet(rows, tmp_path / "rows.parquet"))
         assert [r.images for r in parquet] == [r.images for r in rows]
@@ -507,8 +512,8 @@ def test_spy_game_on_the_tiny_vlm_records_tokens_logprobs_and_pictures(vlm):
 
 
 def test_pictures_for_a_text_model_are_a_setup_error_not_a_move(vlm):
-    from agents.llm import LLMPolicy
-    from agents.policy import Turn
+    from selfplay_agents.llm import LLMPolicy
+    from selfplay_agents.policy import Turn
 
     text_backend = TransformersBackend(vlm.model, tokenizer=vlm.tokenizer, device="cpu")
     assert vlm.accepts_images and not text_backend.accepts_images
@@ -555,7 +560,7 @@ class FakeLLM:
 
 
 def test_vllm_backend_sends_images_in_the_multimodal_format(vlm, monkeypatch):
-    from agents.inference import vllm_backend
+    from selfplay_agents.inference import vllm_backend
 
     fake_vllm = types.SimpleNamespace(SamplingParams=lambda **kw: kw)
     monkeypatch.setattr(vllm_backend, "_import_vllm", lambda: fake_vllm)
@@ -588,7 +593,7 @@ def test_vllm_backend_sends_images_in_the_multimodal_format(vlm, monkeypatch):
     reason='needs a CUDA GPU and vLLM: pip install "selfplay-envs[vllm]"',
 )
 def test_vllm_engine_sees_the_picture(vlm_dir):
-    from agents.inference.vllm_backend import VLLMBackend
+    from selfplay_agents.inference.vllm_backend import VLLMBackend
 
     backend = VLLMBackend(
         vlm_dir, max_model_len=CONTEXT, gpu_memory_utilization=0.3, enforce_eager=True

@@ -1,4 +1,4 @@
-"""Vision-Zero's stage scheduler (agents.selfplay.iterative_spo), hand-computed."""
+"""Vision-Zero's stage scheduler (selfplay_agents.selfplay.iterative_spo), hand-computed."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import random
 import pytest
 
 import selfplay_envs
-from agents.export import TrainerRow
-from agents.selfplay.iterative_spo import (
+from selfplay_agents.export import TrainerRow
+from selfplay_agents.selfplay.iterative_spo import (
     CLUE,
     DECISION,
     StageScheduler,
@@ -121,9 +121,9 @@ def test_decision_stats_reads_a_real_spy_game() -> None:
 
 
 def test_exported_rows_carry_the_phase_the_scheduler_marks() -> None:
-    from agents.adapter import BatchInferenceAdapter
-    from agents.export import trainer_rows
-    from agents.policy import CallablePolicy
+    from selfplay_agents.adapter import BatchInferenceAdapter
+    from selfplay_agents.export import trainer_rows
+    from selfplay_agents.policy import CallablePolicy
 
     def play(observation, info):
         if info["phase"] == "clue":

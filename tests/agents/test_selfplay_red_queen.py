@@ -7,8 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from agents.selfplay import Resumable
-from agents.selfplay.red_queen import RedQueen, ScriptedMutator, Variation
+from selfplay_agents.selfplay import Resumable
+from selfplay_agents.selfplay.red_queen import RedQueen, ScriptedMutator, Variation
 from selfplay_envs.games.core_war.assembler import AssemblerSettings, assemble
 from selfplay_envs.games.core_war.instructions import (
     Instruction,
@@ -176,7 +176,7 @@ class ReplyBackend:
         self.replies, self.requests = list(replies), []
 
     def generate(self, requests):
-        from agents.inference.base import Result
+        from selfplay_agents.inference.base import Result
 
         self.requests += list(requests)
         return [Result(text=self.replies.pop(0)) for _ in requests]
@@ -188,7 +188,7 @@ class DownBackend:
 
 
 def test_redcode_block_takes_the_last_fenced_program() -> None:
-    from agents.selfplay.red_queen import redcode_block
+    from selfplay_agents.selfplay.red_queen import redcode_block
 
     reply = "plan: ```redcode\nmov 0, 2\n``` no, better:\n```redcode\nmov.i $0, $1\n```"
     assert redcode_block(reply) == "mov.i $0, $1"
@@ -197,7 +197,7 @@ def test_redcode_block_takes_the_last_fenced_program() -> None:
 
 
 def test_llm_variation_prompts_carry_the_hill_and_the_parent() -> None:
-    from agents.selfplay.red_queen import LLMVariation
+    from selfplay_agents.selfplay.red_queen import LLMVariation
 
     backend = ReplyBackend(
         ["```redcode\n" + IMP + "```", "```redcode\n" + DIES + "```"]
@@ -216,7 +216,7 @@ def test_llm_variation_prompts_carry_the_hill_and_the_parent() -> None:
 
 
 def test_llm_warriors_are_evaluated_and_junk_is_invalid_not_an_error() -> None:
-    from agents.selfplay.red_queen import LLMVariation
+    from selfplay_agents.selfplay.red_queen import LLMVariation
 
     backend = ReplyBackend(["```redcode\n" + IMP + "```", JUNK, "```\n" + IMP + "```"])
     loop = _loop(LLMVariation(backend, core_size=800, max_length=20), p_new=1.0)
@@ -227,7 +227,7 @@ def test_llm_warriors_are_evaluated_and_junk_is_invalid_not_an_error() -> None:
 
 
 def test_a_backend_outage_raises_and_scores_nothing() -> None:
-    from agents.selfplay.red_queen import LLMVariation
+    from selfplay_agents.selfplay.red_queen import LLMVariation
     from selfplay_envs.core.errors import InfrastructureError
 
     loop = _loop(LLMVariation(DownBackend()), p_new=1.0)
@@ -237,8 +237,8 @@ def test_a_backend_outage_raises_and_scores_nothing() -> None:
 
 
 def test_llm_variation_runs_on_the_tiny_local_model(tiny_backend) -> None:
-    from agents.inference.base import SamplingParams
-    from agents.selfplay.red_queen import LLMVariation
+    from selfplay_agents.inference.base import SamplingParams
+    from selfplay_agents.selfplay.red_queen import LLMVariation
 
     # Random weights write no Redcode: the plumbing runs, every warrior is invalid.
     variation = LLMVariation(tiny_backend, sampling=SamplingParams(max_tokens=16))

@@ -1,4 +1,4 @@
-"""Search Self-play's loop (agents.selfplay.ssp) on the synthetic encyclopedia."""
+"""Search Self-play's loop (selfplay_agents.selfplay.ssp) on the synthetic encyclopedia."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from collections.abc import Sequence
 import numpy as np
 import pytest
 
-from agents.opponents.search_qa import ScriptedSearchQA
-from agents.policy import Turn
-from agents.selfplay.ssp import SSPLoop
+from selfplay_agents.opponents.search_qa import ScriptedSearchQA
+from selfplay_agents.policy import Turn
+from selfplay_agents.selfplay.ssp import SSPLoop
 from selfplay_envs.games.search_qa.pool import FifoQuestionPool
 
 CONFIG = {"corpus_size": 200, "cache_dir": ""}

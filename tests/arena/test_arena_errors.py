@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from agents.arena.gold import gold_standards
-from agents.arena.report import summarize, write_report
-from agents.arena.runner import (
+from selfplay_agents.arena.gold import gold_standards
+from selfplay_agents.arena.report import summarize, write_report
+from selfplay_agents.arena.runner import (
     finished,
     is_errored,
     latest_records,
@@ -23,14 +23,14 @@ from agents.arena.runner import (
     read_results,
     run_jobs,
 )
-from agents.cli import main
+from selfplay_agents.cli import main
 from selfplay_envs.core.errors import DependencyNotInstalled, InfrastructureError
 from selfplay_envs.games.bug_repair.sandbox import SandboxUnavailable
 from selfplay_envs.games.kuhn_poker.env import KuhnPokerGame
 from selfplay_envs.games.tic_tac_toe.env import TicTacToeGame
 from selfplay_envs.games.tic_tac_toe.rules import TicTacToeState
 
-AGENTS = ["random", "agents.policy:RandomPolicy", "minimax"]
+AGENTS = ["random", "selfplay_agents.policy:RandomPolicy", "minimax"]
 REASON = "the judge is down: start it with `judge --serve`"
 CORNERS = (0, 2, 6, 8)
 
@@ -190,7 +190,7 @@ def test_every_game_errored_is_said_clearly(
     _break_third_move(monkeypatch, corners_only=False)
     config = tmp_path / "bench.toml"
     config.write_text(
-        'env = ["tic_tac_toe_v0"]\nagents = ["random", "agents.policy:RandomPolicy"]\n'
+        'env = ["tic_tac_toe_v0"]\nagents = ["random", "selfplay_agents.policy:RandomPolicy"]\n'
         "games = 3\n"
     )
     out = tmp_path / "run"
@@ -267,7 +267,7 @@ def test_bench_skips_a_game_that_cannot_be_built_and_reports_why(
     out = tmp_path / "run"
     code = main(
         ["bench", "--env", "tic_tac_toe_v0", "kuhn_poker_v0", "--out", str(out)]
-        + ["--agents", "random", "agents.policy:RandomPolicy"]
+        + ["--agents", "random", "selfplay_agents.policy:RandomPolicy"]
         + ["--games", "2", "--workers", "1"]
     )
     assert code == 0

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from agents.arena.gold import gold_standards
-from agents.arena.report import summarize, write_report
-from agents.arena.runner import (
+from selfplay_agents.arena.gold import gold_standards
+from selfplay_agents.arena.report import summarize, write_report
+from selfplay_agents.arena.runner import (
     CorruptRecordWarning,
     RunMismatch,
     make_jobs,
@@ -19,9 +19,9 @@ from agents.arena.runner import (
     run_jobs,
     run_settings,
 )
-from agents.cli import main
+from selfplay_agents.cli import main
 
-AGENTS = ["random", "agents.policy:RandomPolicy", "minimax"]
+AGENTS = ["random", "selfplay_agents.policy:RandomPolicy", "minimax"]
 OUTPUTS = (
     "summary.json",
     "summary.csv",

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from agents.cli import main
+from selfplay_agents.cli import main
 
 
 def _bench(out: Path, *extra: str) -> None:
@@ -80,8 +80,8 @@ def test_replay_of_a_bench_record_ends_as_the_bench_game_did(
 
 
 def test_replay_reads_adapter_trajectories(tmp_path: Path, capsys) -> None:
-    from agents.adapter import BatchInferenceAdapter
-    from agents.policy import RandomPolicy
+    from selfplay_agents.adapter import BatchInferenceAdapter
+    from selfplay_agents.policy import RandomPolicy
 
     log = tmp_path / "turns.jsonl"
     result = BatchInferenceAdapter(
@@ -131,9 +131,9 @@ def test_bench_results_without_recorded_episodes_say_how_to_record(
 
 
 def test_replay_reads_exported_trainer_rows(tmp_path: Path, capsys) -> None:
-    from agents.adapter import BatchInferenceAdapter
-    from agents.export import trainer_rows, write_jsonl
-    from agents.policy import RandomPolicy
+    from selfplay_agents.adapter import BatchInferenceAdapter
+    from selfplay_agents.export import trainer_rows, write_jsonl
+    from selfplay_agents.policy import RandomPolicy
 
     result = BatchInferenceAdapter(
         "tic_tac_toe_v0", RandomPolicy(seed=2), num_envs=1, seed=4

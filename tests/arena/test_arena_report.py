@@ -15,13 +15,13 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from agents.arena.report import (  # noqa: E402
+from selfplay_agents.arena.report import (  # noqa: E402
     ratings_figure,
     summarize,
     winrate_figure,
     write_report,
 )
-from agents.cli import main  # noqa: E402
+from selfplay_agents.cli import main  # noqa: E402
 
 # Seven games with pools of the sizes `selfplay bench` plays by default.
 POOLS = {
@@ -195,7 +195,7 @@ def test_every_number_of_the_report_is_explained(tmp_path: Path) -> None:
 
 
 def test_gold_standard_does_not_repeat_game_metrics(tmp_path: Path) -> None:
-    from agents.arena.gold import gold_standards
+    from selfplay_agents.arena.gold import gold_standards
 
     pools = {"core_war_v0": POOLS["core_war_v0"]}
     records = _records(pools)
@@ -247,7 +247,7 @@ def test_ctrl_c_stops_the_bench_within_two_seconds_with_one_line(
     import time
 
     out = tmp_path / "run"
-    argv = [sys.executable, "-m", "agents.cli", *_tiny_bench(out)]
+    argv = [sys.executable, "-m", "selfplay_agents.cli", *_tiny_bench(out)]
     argv[argv.index("--games") + 1] = "3000"  # far more than a test waits for
     argv[argv.index("--workers") + 1] = "2"
     argv.append("--force")
@@ -281,7 +281,7 @@ def test_progress_off_a_terminal_is_a_line_log(tmp_path: Path) -> None:
     import subprocess
     import sys
 
-    argv = [sys.executable, "-m", "agents.cli", *_tiny_bench(tmp_path)]
+    argv = [sys.executable, "-m", "selfplay_agents.cli", *_tiny_bench(tmp_path)]
     done = subprocess.run(argv, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     log = [x for x in done.stdout.splitlines() if x.startswith("[")]
@@ -290,7 +290,7 @@ def test_progress_off_a_terminal_is_a_line_log(tmp_path: Path) -> None:
 
 
 def test_eta_waits_for_games_and_weighs_each_game_by_its_duration() -> None:
-    from agents.arena.runner import Eta, make_jobs
+    from selfplay_agents.arena.runner import Eta, make_jobs
 
     fast = make_jobs("tic_tac_toe_v0", ["random", "minimax"], 50)  # 100 games
     slow = make_jobs("bug_repair_v0", ["random", "scripted"], 5)  # 10 games
@@ -308,7 +308,9 @@ def test_eta_waits_for_games_and_weighs_each_game_by_its_duration() -> None:
 
 
 def test_one_games_winrate_titles_and_bar_label_fit_the_figure() -> None:
-    pools = {"tic_tac_toe_v0": ["agents.policy:RandomPolicy", "minimax", "random"]}
+    pools = {
+        "tic_tac_toe_v0": ["selfplay_agents.policy:RandomPolicy", "minimax", "random"]
+    }
     fig = winrate_figure(summarize(_records(pools), bootstrap=5))
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
@@ -321,7 +323,7 @@ def test_one_games_winrate_titles_and_bar_label_fit_the_figure() -> None:
 
 
 def test_connect_four_gold_standard_is_the_loss_rate_against_mcts() -> None:
-    from agents.arena.gold import gold_standards
+    from selfplay_agents.arena.gold import gold_standards
 
     def game(a: str, b: str, score_a: float) -> dict:
         return {"env_id": "connect_four_v0", "a": a, "b": b, "score_a": score_a}
@@ -340,7 +342,7 @@ def test_connect_four_gold_standard_is_the_loss_rate_against_mcts() -> None:
 
 
 def test_solved_games_score_each_scriptable_agent_and_skip_llms(monkeypatch) -> None:
-    from agents.arena import gold
+    from selfplay_agents.arena import gold
 
     seen = []
 

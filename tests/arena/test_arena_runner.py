@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from agents.arena.runner import make_jobs, play_game, read_results, run_jobs
-from agents.cli import main
+from selfplay_agents.arena.runner import make_jobs, play_game, read_results, run_jobs
+from selfplay_agents.cli import main
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-AGENTS = ["random", "agents.policy:RandomPolicy"]
+AGENTS = ["random", "selfplay_agents.policy:RandomPolicy"]
 
 
 def test_jobs_pair_seeds_across_seat_orders() -> None:
@@ -50,7 +50,7 @@ def test_resume_after_kill_loses_no_finished_game_and_duplicates_none(
 def test_cli_bench_end_to_end(tmp_path: Path) -> None:
     config = tmp_path / "bench.toml"
     config.write_text(
-        'env = ["tic_tac_toe_v0"]\nagents = ["random", "agents.policy:RandomPolicy"]\n'
+        'env = ["tic_tac_toe_v0"]\nagents = ["random", "selfplay_agents.policy:RandomPolicy"]\n'
         "games = 4\n"
     )
     out = tmp_path / "run"

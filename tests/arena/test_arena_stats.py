@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from agents.arena.stats import (
+from selfplay_agents.arena.stats import (
     ELO_SCALE,
     Rating,
     bootstrap_ratings,

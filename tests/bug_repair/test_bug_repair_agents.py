@@ -8,14 +8,14 @@ from typing import Any
 import pytest
 
 import selfplay_envs
-from agents.opponents import list_opponents, make_opponent
-from agents.opponents.bug_repair import (
+from selfplay_agents.opponents import list_opponents, make_opponent
+from selfplay_agents.opponents.bug_repair import (
     MutationInjector,
     PatchSearchSolver,
     RandomBugRepairPlayer,
     ScriptedPlayer,
 )
-from agents.policy import Turn
+from selfplay_agents.policy import Turn
 from selfplay_envs.games.bug_repair.mutations import (
     OPERATORS,
     apply_mutation,

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import selfplay_envs.games.connect_four.env as connect_four_env
-from agents.arena.runner import make_jobs, play_game
+from selfplay_agents.arena.runner import make_jobs, play_game
 
 PAGE = Path(__file__).resolve().parents[2] / "docs" / "games" / "connect_four.md"
 

@@ -8,9 +8,9 @@ import pytest
 from open_spiel.python.algorithms import mcts
 
 import selfplay_envs
-from agents.opponents import list_opponents, make_opponent
-from agents.opponents.connect_four import MCTSPolicy
-from agents.policy import RandomPolicy, Turn
+from selfplay_agents.opponents import list_opponents, make_opponent
+from selfplay_agents.opponents.connect_four import MCTSPolicy
+from selfplay_agents.policy import RandomPolicy, Turn
 
 C4 = "connect_four_v0"
 

@@ -419,7 +419,7 @@ def test_doc_tables_name_every_parameter_and_its_range() -> None:
 
 
 def test_selfplay_list_prints_every_parameter(capsys: pytest.CaptureFixture) -> None:
-    from agents.cli import main
+    from selfplay_agents.cli import main
 
     assert main(["list"]) == 0
     out = capsys.readouterr().out

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env
 
-from agents.policy import RandomPolicy
+from selfplay_agents.policy import RandomPolicy
 from selfplay_envs.wrappers.batched import BatchedEnv
 from selfplay_envs.wrappers.single_agent import SingleAgentEnv
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from agents.cli import main
+from selfplay_agents.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 # Indices into battles_public.jsonl: standard pairs, the tiny hill, both edge
@@ -118,7 +118,7 @@ def test_assemble_extracts_from_model_output(tmp_path, capsys) -> None:
 def _cli(*args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     return subprocess.run(
-        [sys.executable, "-m", "agents.cli", "corewar", *args],
+        [sys.executable, "-m", "selfplay_agents.cli", "corewar", *args],
         capture_output=True,
         text=True,
         cwd=ROOT,

@@ -6,10 +6,14 @@ import numpy as np
 import pytest
 
 import selfplay_envs
-from agents.arena.runner import Job, _metrics, play_game
-from agents.opponents import list_opponents, make_opponent
-from agents.opponents.core_war import ClassicWarrior, RandomWarrior, WarriorPool
-from agents.policy import Turn
+from selfplay_agents.arena.runner import Job, _metrics, play_game
+from selfplay_agents.opponents import list_opponents, make_opponent
+from selfplay_agents.opponents.core_war import (
+    ClassicWarrior,
+    RandomWarrior,
+    WarriorPool,
+)
+from selfplay_agents.policy import Turn
 from selfplay_envs.games.core_war.assembler import (
     AssemblerSettings,
     assemble,

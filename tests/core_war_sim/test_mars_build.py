@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agents.cli import main
+from selfplay_agents.cli import main
 
 
 def test_build_prebuilds_the_engine(capsys: pytest.CaptureFixture[str]) -> None:

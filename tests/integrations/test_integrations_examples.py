@@ -63,7 +63,7 @@ def test_llm_selfplay_example_quick(llm_run):
 @pytest.mark.slow
 def test_llm_selfplay_export_is_trainer_ready(llm_run):
     pytest.importorskip("datasets", reason="the datasets package is not installed")
-    from agents.export import load_dataset
+    from selfplay_agents.export import load_dataset
 
     _, out = llm_run
     dataset = load_dataset(out / "last_iteration_turns.parquet")

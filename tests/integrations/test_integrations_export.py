@@ -11,8 +11,8 @@ from collections import defaultdict
 
 import pytest
 
-from agents.adapter import BatchInferenceAdapter
-from agents.export import (
+from selfplay_agents.adapter import BatchInferenceAdapter
+from selfplay_agents.export import (
     RoleBaseline,
     group_advantages,
     read_jsonl,
@@ -23,8 +23,8 @@ from agents.export import (
     write_jsonl,
     write_parquet,
 )
-from agents.opponents import make_opponent
-from agents.policy import RandomPolicy
+from selfplay_agents.opponents import make_opponent
+from selfplay_agents.policy import RandomPolicy
 
 
 @pytest.fixture(scope="module")
@@ -119,7 +119,7 @@ def test_files_round_trip_and_load_as_a_dataset(kuhn_run, tmp_path):
     assert [r.game_id for r in back] == [r.game_id for r in rows]
     assert [r.advantage for r in back] == pytest.approx([r.advantage for r in rows])
     pytest.importorskip("datasets", reason="the datasets package is not installed")
-    from agents.export import load_dataset
+    from selfplay_agents.export import load_dataset
 
     for path in (tmp_path / "rows.parquet", tmp_path / "rows.jsonl"):
         dataset = load_dataset(path)

@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
-from agents.policy import RandomPolicy, Turn
+from selfplay_agents.policy import RandomPolicy, Turn
 
 pytest.importorskip("ray", reason="the ray extra is not installed")
 
-from agents.distributed import (  # noqa: E402
+from selfplay_agents.distributed import (  # noqa: E402
     DistributedRollouts,
     InferenceServer,
     RemoteBackend,
@@ -44,8 +44,8 @@ def remote_policies(server: Any) -> RemotePolicy:
 
 def remote_llm(server: Any) -> Any:
     """Built in each worker: an LLM policy whose backend is the inference actor."""
-    from agents.inference import SamplingParams
-    from agents.llm import LLMPolicy
+    from selfplay_agents.inference import SamplingParams
+    from selfplay_agents.llm import LLMPolicy
 
     return LLMPolicy(
         RemoteBackend(server),
@@ -138,8 +138,8 @@ def test_workers_play_local_scripted_policies(ray_session):
 @pytest.mark.timeout(300)
 def test_workers_send_llm_requests_to_an_inference_actor(ray_session, tmp_path):
     pytest.importorskip("transformers", reason="the agents extra is not installed")
-    from agents.inference.transformers_backend import TransformersBackend
-    from agents.testing import build_tiny_model
+    from selfplay_agents.inference.transformers_backend import TransformersBackend
+    from selfplay_agents.testing import build_tiny_model
 
     ray = ray_session
     model = build_tiny_model(tmp_path / "model", seed=0)

@@ -2,7 +2,7 @@
 
 One shared policy plays both seats (the observation holds the position). After each
 training iteration the RLModule's action probabilities at the 12 information states go
-to ``agents.analysis.kuhn``, which computes the exact exploitability.
+to ``selfplay_agents.analysis.kuhn``, which computes the exact exploitability.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import selfplay_envs
-from agents.analysis.kuhn import INFO_STATES, evaluate, info_state_turn
+from selfplay_agents.analysis.kuhn import INFO_STATES, evaluate, info_state_turn
 
 torch = pytest.importorskip("torch", reason="the agents extra (torch) is not installed")
 pytest.importorskip("ray.rllib", reason="the ray extra (ray[rllib]) is not installed")
@@ -23,7 +23,7 @@ from ray.rllib.core.rl_module.rl_module import RLModuleSpec  # noqa: E402
 from ray.rllib.env.wrappers.pettingzoo_env import PettingZooEnv  # noqa: E402
 from ray.tune.registry import register_env  # noqa: E402
 
-from agents.integrations.rllib import MaskedPPOTorchRLModule, rllib_env  # noqa: E402
+from selfplay_agents.integrations.rllib import MaskedPPOTorchRLModule, rllib_env  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 

@@ -15,14 +15,14 @@ from collections.abc import Callable
 import pytest
 
 import selfplay_envs
-from agents.opponents import make_opponent
-from agents.policy import Turn
+from selfplay_agents.opponents import make_opponent
+from selfplay_agents.policy import Turn
 
 ta = pytest.importorskip(
     "textarena", reason="textarena is not installed (the textarena or trainers extra)"
 )
 
-from agents.integrations.textarena import TextArenaEnv, make, textarena_env  # noqa: E402
+from selfplay_agents.integrations.textarena import TextArenaEnv, make, textarena_env  # noqa: E402
 
 Reply = Callable[[int, str], str]
 

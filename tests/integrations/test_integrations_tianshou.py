@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import selfplay_envs
-from agents.policy import RandomPolicy, Turn
+from selfplay_agents.policy import RandomPolicy, Turn
 
 torch = pytest.importorskip("torch", reason="the agents extra (torch) is not installed")
 pytest.importorskip("tianshou", reason="the marl extra (tianshou) is not installed")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 import selfplay_envs
-from agents.analysis.kuhn import INFO_STATES, evaluate, info_state_turn
+from selfplay_agents.analysis.kuhn import INFO_STATES, evaluate, info_state_turn
 
 torch = pytest.importorskip("torch", reason="the agents extra (torch) is not installed")
 pytest.importorskip("torchrl", reason="the marl extra (torchrl) is not installed")

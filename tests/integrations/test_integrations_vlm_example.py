@@ -26,8 +26,8 @@ REPO = Path(__file__).resolve().parents[2]
 def test_vlm_spy_example_quick(tmp_path: Path):
     from PIL import Image
 
-    from agents.export import read_jsonl
-    from agents.inference.base import image_hash
+    from selfplay_agents.export import read_jsonl
+    from selfplay_agents.inference.base import image_hash
 
     env = {
         **os.environ,

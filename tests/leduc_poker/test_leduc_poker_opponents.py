@@ -10,10 +10,10 @@ import pytest
 from open_spiel.python.algorithms import exploitability as openspiel_exploitability
 
 import selfplay_envs
-from agents.analysis import leduc
-from agents.opponents import leduc_poker as opponents
-from agents.opponents import make_opponent
-from agents.policy import Turn
+from selfplay_agents.analysis import leduc
+from selfplay_agents.opponents import leduc_poker as opponents
+from selfplay_agents.opponents import make_opponent
+from selfplay_agents.policy import Turn
 
 ITERATIONS = 20  # a short solve: the default 1000 takes seconds
 

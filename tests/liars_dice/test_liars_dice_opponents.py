@@ -13,11 +13,11 @@ import pytest
 from open_spiel.python.algorithms import exploitability as openspiel_exploitability
 
 import selfplay_envs
-from agents.analysis import liars_dice
-from agents.opponents import leduc_poker as solver_cache
-from agents.opponents import make_opponent
-from agents.opponents.liars_dice import cfr_table, game_string
-from agents.policy import Turn
+from selfplay_agents.analysis import liars_dice
+from selfplay_agents.opponents import leduc_poker as solver_cache
+from selfplay_agents.opponents import make_opponent
+from selfplay_agents.opponents.liars_dice import cfr_table, game_string
+from selfplay_agents.policy import Turn
 
 ITERATIONS = 30
 SMALL = {"dice_per_player": 1, "sides": 3}

@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 
 import selfplay_envs
-from agents.opponents import list_opponents, make_opponent
-from agents.opponents.negotiation import GreedyNegotiator
-from agents.policy import Turn
+from selfplay_agents.opponents import list_opponents, make_opponent
+from selfplay_agents.opponents.negotiation import GreedyNegotiator
+from selfplay_agents.policy import Turn
 
 ENV_ID = "negotiation_v0"
 

@@ -14,16 +14,21 @@ from open_spiel.python.algorithms import cfr as openspiel_cfr
 from open_spiel.python.algorithms import expected_game_score
 
 import selfplay_envs
-from agents.analysis.kuhn import INFO_STATES, evaluate, exploitability, info_state_turn
-from agents.opponents import list_opponents, make_opponent
-from agents.opponents.kuhn_poker import (
+from selfplay_agents.analysis.kuhn import (
+    INFO_STATES,
+    evaluate,
+    exploitability,
+    info_state_turn,
+)
+from selfplay_agents.opponents import list_opponents, make_opponent
+from selfplay_agents.opponents.kuhn_poker import (
     KuhnTablePolicy,
     cfr,
     cfr_table,
     nash,
     nash_table,
 )
-from agents.policy import CallablePolicy, RandomPolicy, Turn
+from selfplay_agents.policy import CallablePolicy, RandomPolicy, Turn
 
 GAME = pyspiel.load_game("kuhn_poker")
 ALPHAS = [0.0, 0.1, 1 / 6, 0.25, 1 / 3]

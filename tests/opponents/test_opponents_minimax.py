@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 import selfplay_envs
-from agents.opponents import list_opponents, make_opponent
-from agents.opponents.tic_tac_toe import MinimaxPolicy, best_moves, value
-from agents.policy import RandomPolicy, Turn
+from selfplay_agents.opponents import list_opponents, make_opponent
+from selfplay_agents.opponents.tic_tac_toe import MinimaxPolicy, best_moves, value
+from selfplay_agents.policy import RandomPolicy, Turn
 from selfplay_envs.games.tic_tac_toe.rules import TicTacToeState
 
 EMPTY_BOARD = (-1,) * 9

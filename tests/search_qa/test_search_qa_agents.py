@@ -9,9 +9,13 @@ import numpy as np
 import pytest
 
 import selfplay_envs
-from agents.opponents import list_opponents, make_opponent
-from agents.opponents.search_qa import PolicyVerifier, RandomSearchQA, ScriptedSearchQA
-from agents.policy import Turn, policy_from_callable
+from selfplay_agents.opponents import list_opponents, make_opponent
+from selfplay_agents.opponents.search_qa import (
+    PolicyVerifier,
+    RandomSearchQA,
+    ScriptedSearchQA,
+)
+from selfplay_agents.policy import Turn, policy_from_callable
 from selfplay_envs.games.search_qa.env import SearchQAGame
 from selfplay_envs.games.search_qa.synthetic import parse_question
 

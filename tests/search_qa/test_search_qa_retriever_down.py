@@ -17,7 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 import selfplay_envs
-from agents.arena.runner import is_errored, make_jobs, play_game
+from selfplay_agents.arena.runner import is_errored, make_jobs, play_game
 from selfplay_envs.core.errors import InfrastructureError
 from selfplay_envs.games.search_qa.search.remote import RemoteRetriever, RetrievalError
 

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from agents.viewer.capture import capture
-from agents.viewer.page import build_page
-from agents.viewer.screenshots import chromium, dump_dom, sample_episode
+from selfplay_agents.viewer.capture import capture
+from selfplay_agents.viewer.page import build_page
+from selfplay_agents.viewer.screenshots import chromium, dump_dom, sample_episode
 
 _TRACES: dict[str, dict[str, Any]] = {}
 

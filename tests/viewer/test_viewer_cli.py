@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from agents.cli import main
+from selfplay_agents.cli import main
 
 
 def test_selfplay_view_writes_the_page_of_a_recorded_bench(

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from agents.viewer import load_episodes, main
-from agents.viewer.capture import capture
+from selfplay_agents.viewer import load_episodes, main
+from selfplay_agents.viewer.capture import capture
 
 PLAY = {"env_id": "tic_tac_toe_v0", "seed": 3, "config": {}, "actions": ["4", "0", "8"]}
 
@@ -109,8 +109,8 @@ def test_main_reads_a_bench_run_folder(tmp_path: Path):
 
 
 def test_spy_words_show_the_word_and_attributes():
-    from agents.viewer.games import render
-    from agents.viewer.screenshots import play
+    from selfplay_agents.viewer.games import render
+    from selfplay_agents.viewer.screenshots import play
 
     trace = capture(play("who_is_the_spy_v0", ("scripted",) * 4, {"items": "word"}))
     last = len(trace["frames"]) - 1

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from conftest import game_panel, sample_trace
 
-from agents.viewer.capture import capture
-from agents.viewer.load import Episode
-from agents.viewer.page import build_page
-from agents.viewer.screenshots import dump_dom, screenshot
+from selfplay_agents.viewer.capture import capture
+from selfplay_agents.viewer.load import Episode
+from selfplay_agents.viewer.page import build_page
+from selfplay_agents.viewer.screenshots import dump_dom, screenshot
 
 
 def _marks(dom: str) -> list[str]:

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 import selfplay_envs
-from agents.opponents import list_opponents, make_opponent
-from agents.policy import Policy, Turn
+from selfplay_agents.opponents import list_opponents, make_opponent
+from selfplay_agents.policy import Policy, Turn
 
 ENV = "who_is_the_spy_v0"
 

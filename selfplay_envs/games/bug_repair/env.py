@@ -176,11 +176,11 @@ class BugRepairGame(Game):
     parameters = PARAMETERS
     # Scripted opponents (``Game.opponents``), imported by agents on first use.
     opponents = {
-        "random": "agents.opponents.bug_repair:random_player",
-        "mutation_injector": "agents.opponents.bug_repair:mutation_injector",
-        "removal_injector": "agents.opponents.bug_repair:removal_injector",
-        "patch_search_solver": "agents.opponents.bug_repair:patch_search_solver",
-        "scripted": "agents.opponents.bug_repair:scripted",
+        "random": "selfplay_agents.opponents.bug_repair:random_player",
+        "mutation_injector": "selfplay_agents.opponents.bug_repair:mutation_injector",
+        "removal_injector": "selfplay_agents.opponents.bug_repair:removal_injector",
+        "patch_search_solver": "selfplay_agents.opponents.bug_repair:patch_search_solver",
+        "scripted": "selfplay_agents.opponents.bug_repair:scripted",
     }
 
     def __init__(

@@ -109,9 +109,9 @@ class ConnectFourGame(Game):
     )
     # Scripted opponents (``Game.opponents``), imported by agents on first use.
     opponents = {
-        "random": "agents.policy:RandomPolicy",
-        "mcts100": "agents.opponents.connect_four:mcts100",
-        "mcts1000": "agents.opponents.connect_four:mcts1000",
+        "random": "selfplay_agents.policy:RandomPolicy",
+        "mcts100": "selfplay_agents.opponents.connect_four:mcts100",
+        "mcts1000": "selfplay_agents.opponents.connect_four:mcts1000",
     }
 
     def __init__(

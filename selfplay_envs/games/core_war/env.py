@@ -232,10 +232,10 @@ class CoreWarGame(Game):
     parameters = PARAMETERS
     # Scripted opponents (``Game.opponents``), imported by agents on first use.
     opponents = {
-        "random": "agents.opponents.core_war:RandomWarrior",
-        "pool": "agents.opponents.core_war:WarriorPool",
-        "imp": "agents.opponents.core_war:imp",
-        "dwarf": "agents.opponents.core_war:dwarf",
+        "random": "selfplay_agents.opponents.core_war:RandomWarrior",
+        "pool": "selfplay_agents.opponents.core_war:WarriorPool",
+        "imp": "selfplay_agents.opponents.core_war:imp",
+        "dwarf": "selfplay_agents.opponents.core_war:dwarf",
     }
 
     def __init__(

@@ -124,9 +124,9 @@ class KuhnPokerGame(Game):
     )
     # Scripted opponents (``Game.opponents``), imported by agents on first use.
     opponents = {
-        "random": "agents.policy:RandomPolicy",
-        "nash": "agents.opponents.kuhn_poker:nash",
-        "cfr": "agents.opponents.kuhn_poker:cfr",
+        "random": "selfplay_agents.policy:RandomPolicy",
+        "nash": "selfplay_agents.opponents.kuhn_poker:nash",
+        "cfr": "selfplay_agents.opponents.kuhn_poker:cfr",
     }
 
     parameters = Params(

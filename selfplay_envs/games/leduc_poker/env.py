@@ -121,8 +121,8 @@ class LeducPokerGame(Game):
         {"preset": "mars", "num_hands": 3},
     )
     opponents = {
-        "random": "agents.policy:RandomPolicy",
-        "cfr": "agents.opponents.leduc_poker:cfr",
+        "random": "selfplay_agents.policy:RandomPolicy",
+        "cfr": "selfplay_agents.opponents.leduc_poker:cfr",
     }
 
     parameters = Params(

@@ -118,8 +118,8 @@ class LiarsDiceGame(Game):
         {"preset": "mars"},
     )
     opponents = {
-        "random": "agents.policy:RandomPolicy",
-        "cfr": "agents.opponents.liars_dice:cfr",
+        "random": "selfplay_agents.policy:RandomPolicy",
+        "cfr": "selfplay_agents.opponents.liars_dice:cfr",
     }
 
     parameters = Params(

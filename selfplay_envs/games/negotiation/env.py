@@ -160,9 +160,9 @@ class NegotiationGame(Game):
     parameters = PARAMETERS
     # Scripted opponents (``Game.opponents``), imported by agents on first use.
     opponents = {
-        "random": "agents.opponents.negotiation:RandomNegotiator",
-        "greedy": "agents.opponents.negotiation:GreedyNegotiator",
-        "stubborn": "agents.opponents.negotiation:StubbornNegotiator",
+        "random": "selfplay_agents.opponents.negotiation:RandomNegotiator",
+        "greedy": "selfplay_agents.opponents.negotiation:GreedyNegotiator",
+        "stubborn": "selfplay_agents.opponents.negotiation:StubbornNegotiator",
     }
 
     def __init__(

@@ -17,7 +17,7 @@ process (or any Search-R1 retrieval server), so every observation is a real tool
 * `"synthetic"` (default): an invented encyclopedia of people, cities, countries,
   companies, universities, books and films (`synthetic.py`); `corpus_size` entities
   (about 1.4 passages each), `corpus_seed`. Every fact is known, so scripted players
-  exist (`agents.opponents.search_qa`).
+  exist (`selfplay_agents.opponents.search_qa`).
 * `"foldoc"`: FOLDOC, about 12k computing entries (15.6k passages, GFDL), shipped in
   `envs_assets/corpora/foldoc.jsonl.gz`.
 * a path to your own JSONL corpus, one `{"id", "title", "text"}` per line.
@@ -56,7 +56,7 @@ proposer's passages plus noise in random order, finds the target. The noise is
 `num_distractors` distractor passages (top hits of searches for other random answers),
 or with `noise_blocks` (`ssp`: 4) and a `question_pool`, that many retrieved blocks of
 other trajectories. The default judge (`verifier.RuleJudge`) has `verifier` answer from
-the documents, then exact match; `judge=agents.judge.LLMJudge(backend)` asks a model. The default
+the documents, then exact match; `judge=selfplay_agents.judge.LLMJudge(backend)` asks a model. The default
 verifier is the scripted `LexicalVerifier` (no model, no network), which follows entity
 links through the documents; for model-written questions pass your model, e.g.
 `verifier=lambda request: model(request.prompt)`. All thresholds are parameters.
@@ -138,8 +138,8 @@ class SearchQAGame(Game):
     parameters = PARAMETERS
     # Scripted opponents (``Game.opponents``), imported by agents on first use.
     opponents = {
-        "random": "agents.opponents.search_qa:RandomSearchQA",
-        "scripted": "agents.opponents.search_qa:ScriptedSearchQA",
+        "random": "selfplay_agents.opponents.search_qa:RandomSearchQA",
+        "scripted": "selfplay_agents.opponents.search_qa:ScriptedSearchQA",
     }
     conformance_configs = ({"preset": "ssp", "corpus_size": 200, "cache_dir": ""},)
 

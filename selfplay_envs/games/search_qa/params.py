@@ -184,7 +184,7 @@ PARAMETERS = Params(
         Instance(Judge),
         None,
         "the RAG check and answer correctness, each a verdict "
-        "(`verifier.Judge`; an LLM judge: `agents.judge.LLMJudge`)",
+        "(`verifier.Judge`; an LLM judge: `selfplay_agents.judge.LLMJudge`)",
         shown_default="RuleJudge(verifier): the reader, then exact match",
     ),
     Param(

@@ -10,7 +10,7 @@ Seat 0 is the proposer, seat 1 the solver. An episode has two phases:
 2. **Solve.** The solver makes ``solver_attempts`` independent attempts at a valid
    question. Each attempt is a fresh context: up to ``max_solver_searches`` searches,
    ended by ``<answer>...</answer>``, judged correct by the judge (normalised exact
-   match by default, ``verifier.RuleJudge``; an LLM judge, ``agents.judge.LLMJudge``).
+   match by default, ``verifier.RuleJudge``; an LLM judge, ``selfplay_agents.judge.LLMJudge``).
 
 Rewards follow SSP: the solver's raw reward is its success rate ``s`` (mean judged
 correctness over the attempts) and the proposer's is ``1 - s`` (``proposer_reward=

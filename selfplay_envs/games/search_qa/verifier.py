@@ -9,7 +9,7 @@ question, the documents, and a ready-made prompt for a language model; the reply
 read like a solver's (the last ``<answer>...</answer>`` or ``\\boxed{...}``, else the
 whole reply). SSP uses the training model itself; wrap yours as
 ``verifier=lambda request: my_model(request.prompt)``, or pass any ``agents`` policy
-through ``agents.opponents.search_qa.PolicyVerifier``.
+through ``selfplay_agents.opponents.search_qa.PolicyVerifier``.
 
 With no model given, the game uses ``LexicalVerifier``, a scripted reader that needs no
 network and no weights (see its docstring for exactly what it can and cannot do).
@@ -18,7 +18,7 @@ Every verdict of the game goes through a ``Judge``: ``rag_check`` (is the answer
 derivable from the documents?) and ``answer_correct`` (does the solver's answer match
 the reference?), each a ``Judgement`` with a reason. ``RuleJudge(reader)``, the default,
 is the rule above: the reader answers, then exact match; answers are scored by exact
-match. ``agents.judge.LLMJudge`` asks a model, as SSP does. A judge that cannot judge
+match. ``selfplay_agents.judge.LLMJudge`` asks a model, as SSP does. A judge that cannot judge
 (backend down, timeout) raises ``JudgeError``: an outage is never scored.
 """
 

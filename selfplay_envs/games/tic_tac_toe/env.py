@@ -104,8 +104,8 @@ class TicTacToeGame(Game):
     )
     # Scripted opponents (``Game.opponents``), imported by agents on first use.
     opponents = {
-        "random": "agents.policy:RandomPolicy",
-        "minimax": "agents.opponents.tic_tac_toe:minimax",
+        "random": "selfplay_agents.policy:RandomPolicy",
+        "minimax": "selfplay_agents.opponents.tic_tac_toe:minimax",
     }
 
     def __init__(self, *, marks: str = "openspiel", **points: Any) -> None:

@@ -181,8 +181,8 @@ class WhoIsTheSpyGame(Game):
     parameters = PARAMETERS
     # Scripted opponents (``Game.opponents``), imported by agents on first use.
     opponents = {
-        "random": "agents.opponents.who_is_the_spy:RandomSpyPlayer",
-        "scripted": "agents.opponents.who_is_the_spy:ScriptedSpyPlayer",
+        "random": "selfplay_agents.opponents.who_is_the_spy:RandomSpyPlayer",
+        "scripted": "selfplay_agents.opponents.who_is_the_spy:ScriptedSpyPlayer",
     }
 
     def __init__(

@@ -3,7 +3,7 @@
 A clue such as "There is a large red metal cube." or "Mar is higher than Apr." parses
 into a ``Fact`` that can be checked against any item of its kind. The env uses this to
 report, at the end, which clues were true of the civilians' item and of the spy's (the
-verifier's evidence); the scripted players in ``agents.opponents.who_is_the_spy`` use it
+verifier's evidence); the scripted players in ``selfplay_agents.opponents.who_is_the_spy`` use it
 to find clues that contradict their own item. Free text outside the grammar parses to
 ``None`` and is simply not checkable.
 
