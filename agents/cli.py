@@ -63,6 +63,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"\nselfplay {args.func.__name__.strip('_')}: interrupted", file=sys.stderr
         )
         return 130
+    except BrokenPipeError:  # `selfplay list | head`: the reader left, nothing failed
+        # Point stdout at devnull so the interpreter's final flush does not raise again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 def _parser() -> argparse.ArgumentParser:

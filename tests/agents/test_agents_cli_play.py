@@ -196,3 +196,20 @@ def test_ctrl_c_at_the_prompt_ends_the_game_without_a_traceback() -> None:
     assert "Traceback" not in child.before
     assert "selfplay play: interrupted" in child.before
     assert child.exitstatus == 130
+
+
+def test_list_into_a_reader_that_leaves_early_exits_cleanly() -> None:
+    """`selfplay list | head -1`: the closed pipe is no failure and prints no trace."""
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "selfplay_agents.cli", "list"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    proc.stdout.readline()
+    proc.stdout.close()  # the reader leaves while the listing is still being written
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 0, err
+    assert "Traceback" not in err
