@@ -52,6 +52,7 @@ def _rolled(theirs: pyspiel.State, faces: list[int]) -> pyspiel.State:
     return theirs
 
 
+@pytest.mark.slow
 def test_every_state_of_one_die_six_sides_matches_openspiel() -> None:
     """All 36 rolls and all 2^12 bid sequences each: tensors, strings, returns."""
     game = _load(1, 6)

@@ -17,7 +17,9 @@ player rolls them); each player's dice are kept sorted, as OpenSpiel's are.
 
 from __future__ import annotations
 
+import functools
 import re
+from typing import NamedTuple
 
 import numpy as np
 
@@ -29,13 +31,22 @@ from selfplay_envs.core.presets import (
     parse_reply,
 )
 
-__all__ = ["LiarsDiceState", "num_actions", "tensor_size"]
+__all__ = [
+    "LiarsDiceState",
+    "faces_text",
+    "num_actions",
+    "prompt",
+    "read_answer",
+    "tensor_size",
+    "words",
+]
 
 NUM_PLAYERS = 2
 _NUMBER = re.compile(r"\d+")
 _WORD = re.compile(r"[a-z]+")
 _LIAR_WORDS = frozenset(("liar", "call", "challenge", "doubt"))
-_MAX_DIGITS = 6  # longer numbers are out of range anyway; int() of huge ones is slow
+_MAX_DIGITS = 6
+_FIRST_BID = "It is your turn. Make the first bid, e.g. \\boxed{bid 1 3}."
 
 
 def num_actions(dice_per_player: int, sides: int) -> int:
@@ -46,6 +57,132 @@ def num_actions(dice_per_player: int, sides: int) -> int:
 def tensor_size(dice_per_player: int, sides: int) -> int:
     """Player one-hot, own dice one-hot (a slot per die), one bit per action taken."""
     return NUM_PLAYERS + dice_per_player * sides + num_actions(dice_per_player, sides)
+
+
+class _Words(NamedTuple):
+    """The text of every action of one configuration, indexed by action id.
+
+    Built once per (dice, sides) (``words``): the text view reads several of these on
+    every move, and formatting them afresh cost more than the rest of a step (measured
+    with ``benchmarks/bench_liars_dice.py``).
+    """
+
+    total_dice: int
+    sides: int
+    names: tuple[str, ...]  # "bid Q F", then "liar": the text a model answers with
+    ids: dict[str, int]  # names -> action id
+    spiel: tuple[str, ...]  # OpenSpiel's "Q-F", then "Liar"
+    bids: tuple[tuple[int, int], ...]  # (quantity, face) of each bid id
+    said: tuple[tuple[str, ...], tuple[str, ...]]  # "you bid Q x F", "opponent ..."
+    raise_hint: tuple[str, ...]  # the acting player's prompt line, per standing bid
+    rules: tuple[str, str]  # the prompt's opening, as each player reads it
+
+
+@functools.cache
+def words(dice_per_player: int, sides: int) -> _Words:
+    """Every action's text for this configuration (cached: a few kB each)."""
+    liar = NUM_PLAYERS * dice_per_player * sides
+    bids = tuple((a // sides + 1, a % sides + 1) for a in range(liar))
+    names = (*(f"bid {q} {f}" for q, f in bids), "liar")
+    said = tuple(
+        (*(f"{who} bid {q} x {f}" for q, f in bids), f"{who} called liar")
+        for who in ("you", "opponent")
+    )
+    raise_hint = tuple(
+        f"It is your turn. Bid higher than {q} x {f} (e.g. \\boxed{{bid Q F}}) or "
+        "call it: \\boxed{liar}."
+        for q, f in bids
+    )
+    die = "die" if dice_per_player == 1 else "dice"
+    opening = (
+        f"You are playing Liar's Dice against one opponent. Each of you has "
+        f"{dice_per_player} {die} with {sides} faces; you see only your own. A bid "
+        f"claims that at least Q of all {liar // sides} dice show face F; {sides}s "
+        "are wild and count as any face. Each bid must be higher than the last: more "
+        "dice, or as many dice with a higher face. Instead of bidding you may call "
+        "the last bid a lie: if fewer dice match than it claims the bidder loses, "
+        "otherwise the caller loses.\n\n"
+    )
+    rules = (
+        f"{opening}You are player 0 (you bid first).",
+        f"{opening}You are player 1 (you bid second).",
+    )
+    return _Words(
+        total_dice=liar // sides,
+        sides=sides,
+        names=names,
+        ids={name: a for a, name in enumerate(names)},
+        spiel=(*(f"{q}-{f}" for q, f in bids), "Liar"),
+        bids=bids,
+        said=(said[0], said[1]),
+        raise_hint=raise_hint,
+        rules=(rules[0], rules[1]),
+    )
+
+
+def read_answer(table: _Words, answer: str) -> ParseResult:
+    """The action an extracted answer names, whatever the standing bid (the state
+    then checks it is legal now), or why it names none."""
+    action = table.ids.get(answer)  # the canonical "bid 3 4" or "liar"
+    if action is not None:
+        return ParseResult.legal(action, answer)
+    numbers = _NUMBER.findall(answer)
+    if not numbers:
+        if set(_WORD.findall(answer.lower())) & _LIAR_WORDS:
+            return ParseResult.legal(len(table.bids), answer)  # the call
+    if len(numbers) != 2:
+        detail = (
+            "expected a bid of two numbers, quantity then face (bid 2 5), "
+            f"or liar, got {answer[:40]!r}"
+        )
+        return ParseResult.invalid(InvalidReason.UNPARSEABLE, detail, answer)
+    total_dice, sides = table.total_dice, table.sides
+    # Longer numbers are out of range anyway, and int() of huge ones is slow.
+    quantity, face = (int(n) if len(n) <= _MAX_DIGITS else 0 for n in numbers)
+    if not (1 <= quantity <= total_dice and 1 <= face <= sides):
+        detail = (
+            f"expected a quantity in 1-{total_dice} and a face in 1-{sides}, "
+            f"got {answer[:40]!r}"
+        )
+        return ParseResult.invalid(InvalidReason.ILLEGAL, detail, answer)
+    return ParseResult.legal((quantity - 1) * sides + face - 1, answer)
+
+
+@functools.cache
+def faces_text(hand: tuple[int, ...]) -> str:
+    """A hand as the prompt shows it: ``2, 5``."""
+    return ", ".join(map(str, hand))
+
+
+def prompt(
+    table: _Words,
+    player: int,
+    hand: str,
+    actions: list[int],
+    status: str | None = None,
+) -> str:
+    """The text view of ``player`` (the scalar state and the vector rules both
+    render through here).
+
+    Args:
+        table: ``words`` of the configuration.
+        player: The seat that reads the prompt.
+        hand: Its dice, as ``faces_text`` writes them.
+        actions: The moves so far, player 0's first.
+        status: The last line; by default whose turn it is (the game is on).
+    """
+    if not actions:
+        bids = "none."
+    else:
+        said = table.said
+        who = (said[player], said[1 - player])  # you on your moves, else opponent
+        bids = ", ".join([who[i % 2][a] for i, a in enumerate(actions)]) + "."
+    if status is None and len(actions) % NUM_PLAYERS != player:
+        status = "It is your opponent's turn."
+    elif status is None:
+        status = table.raise_hint[actions[-1]] if actions else _FIRST_BID
+    rules = table.rules[player]
+    return f"{rules}\nYour dice: {hand}.\nBids so far: {bids}\n\n{status}"
 
 
 class LiarsDiceState(State):
@@ -72,6 +209,10 @@ class LiarsDiceState(State):
         self.dice_per_player = len(self.dice[0])
         self.total_dice = NUM_PLAYERS * self.dice_per_player
         self.liar = self.total_dice * sides  # the action id of the call
+        self.words = words(self.dice_per_player, sides)
+        # Each hand as the prompt shows it ("2, 5") and OpenSpiel's string ("25").
+        self.faces = tuple(faces_text(hand) for hand in self.dice)
+        self.spiel_faces = tuple("".join(map(str, hand)) for hand in self.dice)
         self.rules = rules or PaperRules()
         self.formatted = [0, 0]  # replies in the strict format, per seat
         self.actions: list[int] = []  # bids, then the call
@@ -92,7 +233,7 @@ class LiarsDiceState(State):
 
     def bid(self, action: int) -> tuple[int, int]:
         """(quantity, face) of a bid id."""
-        return action // self.sides + 1, action % self.sides + 1
+        return self.words.bids[action]
 
     def bid_id(self, quantity: int, face: int) -> int:
         """The id of the bid (quantity, face)."""
@@ -100,13 +241,20 @@ class LiarsDiceState(State):
 
     @property
     def last_bid(self) -> int:
-        """The id of the standing bid, or -1 before the first one."""
-        bids = [a for a in self.actions if a != self.liar]
-        return bids[-1] if bids else -1
+        """The id of the standing bid, or -1 before the first one (only the last
+        move can be the call)."""
+        if not self.actions:
+            return -1
+        last = self.actions[-1]
+        return last if last != self.liar else self.actions[-2]
 
     def count(self, face: int) -> int:
         """Dice of both players that show ``face`` or the wild highest face."""
-        return sum(d == face or d == self.sides for hand in self.dice for d in hand)
+        wild = self.sides
+        return sum(
+            hand.count(face) + (hand.count(wild) if face != wild else 0)
+            for hand in self.dice
+        )
 
     # ---- rules --------------------------------------------------------------------
 
@@ -150,6 +298,15 @@ class LiarsDiceState(State):
             actions.append(self.liar)
         return actions
 
+    def legal_action_strings(self, player: int) -> list[str]:
+        """``action_to_string`` of each legal action: a slice of the cached names."""
+        if self.is_terminal() or player != len(self.actions) % NUM_PLAYERS:
+            return []
+        names = self.words.names
+        if not self.actions:
+            return list(names[: self.liar])
+        return [*names[self.last_bid + 1 : self.liar], "liar"]
+
     def legal_mask(self, player: int, num_actions: int) -> np.ndarray:
         """The legal actions as a mask, built by slices."""
         mask = np.zeros(num_actions, dtype=np.int8)
@@ -162,10 +319,7 @@ class LiarsDiceState(State):
     def action_to_string(self, player: int, action: int) -> str:
         """``bid Q F`` or ``liar``."""
         del player  # The same words for both players.
-        if action == self.liar:
-            return "liar"
-        quantity, face = self.bid(action)
-        return f"bid {quantity} {face}"
+        return self.words.names[action]
 
     def parse_action(self, player: int, text: str) -> ParseResult:
         """As ``State.parse_action``; under ``strict_format`` only the answer of a
@@ -186,30 +340,8 @@ class LiarsDiceState(State):
         """Read a bid as two numbers, quantity then face (``bid 3 4``, ``3-4``,
         TextArena's ``Bid: 3, 4``), or the call (``liar``, ``call``)."""
         del player  # The adapter only asks the player to act.
-        numbers = _NUMBER.findall(answer)
-        if not numbers:
-            words = set(_WORD.findall(answer.lower()))
-            if words & _LIAR_WORDS:
-                return self._check(self.liar, answer)
-        if len(numbers) != 2:
-            detail = (
-                "expected a bid of two numbers, quantity then face (bid 2 5), "
-                f"or liar, got {answer[:40]!r}"
-            )
-            return ParseResult.invalid(InvalidReason.UNPARSEABLE, detail, answer)
-        if max(len(n) for n in numbers) > _MAX_DIGITS:
-            return self._out_of_range(answer)
-        quantity, face = int(numbers[0]), int(numbers[1])
-        if not (1 <= quantity <= self.total_dice and 1 <= face <= self.sides):
-            return self._out_of_range(answer)
-        return self._check(self.bid_id(quantity, face), answer)
-
-    def _out_of_range(self, answer: str) -> ParseResult:
-        detail = (
-            f"expected a quantity in 1-{self.total_dice} and a face in "
-            f"1-{self.sides}, got {answer[:40]!r}"
-        )
-        return ParseResult.invalid(InvalidReason.ILLEGAL, detail, answer)
+        result = read_answer(self.words, answer)
+        return result if not result.ok else self._check(result.action, answer)
 
     def _check(self, action: int, answer: str | None = None) -> ParseResult:
         if action == self.liar and not self.actions:
@@ -236,7 +368,12 @@ class LiarsDiceState(State):
 
     def apply_action(self, player: int, action: int) -> None:
         """Bid or call."""
-        if action not in self.legal_actions(player):
+        if (
+            self.is_terminal()
+            or player != len(self.actions) % NUM_PLAYERS
+            or not (self.last_bid < action < self.liar or action == self.liar)
+            or (action == self.liar and not self.actions)
+        ):
             raise ValueError(
                 f"expected a legal action of player {player}, got {action}"
             )
@@ -246,11 +383,8 @@ class LiarsDiceState(State):
 
     def info_state_string(self, player: int) -> str:
         """OpenSpiel's information-state string: own faces, then the bids."""
-        moves = [
-            "Liar" if a == self.liar else "{}-{}".format(*self.bid(a))
-            for a in self.actions
-        ]
-        return " ".join(["".join(str(d) for d in self.dice[player]), *moves])
+        spiel = self.words.spiel
+        return " ".join([self.spiel_faces[player], *[spiel[a] for a in self.actions]])
 
     def observation_tensor(self, player: int) -> np.ndarray:
         """OpenSpiel's information-state tensor: ``[0:2]`` player one-hot, then a
@@ -265,64 +399,28 @@ class LiarsDiceState(State):
         return tensor
 
     def observation_text(self, player: int) -> str:
-        """The rules, own dice, the bids so far and whose turn it is."""
-        lines = [
-            f"You are playing Liar's Dice against one opponent. Each of you has "
-            f"{self.dice_per_player} {'die' if self.dice_per_player == 1 else 'dice'} with {self.sides} faces; you see only your "
-            f"own. A bid claims that at least Q of all {self.total_dice} dice show "
-            f"face F; {self.sides}s are wild and count as any face. Each bid must be "
-            "higher than the last: more dice, or as many dice with a higher face. "
-            "Instead of bidding you may call the last bid a lie: if fewer dice match "
-            "than it claims the bidder loses, otherwise the caller loses.",
-            "",
-            f"You are player {player} ({'you bid first' if player == 0 else 'you bid second'}).",
-            f"Your dice: {', '.join(str(d) for d in self.dice[player])}.",
-            f"Bids so far: {self._bids_text(player)}",
-        ]
-        lines += ["", self._status(player)]
-        return "\n".join(lines)
-
-    def _bids_text(self, player: int) -> str:
-        if not self.actions:
-            return "none."
-        words = []
-        for i, action in enumerate(self.actions):
-            who = "you" if i % NUM_PLAYERS == player else "opponent"
-            if action == self.liar:
-                words.append(f"{who} called liar")
-            else:
-                quantity, face = self.bid(action)
-                words.append(f"{who} bid {quantity} x {face}")
-        return ", ".join(words) + "."
-
-    def _status(self, player: int) -> str:
+        """The rules, own dice, the bids so far and whose turn it is; at the end the
+        rival's dice and the count."""
+        hand = self.faces[player]
         if self.is_terminal():
             quantity, face = self.bid(self.actions[-2])
-            theirs = ", ".join(str(d) for d in self.dice[1 - player])
             won = self.returns()[player] > 0
-            return (
-                f"The game is over. Opponent's dice: {theirs}. {self.count(face)} dice "
-                f"match {quantity} x {face}. You {'win' if won else 'lose'}."
+            result = (
+                f"The game is over. Opponent's dice: {self.faces[1 - player]}. "
+                f"{self.count(face)} dice match {quantity} x {face}. "
+                f"You {'win' if won else 'lose'}."
             )
-        if player != self.current_players()[0]:
-            return "It is your opponent's turn."
-        if self.actions:
-            quantity, face = self.bid(self.last_bid)
-            status = (
-                f"It is your turn. Bid higher than {quantity} x {face} (e.g. "
-                "\\boxed{bid Q F}) or call it: \\boxed{liar}."
-            )
-        else:
-            status = "It is your turn. Make the first bid, e.g. \\boxed{bid 1 3}."
-        if self.rules.strict_format:
-            status += f"\nReply as {STRICT_SHAPE}, your move in the answer."
-        return status
+            return prompt(self.words, player, hand, self.actions, result)
+        text = prompt(self.words, player, hand, self.actions)
+        if self.rules.strict_format and player == len(self.actions) % NUM_PLAYERS:
+            text += f"\nReply as {STRICT_SHAPE}, your move in the answer."
+        return text
 
     def info(self, player: int) -> dict[str, object]:
         """Own dice, the bids and OpenSpiel's information-state string."""
         info: dict[str, object] = {
             "dice": list(self.dice[player]),
-            "bids": [self.bid(a) for a in self.actions if a != self.liar],
+            "bids": [self.words.bids[a] for a in self.actions if a != self.liar],
             "info_state": self.info_state_string(player),
         }
         if self.rules.format_bonus:

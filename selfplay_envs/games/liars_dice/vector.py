@@ -5,18 +5,30 @@ The same rules as ``rules.LiarsDiceState``, held as arrays: ``dice`` ``(N, 2, D)
 tail of the observation), ``last_bid`` ``(N,)`` (-1 before the first bid) and
 ``moves`` ``(N,)``. Each reset rolls from the game's own Generator with the very call
 ``LiarsDiceState.from_rng`` makes, so game ``i`` follows the scalar game exactly.
-Numeric view only: text prompts go through the generic path.
+
+The text view renders through ``rules.prompt`` and reads replies through
+``rules.read_answer``, the scalar state's own functions; ``history`` ``(N, A)`` keeps
+each game's moves in order for the prompt (``taken`` would give them too, bids only
+rise, but sorting every row costs more). A prompt names every bid, so it is rendered
+per game and move, not cached.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
+from selfplay_envs.core.parsing import extract_answer
 from selfplay_envs.core.vector import VectorRules
 from selfplay_envs.games.liars_dice.rules import (
     LiarsDiceState,
+    faces_text,
     num_actions,
+    prompt,
+    read_answer,
     tensor_size,
+    words,
 )
 
 __all__ = ["LiarsDiceVectorRules"]
@@ -32,6 +44,7 @@ class LiarsDiceVectorRules(VectorRules):
     """
 
     num_players = 2
+    has_text = True
 
     def __init__(self, num_envs: int, dice_per_player: int, sides: int):
         super().__init__(num_envs)
@@ -43,6 +56,8 @@ class LiarsDiceVectorRules(VectorRules):
         self.taken = np.zeros((num_envs, self.num_actions), dtype=np.float32)
         self.last_bid = np.full(num_envs, -1, dtype=np.int64)
         self.moves = np.zeros(num_envs, dtype=np.int64)
+        self.history = np.zeros((num_envs, self.num_actions), dtype=np.int64)
+        self.words = words(dice_per_player, sides)
         self._ids = np.arange(self.num_actions)
         self._rows = np.arange(num_envs)
         # A die's one-hot slot in the observation: 2 + slot * sides + face - 1.
@@ -89,6 +104,7 @@ class LiarsDiceVectorRules(VectorRules):
         valid = bid | call
         played = np.where(valid, actions, 0)
         self.taken[self._rows[valid], played[valid]] = 1.0
+        self.history[self._rows[valid], self.moves[valid]] = played[valid]
         rewards = np.zeros((self.num_envs, 2), dtype=np.float32)
         if call.any():
             standing = self.last_bid[call]
@@ -102,6 +118,31 @@ class LiarsDiceVectorRules(VectorRules):
         self.last_bid = np.where(bid, actions, self.last_bid)
         self.moves += valid
         return rewards, call, ~valid
+
+    def texts(self) -> list[str]:
+        """Each acting player's prompt, as ``LiarsDiceState.observation_text``."""
+        table = self.words
+        acting = self.acting()
+        hands = self.dice[self._rows, acting].tolist()
+        moves = self.moves.tolist()
+        history = self.history[:, : max(moves)].tolist()
+        return [
+            prompt(table, player, faces_text(tuple(hand)), played[:n])
+            for player, hand, played, n in zip(
+                acting.tolist(), hands, history, moves, strict=True
+            )
+        ]
+
+    def parse_texts(self, texts: Sequence[str]) -> np.ndarray:
+        """The action each reply names, as ``LiarsDiceState.parse_action`` reads it
+        (``step`` judges whether it is legal now); -1 where it names none."""
+        table = self.words
+        actions = []
+        for text in texts:
+            answer, _ = extract_answer(text)
+            result = None if answer is None else read_answer(table, answer)
+            actions.append(result.action if result is not None and result.ok else -1)
+        return np.array(actions, dtype=np.int64)
 
     def episode_keys(self) -> np.ndarray:
         """Each game's dice: player 0's, then player 1's."""
