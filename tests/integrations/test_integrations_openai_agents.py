@@ -34,7 +34,9 @@ def test_nothing_in_the_repository_imports_the_bare_agents_name() -> None:
     offenders = [
         path
         for path in tracked
-        if (ROOT / path).is_file() and BARE_IMPORT.search((ROOT / path).read_text())
+        if (ROOT / path).is_file()
+        and (ROOT / path) != Path(__file__)  # this file imports the SDK on purpose
+        and BARE_IMPORT.search((ROOT / path).read_text())
     ]
     assert offenders == []
 
