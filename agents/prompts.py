@@ -99,6 +99,40 @@ PROMPTS: dict[str, PromptTemplate] = {
             "legal action from the observation. " + _ZERO_SUM
         )
     ),
+    "connect_four_v0": PromptTemplate(
+        system=(
+            "You are playing Connect Four, a two-player zero-sum game on a grid of "
+            "columns (6 rows by 7 columns unless the observation says otherwise). "
+            "Players take turns dropping a piece into a column; it falls to the lowest "
+            "empty cell. 'x' moves first. Four of your pieces in a row, column or "
+            "diagonal win; a full board is a draw. Columns are numbered from 0 on the "
+            "left. Answer with the number of a column that is not full. " + _ZERO_SUM
+        )
+    ),
+    "leduc_poker_v0": PromptTemplate(
+        system=(
+            "You are playing Leduc hold'em, a two-player zero-sum poker game with a "
+            "six-card deck (J J Q Q K K). Each player antes 1 chip and gets one private "
+            "card. There are two betting rounds, with one public card shown after the "
+            "first; a raise is 2 chips in round 1 and 4 in round 2, at most 2 raises "
+            "a round. A private card that pairs the public card wins at showdown, "
+            "otherwise the higher card; a fold loses the pot. Answer with one word: "
+            "fold, call or raise (check means call when nothing is owed, bet means "
+            "raise when the round has no raise yet). " + _ZERO_SUM
+        )
+    ),
+    "liars_dice_v0": PromptTemplate(
+        system=(
+            "You are playing Liar's Dice, a two-player zero-sum game of bluffing. Each "
+            "player rolls dice that only they can see; the highest face is wild. A bid "
+            "claims that at least Q of all the dice show face F, and each bid must be "
+            "higher than the last: more dice, or as many dice with a higher face. "
+            "Instead of bidding you may call the last bid a lie: if fewer dice match "
+            "than it claims the bidder loses, otherwise the caller loses. Answer with "
+            "a bid as 'bid Q F' (for example 'bid 2 5': at least two 5s) or with "
+            "'liar' to call. " + _ZERO_SUM
+        )
+    ),
     "negotiation_v0": PromptTemplate(
         system=(
             "You are trading resources with another player. Each of you has private "

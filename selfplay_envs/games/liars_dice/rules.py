@@ -202,9 +202,10 @@ class LiarsDiceState(State):
     ) -> None:
         if len(dice) != NUM_PLAYERS or len(dice[0]) != len(dice[1]) or not dice[0]:
             raise ValueError(f"expected two equal, non-empty hands, got {dice!r}")
-        if any(not 1 <= int(d) <= sides for hand in dice for d in hand):
+        hands = tuple(tuple(sorted(map(int, hand))) for hand in dice)
+        if any(hand[0] < 1 or hand[-1] > sides for hand in hands):
             raise ValueError(f"expected faces in 1-{sides}, got {dice!r}")
-        self.dice = tuple(tuple(sorted(int(d) for d in hand)) for hand in dice)
+        self.dice = hands
         self.sides = sides
         self.dice_per_player = len(self.dice[0])
         self.total_dice = NUM_PLAYERS * self.dice_per_player
@@ -250,11 +251,9 @@ class LiarsDiceState(State):
 
     def count(self, face: int) -> int:
         """Dice of both players that show ``face`` or the wild highest face."""
-        wild = self.sides
-        return sum(
-            hand.count(face) + (hand.count(wild) if face != wild else 0)
-            for hand in self.dice
-        )
+        dice = self.dice[0] + self.dice[1]
+        wild = dice.count(self.sides) if face != self.sides else 0
+        return dice.count(face) + wild
 
     # ---- rules --------------------------------------------------------------------
 
