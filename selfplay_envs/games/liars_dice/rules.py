@@ -63,8 +63,8 @@ class _Words(NamedTuple):
     """The text of every action of one configuration, indexed by action id.
 
     Built once per (dice, sides) (``words``): the text view reads several of these on
-    every move, and formatting them afresh cost more than the rest of a step (measured
-    with ``benchmarks/bench_liars_dice.py``).
+    every move, and formatting them afresh cost more than the rest of the game's step
+    (profiled; ``benchmarks/bench_liars_dice.py`` and ``docs/benchmarks.md`` measure it).
     """
 
     total_dice: int
@@ -75,7 +75,7 @@ class _Words(NamedTuple):
     bids: tuple[tuple[int, int], ...]  # (quantity, face) of each bid id
     said: tuple[tuple[str, ...], tuple[str, ...]]  # "you bid Q x F", "opponent ..."
     raise_hint: tuple[str, ...]  # the acting player's prompt line, per standing bid
-    rules: tuple[str, str]  # the prompt's opening, as each player reads it
+    header: tuple[str, str]  # the prompt's opening, as each player reads it
 
 
 @functools.cache
@@ -103,7 +103,7 @@ def words(dice_per_player: int, sides: int) -> _Words:
         "the last bid a lie: if fewer dice match than it claims the bidder loses, "
         "otherwise the caller loses.\n\n"
     )
-    rules = (
+    header = (
         f"{opening}You are player 0 (you bid first).",
         f"{opening}You are player 1 (you bid second).",
     )
@@ -116,7 +116,7 @@ def words(dice_per_player: int, sides: int) -> _Words:
         bids=bids,
         said=(said[0], said[1]),
         raise_hint=raise_hint,
-        rules=(rules[0], rules[1]),
+        header=(header[0], header[1]),
     )
 
 
@@ -181,8 +181,8 @@ def prompt(
         status = "It is your opponent's turn."
     elif status is None:
         status = table.raise_hint[actions[-1]] if actions else _FIRST_BID
-    rules = table.rules[player]
-    return f"{rules}\nYour dice: {hand}.\nBids so far: {bids}\n\n{status}"
+    header = table.header[player]
+    return f"{header}\nYour dice: {hand}.\nBids so far: {bids}\n\n{status}"
 
 
 class LiarsDiceState(State):
