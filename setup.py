@@ -4,9 +4,13 @@ The ``agents/`` folder is installed as the import package ``selfplay_agents``. T
 openai-agents SDK ships a top-level ``agents`` package, and two distributions that own
 the same top-level name overwrite each other's files on install without a warning. The
 folder keeps its name in the repository; only the import name differs.
+
+Core War's MARS has a C engine (``selfplay_envs/games/core_war/_mars.c``), built with
+the system compiler. It is optional: where it does not compile the install still
+succeeds (with setuptools' warning) and the game falls back to its numba engine.
 """
 
-from setuptools import find_packages, setup
+from setuptools import Extension, find_packages, setup
 
 ENVS = find_packages(include=["selfplay_envs", "selfplay_envs.*"])
 AGENTS = [
@@ -14,4 +18,15 @@ AGENTS = [
     for name in find_packages(include=["agents", "agents.*"])
 ]
 
-setup(packages=ENVS + AGENTS, package_dir={"selfplay_agents": "agents"})
+MARS_C = Extension(
+    "selfplay_envs.games.core_war._mars",
+    ["selfplay_envs/games/core_war/_mars.c"],
+    optional=True,  # a failed compile is a warning: numba is the fallback
+    extra_compile_args=["-O3"],
+)
+
+setup(
+    packages=ENVS + AGENTS,
+    package_dir={"selfplay_agents": "agents"},
+    ext_modules=[MARS_C],
+)

@@ -1,25 +1,35 @@
-"""Benchmark the Core War MARS against exhaust-ma (a C MARS whose results equal pMARS).
+"""Benchmark the Core War MARS engines (C and numba) against exhaust-ma, side by side.
 
 Run from the repository root::
 
     pip install exhaust-ma  # benchmark-only dependency
-    python benchmarks/bench_core_war.py [--pairs 12] [--rounds 20] [--repeat 3]
+    python benchmarks/bench_core_war.py [--pairs 10] [--rounds 20] [--repeat 3]
 
 What is counted: a *step* is one warrior executing one instruction (pMARS counts its
 cycle limit in these: a round lasts at most ``2 * max_cycles`` steps with two warriors).
-Steps come from our engine; exhaust-ma plays exactly the same rounds (same load
-positions, same first mover, read back from our per-round log) so it executes the same
-steps, and the benchmark checks that both engines agree on every round's outcome.
+Steps come from our engine; exhaust-ma (a C MARS whose results equal pMARS) plays
+exactly the same rounds (same load positions, same first mover, read back from our
+per-round log) so it executes the same steps, and the benchmark checks that every
+engine agrees on every round's outcome.
 
-Three figures, each the best of ``--repeat`` runs (the machine may be shared):
+For each hill (cores 800, 8000 and 55440) and each of ``--repeat`` repetitions, in an
+order that rotates each repetition (the machine may be shared: only ratios taken
+side by side mean anything), it times:
 
-1. our engine on one core: ``battle()`` per pair, compile cache already warm;
-2. exhaust-ma on one core, through its low-level C functions (``sim_clear_core``,
+1. the C engine on one core: ``battle()`` per pair;
+2. the numba engine on one core (compile cache already warm);
+3. exhaust-ma on one core, through its low-level C functions (``sim_clear_core``,
    ``sim_load_warrior``, ``sim_mw``), one call per round;
-3. our engine batched on all cores: one ``battle_many()`` call for all pairs.
+4. each engine's ``battle_many()`` on ``--workers`` threads (default 2), all pairs in
+   one call.
 
-Pairs are drawn from the pMARS golden battle list (``../shared/corewar``), standard
-settings (core 8000, 80000 cycles).
+and reports each engine's time ratio to exhaust-ma's single core, per repetition:
+the median and the range. ``--startup`` also measures a fresh process's first battle,
+imports included: on the C engine, and on numba with an empty cache (NUMBA_CACHE_DIR
+pointing at an empty temporary folder) and then with that cache warm.
+
+Warriors: the pairs of the pMARS golden battle list (``../shared/corewar``), assembled
+by our assembler for each hill; pairs that do not fit a hill (too long) are skipped.
 """
 
 from __future__ import annotations
@@ -27,17 +37,22 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
-
-import numba
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from selfplay_envs.games.core_war import mars  # noqa: E402
+from selfplay_envs.games.core_war.assembler import (  # noqa: E402
+    AssemblerSettings,
+    assemble,
+)
 from selfplay_envs.games.core_war.instructions import Warrior  # noqa: E402
-from selfplay_envs.games.core_war.loadfile import parse_load_file  # noqa: E402
 from selfplay_envs.games.core_war.mars import (  # noqa: E402
     BattleJob,
     BattleResult,
@@ -46,8 +61,22 @@ from selfplay_envs.games.core_war.mars import (  # noqa: E402
     battle_many,
 )
 
-GOLDEN = ROOT.parent / "shared" / "corewar" / "golden"
-SETTINGS = MarsSettings()
+SHARED = ROOT.parent / "shared" / "corewar"
+GOLDEN = SHARED / "golden"
+WARRIORS = SHARED / "warriors"
+# The hills: tiny (pMARS -s 800 ...), the ICWS'94 KOTH hill, and the large 55440 one.
+HILLS = {
+    800: MarsSettings(
+        core_size=800, max_cycles=8000, max_processes=800, max_length=20,
+        min_distance=20,
+    ),
+    8000: MarsSettings(),
+    55440: MarsSettings(
+        core_size=55440, max_cycles=500000, max_processes=10000, max_length=200,
+        min_distance=200,
+    ),
+}  # fmt: skip
+SETTINGS = HILLS[8000]
 
 # exhaust-ma's encodings (insn.h): opcode, modifier and mode numbers differ from ours.
 _EX_OPS = {
@@ -59,49 +88,48 @@ _EX_MODS = {"F": 0, "A": 1, "B": 2, "AB": 3, "BA": 4, "X": 5, "I": 6}
 _EX_MODES = (1, 0, 2, 3, 4, 5, 6, 7)  # ours (# $ @ < > * { }) -> exhaust
 
 
-def load_pairs(count: int) -> list[tuple[Warrior, Warrior, int]]:
-    """The first ``count`` standard golden battles: (warrior 1, warrior 2, -F)."""
+def load_pairs(count: int, settings: MarsSettings = SETTINGS) -> list[tuple]:
+    """The first ``count`` standard golden pairs that fit ``settings``'s hill, each
+    assembled for it: (warrior 1, warrior 2, fixed position)."""
+    asm = AssemblerSettings(
+        core_size=settings.core_size, max_cycles=settings.max_cycles,
+        max_processes=settings.max_processes, max_length=settings.max_length,
+        min_distance=settings.min_distance,
+    )  # fmt: skip
     pairs = []
     with open(GOLDEN / "battles_public.jsonl") as f:
         for line in f:
             rec = json.loads(line)
             if rec["kind"] != "standard":
                 continue
-            ws = tuple(_warrior(rec[k]) for k in ("w1", "w2"))
-            pairs.append((*ws, rec["fixed_position"]))
+            try:
+                ws = tuple(_warrior(rec[k], asm) for k in ("w1", "w2"))
+            except ValueError:
+                continue  # does not assemble or fit on this hill
+            if max(len(w) for w in ws) > settings.max_length:
+                continue
+            span = settings.core_size - 2 * settings.min_distance
+            position = settings.min_distance + rec["fixed_position"] % span
+            pairs.append((*ws, position))
             if len(pairs) == count:
                 break
     return pairs
 
 
-def _warrior(path: str) -> Warrior:
-    load = GOLDEN / "assembled" / path.replace(".red", ".load")
-    return parse_load_file(load.read_text(), SETTINGS.core_size, name=path)
+def _warrior(path: str, asm: AssemblerSettings) -> Warrior:
+    return assemble((WARRIORS / path).read_text(errors="replace"), asm)
 
 
-class Timer:
-    """Best-of-N wall-clock and CPU (process) time of a repeated measurement."""
-
-    def __init__(self) -> None:
-        self.wall = float("inf")
-        self.cpu = float("inf")
-
-    def __enter__(self) -> Timer:
-        self._wall, self._cpu = time.perf_counter(), time.process_time()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.wall = min(self.wall, time.perf_counter() - self._wall)
-        self.cpu = min(self.cpu, time.process_time() - self._cpu)
+def run_ours(pairs, rounds: int, settings: MarsSettings) -> list[BattleResult]:
+    return [battle(w[:2], rounds, settings, fixed_position=w[2]) for w in pairs]
 
 
-def run_ours(pairs, rounds: int) -> list[BattleResult]:
-    return [battle(w[:2], rounds, SETTINGS, fixed_position=w[2]) for w in pairs]
-
-
-def run_batched(pairs, rounds: int, workers: int | None) -> list[BattleResult]:
+def run_batched(
+    pairs, rounds: int, settings: MarsSettings, workers: int
+) -> list[BattleResult]:
     jobs = [
-        BattleJob(warriors=w[:2], rounds=rounds, fixed_position=w[2]) for w in pairs
+        BattleJob(warriors=w[:2], rounds=rounds, settings=settings, fixed_position=w[2])
+        for w in pairs
     ]
     return battle_many(jobs, workers=workers)
 
@@ -109,17 +137,20 @@ def run_batched(pairs, rounds: int, workers: int | None) -> list[BattleResult]:
 class Exhaust:
     """exhaust-ma's C simulator, driven round by round."""
 
-    def __init__(self) -> None:
+    def __init__(self, settings: MarsSettings) -> None:
         import _exhaust_ma  # noqa: PLC0415 - optional, benchmark only
 
         self.ffi = _exhaust_ma.ffi
         self.lib = _exhaust_ma.lib
-        s = SETTINGS
+        self.settings = s = settings
         self.lib.sim_alloc_bufs2(
             2, s.core_size, s.max_processes, s.max_cycles, s.effective_pspace_size
         )
         self.pos_tab = self.ffi.new("field_t[]", 2)
         self.death_tab = self.ffi.new("unsigned int[]", 2)
+
+    def close(self) -> None:
+        self.lib.sim_free_bufs()
 
     def code(self, w: Warrior):
         arr = self.ffi.new("insn_t[]", len(w))
@@ -131,9 +162,9 @@ class Exhaust:
             arr[i].b = ins.b_number
         return arr
 
-    def replay(self, pairs, ours: list[BattleResult], timer: Timer) -> int:
-        """Play the rounds our engine played (timed); return mismatching rounds."""
-        lib, m = self.lib, SETTINGS.core_size
+    def replay(self, pairs, ours: list[BattleResult]) -> tuple[float, int]:
+        """Play the rounds our engine played; (seconds, mismatching rounds)."""
+        lib, m = self.lib, self.settings.core_size
         jobs = []
         for (w1, w2, _), res in zip(pairs, ours, strict=True):
             ws = (w1, w2)
@@ -141,71 +172,139 @@ class Exhaust:
             for r in range(res.rounds):
                 jobs.append((ws, codes, res.positions[r], int(res.first[r]), res, r))
         outcomes = []
-        with timer:
-            for ws, codes, pos, first, _, _ in jobs:
-                lib.sim_clear_core()
-                for i in (0, 1):
-                    lib.sim_load_warrior(int(pos[i]), codes[i], len(ws[i]))
-                order = (first, 1 - first)
-                for slot, i in enumerate(order):
-                    self.pos_tab[slot] = (int(pos[i]) + ws[i].start) % m
-                alive = lib.sim_mw(2, self.pos_tab, self.death_tab)
-                outcomes.append((alive, order[self.death_tab[0]] if alive < 2 else -1))
+        start = time.perf_counter()
+        for ws, codes, pos, first, _, _ in jobs:
+            lib.sim_clear_core()
+            for i in (0, 1):
+                lib.sim_load_warrior(int(pos[i]), codes[i], len(ws[i]))
+            order = (first, 1 - first)
+            for slot, i in enumerate(order):
+                self.pos_tab[slot] = (int(pos[i]) + ws[i].start) % m
+            alive = lib.sim_mw(2, self.pos_tab, self.death_tab)
+            outcomes.append((alive, order[self.death_tab[0]] if alive < 2 else -1))
+        seconds = time.perf_counter() - start
         mismatches = 0
         for (alive, dead), (*_, res, r) in zip(outcomes, jobs, strict=True):
             survivors = (res.death_cycles[r] < 0).tolist()
             ours_dead = -1 if all(survivors) else survivors.index(False)
             mismatches += (alive, dead) != (sum(survivors), ours_dead)
-        return mismatches
+        return seconds, mismatches
+
+
+def timed(func, *args):
+    start = time.perf_counter()
+    out = func(*args)
+    return time.perf_counter() - start, out
+
+
+def bench_hill(core: int, args: argparse.Namespace) -> None:
+    """Time every engine on one hill, rotating the order each repetition."""
+    settings = HILLS[core]
+    pairs = load_pairs(args.pairs, settings)
+    for name in ("c", "numba"):  # compile / cache load outside the timings
+        with mars.use_engine(name):
+            run_ours(pairs[:1], 1, settings)
+            run_batched(pairs[:2], 1, settings, args.workers)
+    exhaust = Exhaust(settings)
+    times: dict[str, list[float]] = {}
+    reference = None
+    mismatches = 0
+    runs = ["c", "numba", "exhaust", "c many", "numba many"]
+    for rep in range(args.repeat):
+        shift = rep % len(runs)
+        for run in runs[shift:] + runs[:shift]:
+            if run == "exhaust":
+                if reference is None:
+                    with mars.use_engine("c"):
+                        reference = run_ours(pairs, args.rounds, settings)
+                seconds, bad = exhaust.replay(pairs, reference)
+                mismatches += bad
+            else:
+                name, _, many = run.partition(" ")
+                with mars.use_engine(name):
+                    if many:
+                        seconds, results = timed(
+                            run_batched, pairs, args.rounds, settings, args.workers
+                        )
+                    else:
+                        seconds, results = timed(run_ours, pairs, args.rounds, settings)
+                if reference is None:
+                    reference = results
+                assert results == reference, f"{run} differs from the other engines"
+            times.setdefault(run, []).append(seconds)
+    exhaust.close()
+    steps = sum(r.steps for r in reference)
+    print(f"\ncore {core}: {len(pairs)} pairs x {args.rounds} rounds, {steps:,} steps; "
+          f"rounds differing from exhaust-ma: {mismatches}; load average "
+          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")  # fmt: skip
+    print(f"  {'engine':24s} {'median s':>9s} {'M steps/s':>10s}   "
+          "x exhaust-ma 1 core: median [range]")  # fmt: skip
+    for run in runs:
+        label = {
+            "c": "C, 1 core", "numba": "numba, 1 core", "exhaust": "exhaust-ma, 1 core",
+            "c many": f"C, battle_many {args.workers} thr",
+            "numba many": f"numba, battle_many {args.workers} thr",
+        }[run]  # fmt: skip
+        median = statistics.median(times[run])
+        ratios = [ex / t for ex, t in zip(times["exhaust"], times[run], strict=True)]
+        print(f"  {label:24s} {median:9.3f} {steps / median / 1e6:10.1f}   "
+              f"{statistics.median(ratios):.2f}x [{min(ratios):.2f}-"
+              f"{max(ratios):.2f}]")  # fmt: skip
+
+
+STARTUP = """
+import time
+start = time.perf_counter()
+from selfplay_envs.games.core_war import mars
+from selfplay_envs.games.core_war.assembler import assemble
+imp = assemble("mov 0, 1")
+dwarf = assemble("add #4, 3\\nmov 2, @2\\njmp -2\\ndat #0, #0")
+mars.battle([imp, dwarf], 1, seed=1)
+print(mars.engine(), time.perf_counter() - start)
+"""
+
+
+def startup() -> None:
+    """A fresh process's first battle, imports included (wall, from the parent)."""
+    print("\nstart-up: a fresh process, imports + first battle (wall s)")
+    with tempfile.TemporaryDirectory() as cache:
+        cases = (
+            ("C engine", {mars.ENGINE_VARIABLE: "c"}),
+            ("numba, empty cache", {mars.ENGINE_VARIABLE: "numba",
+                                    "NUMBA_CACHE_DIR": cache}),
+            ("numba, that cache warm", {mars.ENGINE_VARIABLE: "numba",
+                                        "NUMBA_CACHE_DIR": cache}),
+        )  # fmt: skip
+        for label, extra in cases:
+            env = {**os.environ, **extra}
+            start = time.perf_counter()
+            done = subprocess.run(
+                [sys.executable, "-c", STARTUP], cwd=ROOT, env=env, check=True,
+                capture_output=True, text=True,
+            )  # fmt: skip
+            wall = time.perf_counter() - start
+            engine, inside = done.stdout.split()
+            print(f"  {label:24s} {wall:6.2f} s (engine {engine}; "
+                  f"{float(inside):.2f} s after the interpreter started)")  # fmt: skip
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--pairs", type=int, default=24)
+    parser.add_argument("--pairs", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=20)
-    parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--cores", type=int, nargs="+", default=sorted(HILLS), choices=sorted(HILLS)
+    )
+    parser.add_argument("--startup", action="store_true", help="also time start-up")
     args = parser.parse_args()
     if not GOLDEN.exists():
         sys.exit(f"{GOLDEN} not found: the benchmark warriors come from it")
-    pairs = load_pairs(args.pairs)
-
-    start = time.perf_counter()
-    battle(pairs[0][:2], 1, SETTINGS, fixed_position=pairs[0][2])
-    warmup = time.perf_counter() - start
-    start = time.perf_counter()
-    battle_many([BattleJob(warriors=pairs[0][:2], rounds=1, fixed_position=200)])
-    warmup_many = time.perf_counter() - start
-    print(f"first call in this process: battle {warmup:.2f} s, "
-          f"battle_many {warmup_many:.2f} s (compile or cache load)")  # fmt: skip
-
-    exhaust = Exhaust()
-    t_ours, t_ex, t_many = Timer(), Timer(), Timer()
-    for _ in range(args.repeat):  # interleaved, so that load drifts hit all three
-        with t_ours:
-            results = run_ours(pairs, args.rounds)
-        mismatches = exhaust.replay(pairs, results, t_ex)
-        with t_many:
-            batched = run_batched(pairs, args.rounds, args.workers)
-    assert batched == results, "battle_many must give battle's results"
-    steps = sum(r.steps for r in results)
-    n_rounds = len(pairs) * args.rounds
-    threads = args.workers or numba.get_num_threads()
-    load = os.getloadavg()[0]
-    print(f"{len(pairs)} pairs x {args.rounds} rounds = {n_rounds} rounds, "
-          f"{steps:,} steps; rounds differing from exhaust-ma: {mismatches}; "
-          f"load average {load:.1f} on {os.cpu_count()} CPUs")  # fmt: skip
-    print("best of", args.repeat, "     wall s   M steps/s  |   CPU s   M steps/s")
-    for name, t in (("ours, 1 core", t_ours), ("exhaust-ma, 1 core", t_ex)):
-        print(f"{name:20s} {t.wall:7.3f} {steps / t.wall / 1e6:9.1f}  | "
-              f"{t.cpu:7.3f} {steps / t.cpu / 1e6:9.1f}")  # fmt: skip
-    name = f"ours, {threads} threads"
-    print(f"{name:20s} {t_many.wall:7.3f} {steps / t_many.wall / 1e6:9.1f}  | "
-          "(CPU time sums the threads)")  # fmt: skip
-    print(f"single core, ours / exhaust-ma: {t_ex.wall / t_ours.wall:.2f}x wall, "
-          f"{t_ex.cpu / t_ours.cpu:.2f}x CPU")  # fmt: skip
-    print(f"battle_many ({threads} threads) / exhaust-ma single core: "
-          f"{t_ex.wall / t_many.wall:.2f}x wall")  # fmt: skip
+    if args.startup:
+        startup()
+    for core in args.cores:
+        bench_hill(core, args)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import pickle
 import subprocess
 import sys
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 
 import selfplay_envs
+from selfplay_envs.games.core_war import mars
 from selfplay_envs.games.core_war.assembler import assemble, to_load_file
 from selfplay_envs.games.core_war.rules import (
     BattleSummary,
@@ -338,7 +340,10 @@ def test_making_and_rejecting_warriors_never_imports_numba() -> None:
         "env.step('mov 0, 1')\n"  # both warriors in: the battle needs the MARS
         "assert 'numba' in sys.modules\n"
     )
-    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, timeout=300)
+    env = {**os.environ, mars.ENGINE_VARIABLE: "numba"}  # the C engine needs none
+    subprocess.run(
+        [sys.executable, "-c", code], check=True, cwd=ROOT, timeout=300, env=env
+    )
 
 
 def test_example_replies_assemble_and_render_shows_the_load_files() -> None:

@@ -27,6 +27,13 @@ SETTINGS = mars.MarsSettings(
 )
 
 
+@pytest.fixture(autouse=True)
+def mars_engine():
+    """These tests break the numba kernel: they run on the numba engine only."""
+    with mars.use_engine("numba"):
+        yield "numba"
+
+
 @numba.njit
 def _does_not_compile(*args):
     return args[0] + "not a number"  # an array plus a string: a typing error
@@ -103,7 +110,11 @@ def test_a_missing_threading_layer_raises_kernel_compile_error() -> None:
         "else:\n"
         "    print('RAN')\n"
     )
-    env = {**os.environ, "NUMBA_THREADING_LAYER": "tbb"}
+    env = {
+        **os.environ,
+        "NUMBA_THREADING_LAYER": "tbb",
+        mars.ENGINE_VARIABLE: "numba",
+    }
     done = subprocess.run(
         [sys.executable, "-c", code],
         cwd=ROOT,

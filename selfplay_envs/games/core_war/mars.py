@@ -1,8 +1,16 @@
 """An exact, fast ICWS'94 MARS that reproduces pMARS 0.9.4 battle for battle.
 
-The interpreter is a numba kernel (``mars_kernel.py``); a whole battle, every round,
-runs in one jitted call. This module validates inputs, packs warriors into flat arrays
-and unpacks the results.
+The interpreter has two engines on the same flat arrays, with the same results: a C
+extension (``_mars.c``, built by ``pip install``) and a numba kernel
+(``mars_kernel.py``), the readable reference and the fallback. A whole battle, every
+round, runs in one call to either. This module validates inputs, packs warriors into
+flat arrays, picks the engine and unpacks the results.
+
+Engines: the C one when it was built, else numba with a warning that says why (numba
+compiles on first use, ~30 s, then loads from its cache). ``SELFPLAY_MARS_ENGINE=numba``
+(or ``c``) forces one for a process, :func:`use_engine` for a block of code, and
+:func:`engine` says which runs. The C engine releases the GIL for a whole battle, so
+:func:`battle_many` runs battles on threads; the numba one uses numba's threads.
 
 What "exact" covers, all as in pMARS ``sim.c`` / ``pos.c`` (built with ``-DEXT94
 -DPERMUTATE -DRWLIMIT``):
@@ -40,15 +48,18 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
+import importlib
+import os
 import secrets
+import warnings
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from types import ModuleType
 
-import numba
 import numpy as np
-from numba.core.errors import NumbaError
 
 from selfplay_envs.core.errors import InfrastructureError
-from selfplay_envs.games.core_war import mars_kernel as _k
+from selfplay_envs.games.core_war import kernel_layout as _k
 from selfplay_envs.games.core_war.instructions import (
     Instruction,
     Mode,
@@ -67,26 +78,124 @@ __all__ = [
     "battle",
     "battle_many",
     "default_pspace_size",
+    "engine",
+    "use_engine",
 ]
 
 _MAX_SEED = _k.PARK_MILLER_MODULUS - 1  # largest state of the Park-Miller generator
 
 
 class KernelCompileError(InfrastructureError):
-    """numba could not compile (or launch) the MARS kernel.
+    """The MARS engine is missing, or numba could not compile (or launch) its kernel.
 
     An installation problem, never a battle result: no warrior is scored for it.
     """
 
 
+ENGINE_VARIABLE = "SELFPLAY_MARS_ENGINE"
+ENGINES = ("c", "numba")
+_forced_engine: str | None = None  # set by use_engine()
+
+
+def engine() -> str:
+    """The engine battles run on now: ``"c"`` or ``"numba"``.
+
+    Raises:
+        KernelCompileError: If ``SELFPLAY_MARS_ENGINE=c`` but the C engine is not
+            built.
+        ValueError: If ``SELFPLAY_MARS_ENGINE`` names no engine.
+    """
+    return _engine()[0]
+
+
 @contextlib.contextmanager
-def _kernel() -> Iterator[None]:
+def use_engine(name: str) -> Iterator[None]:
+    """Run the block on engine ``name`` (``"c"`` or ``"numba"``), e.g. in tests.
+
+    Not thread-safe: it sets the engine for the whole process while the block runs.
+    """
+    global _forced_engine  # noqa: PLW0603 - the process-wide choice is the point
+    if name not in ENGINES:
+        raise ValueError(f"expected an engine in {ENGINES}, got {name!r}")
+    if name == "c":
+        _c_engine(required=True)
+    old, _forced_engine = _forced_engine, name
+    try:
+        yield
+    finally:
+        _forced_engine = old
+
+
+def _engine() -> tuple[str, ModuleType]:
+    """The chosen engine's name and module (``_mars`` or ``mars_kernel``)."""
+    name = _forced_engine or os.environ.get(ENGINE_VARIABLE, "").strip().lower()
+    if name and name not in ENGINES:
+        raise ValueError(
+            f"expected {ENGINE_VARIABLE} in {ENGINES} (or unset), got {name!r}"
+        )
+    if name != "numba":
+        lib = _c_engine(required=name == "c")
+        if lib is not None:
+            return "c", lib
+    return "numba", _numba_engine()
+
+
+@functools.cache
+def _c_engine_or_reason() -> tuple[ModuleType | None, str]:
+    try:
+        return importlib.import_module("selfplay_envs.games.core_war._mars"), ""
+    except ImportError as err:
+        return None, str(err)
+
+
+def _c_engine(*, required: bool) -> ModuleType | None:
+    """The C engine, or None (with a one-time warning) where it was not built."""
+    lib, reason = _c_engine_or_reason()
+    if lib is None:
+        fix = (
+            "reinstall with a C compiler present (`pip install -e .` or `pip install "
+            ".`; gcc or clang)"
+        )
+        if required:
+            raise KernelCompileError(
+                f"the C MARS engine is not built ({reason}); {fix}, or unset "
+                f"{ENGINE_VARIABLE} to use the numba engine"
+            )
+        _warn_fallback(reason, fix)
+    return lib
+
+
+@functools.cache
+def _warn_fallback(reason: str, fix: str) -> None:
+    warnings.warn(
+        f"the Core War C engine was not built ({reason}: no compiler at install "
+        f"time?); using numba, which compiles on first use (~30 s); {fix}",
+        RuntimeWarning,
+        stacklevel=5,
+    )
+
+
+def _numba_engine() -> ModuleType:
+    from selfplay_envs.games.core_war import mars_kernel  # noqa: PLC0415 - numba
+
+    return mars_kernel
+
+
+@contextlib.contextmanager
+def _kernel(name: str = "numba") -> Iterator[None]:
     """Run kernel calls; a numba compile or threading failure is a KernelCompileError.
 
     Inputs are validated before any kernel runs, and the kernels raise nothing at run
     time (``error_model="numpy"``), so a ``NumbaError`` here is numba failing to type,
-    lower or load the kernel: a numba/llvmlite/NumPy mismatch or a broken cache.
+    lower or load the kernel: a numba/llvmlite/NumPy mismatch or a broken cache. The C
+    engine needs none of this (``name="c"``).
     """
+    if name == "c":
+        yield
+        return
+    import numba  # noqa: PLC0415 - only the numba engine needs it
+    from numba.core.errors import NumbaError  # noqa: PLC0415
+
     try:
         yield
     except NumbaError as err:
@@ -358,8 +467,8 @@ def battle(
 
     Raises:
         ValueError: On invalid warriors, settings or arguments.
-        KernelCompileError: If numba cannot compile the kernel (an installation
-            problem, not a result).
+        KernelCompileError: If numba cannot compile the kernel, or the C engine is
+            forced but not built (an installation problem, not a result).
     """
     job = BattleJob(
         warriors=warriors,
@@ -372,16 +481,10 @@ def battle(
         track_behaviour=track_behaviour,
     )
     packed = _Packed.from_jobs([job])
-    p = packed.params[0]
-    with _kernel():
-        steps = _k.battle_kernel(
-            packed.w_code, packed.w_off, packed.w_len, packed.w_start, packed.ps_index,
-            p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], bool(p[10]),
-            bool(p[11]), packed.scores, packed.death, packed.cycles, packed.pos,
-            packed.first, packed.tsp, packed.mc,
-        )  # fmt: skip
-        packed.steps[0] = steps
-        return packed.result(0, job)
+    name, lib = _engine()
+    with _kernel(name):
+        packed.run(lib, 0)
+        return packed.result(0, job, lib)
 
 
 def battle_many(
@@ -389,17 +492,17 @@ def battle_many(
 ) -> list[BattleResult]:
     """Run many battles on all cores; results equal ``[battle(...) for job in jobs]``.
 
-    One jitted ``prange`` loop runs one battle per iteration, dynamically scheduled one
-    battle at a time (battles differ a lot in length). Threads beat a process pool here:
-    no pickling, no per-process start-up or cache loading, and the kernel releases the
-    GIL for its whole run.
-
-    Numba's threading layer runs the threads; with GNU OpenMP as that layer, a process
-    that used this should not ``fork`` (use the ``spawn`` start method).
+    Battles are dynamically scheduled one at a time over threads (battles differ a lot
+    in length). Threads beat a process pool here: no pickling, no per-process start-up
+    or cache loading, and both engines release the GIL for a whole battle. The C engine
+    runs on a thread pool; the numba engine runs one jitted ``prange`` loop, one
+    battle per iteration, on numba's threading layer (with GNU OpenMP as that layer, a
+    process that used this should not ``fork``: use the ``spawn`` start method).
 
     Args:
         jobs: The battles to fight.
-        workers: Threads to use; None means numba's default (all cores).
+        workers: Threads to use; None means all cores (numba's default thread count
+            on the numba engine).
 
     Returns:
         One :class:`BattleResult` per job, in order.
@@ -411,15 +514,28 @@ def battle_many(
     jobs = list(jobs)
     if not jobs:
         return []
+    if workers is not None:
+        _check_int("workers", workers, 1)
     packed = _Packed.from_jobs(jobs)
+    name, lib = _engine()
+    if name == "c":
+        threads = min(workers or os.cpu_count() or 1, len(jobs))
+        if threads == 1:
+            for j in range(len(jobs)):
+                packed.run(lib, j)
+        else:
+            with ThreadPoolExecutor(threads, thread_name_prefix="mars") as pool:
+                list(pool.map(functools.partial(packed.run, lib), range(len(jobs))))
+        return [packed.result(j, job, lib) for j, job in enumerate(jobs)]
+    import numba  # noqa: PLC0415 - only the numba engine needs it
+
     with _kernel():  # numba starts its threads (and may lack a layer) on first use
         threads = numba.get_num_threads()
         if workers is not None:
-            _check_int("workers", workers, 1)
             numba.set_num_threads(min(workers, numba.config.NUMBA_NUM_THREADS))
         old_chunk = numba.set_parallel_chunksize(1)
         try:
-            _k.battle_many_kernel(
+            lib.battle_many_kernel(
                 packed.params, packed.w_code, packed.w_off, packed.w_len,
                 packed.w_start, packed.ps_index, packed.warrior_base,
                 packed.score_base, packed.round_base, packed.cell_base, packed.scores,
@@ -429,7 +545,7 @@ def battle_many(
         finally:
             numba.set_parallel_chunksize(old_chunk)
             numba.set_num_threads(threads)
-        return [packed.result(j, job) for j, job in enumerate(jobs)]
+        return [packed.result(j, job, lib) for j, job in enumerate(jobs)]
 
 
 # --------------------------------------------------------------------------- packing
@@ -512,7 +628,21 @@ class _Packed:
             steps=np.zeros(len(jobs), np.int64),
         )
 
-    def result(self, j: int, job: BattleJob) -> BattleResult:
+    def run(self, lib: ModuleType, j: int) -> None:
+        """Fight job ``j`` on engine ``lib`` (``_mars`` or ``mars_kernel``)."""
+        w0, w1 = self.warrior_base[j], self.warrior_base[j + 1]
+        r0, r1 = self.round_base[j], self.round_base[j + 1]
+        c0, c1 = self.cell_base[j], self.cell_base[j + 1]
+        p = self.params[j].tolist()
+        self.steps[j] = lib.battle_kernel(
+            self.w_code, self.w_off[w0:w1], self.w_len[w0:w1], self.w_start[w0:w1],
+            self.ps_index[w0:w1], *p[:10], bool(p[10]), bool(p[11]),
+            self.scores[self.score_base[j] : self.score_base[j + 1]],
+            self.death[c0:c1], self.cycles[r0:r1], self.pos[c0:c1],
+            self.first[r0:r1], self.tsp[c0:c1], self.mc[c0:c1],
+        )  # fmt: skip
+
+    def result(self, j: int, job: BattleJob, lib: ModuleType) -> BattleResult:
         n = len(job.warriors)
         rounds = job.rounds
         r0, r1 = int(self.round_base[j]), int(self.round_base[j + 1])
@@ -527,7 +657,7 @@ class _Packed:
         death = self.death[c0:c1].reshape(rounds, n)
         survival = None
         if job.track_survival:
-            shares = _k.survival_shares(
+            shares = lib.survival_shares(
                 self.death[c0:c1], n, rounds, job.settings.max_cycles
             )
             survival = tuple(float(x) for x in shares)
@@ -731,8 +861,9 @@ class Mars:
         self._warriors = tuple(warriors)
         self._code = packed
         m = s.core_size
-        with _kernel():
-            self._cap = int(_k.queue_capacity(s.max_processes))
+        self._engine, self._lib = _engine()
+        with _kernel(self._engine):
+            self._cap = int(self._lib.queue_capacity(s.max_processes))
         self._core = np.empty(4 * m, np.uint16)
         self._queue = np.zeros(n * self._cap, np.int32)
         self._wst = np.zeros(4 * n, np.int64)
@@ -773,8 +904,8 @@ class Mars:
         if not (isinstance(first, int) and 0 <= first < n):
             raise ValueError(f"expected first in [0, {n}), got {first!r}")
         c = self._code
-        with _kernel():
-            _k.load_round(
+        with _kernel(self._engine):
+            self._lib.load_round(
                 self._core, self._queue, self._wst, self._st, c.w_code, c.w_off,
                 c.w_len, c.w_start, np.asarray(positions, np.int64) % s.core_size,
                 first, s.core_size, s.max_cycles, self._cap,
@@ -795,8 +926,8 @@ class Mars:
         s = self.settings
         self._st[_k.ST_BUDGET] = steps
         self._st[_k.ST_SHORTCUT] = 0  # the core must evolve exactly
-        with _kernel():
-            done = _k.run_steps(
+        with _kernel(self._engine):
+            done = self._lib.run_steps(
                 self._core,
                 self._queue,
                 self._wst,

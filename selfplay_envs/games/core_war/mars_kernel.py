@@ -5,11 +5,12 @@ inside one jitted call. ``mars.py`` validates inputs and packs them; nothing in 
 module checks its arguments.
 
 Core layout: one ``uint16`` array of ``4 * core_size``. Cell ``i`` is
-``core[4*i : 4*i + 4]``: the encoded opcode, modifier and modes (:func:`encode`), the
-A-number, the B-number (numbers always in ``[0, core_size)``), and the behaviour case
-(``CASES[opcode * 8 + modifier]``) that the interpreter dispatches on. 16-bit cells
-(like exhaust's) halve the cache footprint of 32-bit ones, which measured faster; they
-cap the core size at 65536.
+``core[4*i : 4*i + 4]``: the encoded opcode, modifier and modes
+(``kernel_layout.encode``), the A-number, the B-number (numbers always in
+``[0, core_size)``), and the behaviour case (``kernel_layout.CASES[opcode * 8 +
+modifier]``) that the interpreter dispatches on. 16-bit cells (like exhaust's) halve
+the cache footprint of 32-bit ones, which measured faster; they cap the core size at
+65536. ``_mars.c`` is a C port of this module on the same arrays (see ``mars.py``).
 
 Process queues: one ring buffer of ``cap`` entries per warrior (``cap`` a power of two
 >= max_processes) in a flat ``int32`` array. Per-warrior state ``wst[4*w + W_HEAD]``,
@@ -40,81 +41,110 @@ import types
 import numba as nb
 import numpy as np
 
-# Opcodes, modifiers and modes: the values of instructions.Opcode / Modifier / Mode.
-(DAT, MOV, ADD, SUB, MUL, DIV, MOD, JMP, JMZ, JMN, DJN) = range(11)
-(CMP, SEQ, SNE, SLT, SPL, NOP, LDP, STP) = range(11, 19)
-(MA, MB, MAB, MBA, MF, MX, MI) = range(7)
-(IMMEDIATE, DIRECT, B_INDIRECT, B_PREDEC, B_POSTINC) = range(5)
-(A_INDIRECT, A_PREDEC, A_POSTINC) = range(5, 8)
-
-ST_CUR, ST_PREV, ST_COUNTER, ST_LEFT, ST_STEPS, ST_BUDGET, ST_SHORTCUT = range(7)
-ST_SIZE = 7
-W_HEAD, W_TASKS, W_NEXT = range(3)
-CELL_CODE, CELL_A, CELL_B, CELL_CASE = range(4)
-MAX_CORE_SIZE = 65536
-
-PARK_MILLER_MODULUS = 2147483647
-POSIT_RETRIES1 = 20  # pMARS pos.c: tries for one position before backtracking
-POSIT_RETRIES2 = 4  # pMARS pos.c: backtracks before falling back to npos()
-NO_STEP_LIMIT = 1 << 62
-# Unsigned indices: numba then skips its negative-index wraparound code.
-_U = np.uint64
-
-# Behaviour cases: what executing an instruction does, once its operands are evaluated.
-# Modifiers that behave alike share a case (e.g. ADD.I is ADD.F, JMZ.BA is JMZ.A).
-(C_DAT, C_NOP, C_JMP, C_SPL) = range(4)
-(C_MOV_A, C_MOV_B, C_MOV_AB, C_MOV_BA, C_MOV_F, C_MOV_X, C_MOV_I) = range(4, 11)
-(C_ADD_A, C_ADD_B, C_ADD_AB, C_ADD_BA, C_ADD_F, C_ADD_X) = range(11, 17)
-(C_SUB_A, C_SUB_B, C_SUB_AB, C_SUB_BA, C_SUB_F, C_SUB_X) = range(17, 23)
-(C_MUL_A, C_MUL_B, C_MUL_AB, C_MUL_BA, C_MUL_F, C_MUL_X) = range(23, 29)
-(C_DIV_A, C_DIV_B, C_DIV_AB, C_DIV_BA, C_DIV_F, C_DIV_X) = range(29, 35)
-(C_MOD_A, C_MOD_B, C_MOD_AB, C_MOD_BA, C_MOD_F, C_MOD_X) = range(35, 41)
-(C_JMZ_A, C_JMZ_B, C_JMZ_F, C_JMN_A, C_JMN_B, C_JMN_F) = range(41, 47)
-(C_DJN_A, C_DJN_B, C_DJN_F) = range(47, 50)
-(C_SEQ_A, C_SEQ_B, C_SEQ_AB, C_SEQ_BA, C_SEQ_F, C_SEQ_X, C_SEQ_I) = range(50, 57)
-(C_SNE_A, C_SNE_B, C_SNE_AB, C_SNE_BA, C_SNE_F, C_SNE_X, C_SNE_I) = range(57, 64)
-(C_SLT_A, C_SLT_B, C_SLT_AB, C_SLT_BA, C_SLT_F, C_SLT_X) = range(64, 70)
-(C_LDP_A, C_LDP_B, C_LDP_AB, C_LDP_BA, C_STP_A, C_STP_B, C_STP_AB, C_STP_BA) = range(
-    70, 78
+from selfplay_envs.games.core_war.kernel_layout import (
+    A_INDIRECT,
+    A_POSTINC,
+    A_PREDEC,
+    B_INDIRECT,
+    B_POSTINC,
+    B_PREDEC,
+    C_ADD_A,
+    C_ADD_AB,
+    C_ADD_B,
+    C_ADD_BA,
+    C_ADD_F,
+    C_ADD_X,
+    C_DAT,
+    C_DIV_A,
+    C_DIV_AB,
+    C_DIV_B,
+    C_DIV_BA,
+    C_DIV_F,
+    C_DJN_A,
+    C_DJN_B,
+    C_DJN_F,
+    C_JMN_A,
+    C_JMN_B,
+    C_JMN_F,
+    C_JMP,
+    C_JMZ_A,
+    C_JMZ_B,
+    C_JMZ_F,
+    C_LDP_A,
+    C_LDP_AB,
+    C_LDP_B,
+    C_LDP_BA,
+    C_MOD_A,
+    C_MOD_X,
+    C_MOV_A,
+    C_MOV_AB,
+    C_MOV_B,
+    C_MOV_BA,
+    C_MOV_F,
+    C_MOV_I,
+    C_MOV_X,
+    C_MUL_A,
+    C_MUL_AB,
+    C_MUL_B,
+    C_MUL_BA,
+    C_MUL_F,
+    C_MUL_X,
+    C_NOP,
+    C_SEQ_A,
+    C_SEQ_AB,
+    C_SEQ_B,
+    C_SEQ_BA,
+    C_SEQ_F,
+    C_SEQ_I,
+    C_SEQ_X,
+    C_SLT_A,
+    C_SLT_AB,
+    C_SLT_B,
+    C_SLT_BA,
+    C_SLT_F,
+    C_SLT_X,
+    C_SNE_A,
+    C_SNE_AB,
+    C_SNE_B,
+    C_SNE_BA,
+    C_SNE_F,
+    C_SNE_I,
+    C_SNE_X,
+    C_SPL,
+    C_STP_A,
+    C_STP_AB,
+    C_STP_B,
+    C_STP_BA,
+    C_SUB_A,
+    C_SUB_AB,
+    C_SUB_B,
+    C_SUB_BA,
+    C_SUB_F,
+    C_SUB_X,
+    CELL_CASE,
+    CELL_CODE,
+    DIRECT,
+    EMPTY_CELL,
+    IMMEDIATE,
+    NO_STEP_LIMIT,
+    PARK_MILLER_MODULUS,
+    POSIT_RETRIES1,
+    POSIT_RETRIES2,
+    ST_BUDGET,
+    ST_COUNTER,
+    ST_CUR,
+    ST_LEFT,
+    ST_PREV,
+    ST_SHORTCUT,
+    ST_SIZE,
+    ST_STEPS,
+    W_HEAD,
+    W_NEXT,
+    W_TASKS,
 )
 
-
-def _case_table():
-    """Map ``opcode * 8 + modifier`` to a behaviour case (dense, for a jump table)."""
-    table = np.full(19 * 8, C_DAT, np.int64)
-    by_mod = {
-        MOV: (C_MOV_A, C_MOV_B, C_MOV_AB, C_MOV_BA, C_MOV_F, C_MOV_X, C_MOV_I),
-        ADD: (C_ADD_A, C_ADD_B, C_ADD_AB, C_ADD_BA, C_ADD_F, C_ADD_X, C_ADD_F),
-        SUB: (C_SUB_A, C_SUB_B, C_SUB_AB, C_SUB_BA, C_SUB_F, C_SUB_X, C_SUB_F),
-        MUL: (C_MUL_A, C_MUL_B, C_MUL_AB, C_MUL_BA, C_MUL_F, C_MUL_X, C_MUL_F),
-        DIV: (C_DIV_A, C_DIV_B, C_DIV_AB, C_DIV_BA, C_DIV_F, C_DIV_X, C_DIV_F),
-        MOD: (C_MOD_A, C_MOD_B, C_MOD_AB, C_MOD_BA, C_MOD_F, C_MOD_X, C_MOD_F),
-        JMZ: (C_JMZ_A, C_JMZ_B, C_JMZ_B, C_JMZ_A, C_JMZ_F, C_JMZ_F, C_JMZ_F),
-        JMN: (C_JMN_A, C_JMN_B, C_JMN_B, C_JMN_A, C_JMN_F, C_JMN_F, C_JMN_F),
-        DJN: (C_DJN_A, C_DJN_B, C_DJN_B, C_DJN_A, C_DJN_F, C_DJN_F, C_DJN_F),
-        CMP: (C_SEQ_A, C_SEQ_B, C_SEQ_AB, C_SEQ_BA, C_SEQ_F, C_SEQ_X, C_SEQ_I),
-        SEQ: (C_SEQ_A, C_SEQ_B, C_SEQ_AB, C_SEQ_BA, C_SEQ_F, C_SEQ_X, C_SEQ_I),
-        SNE: (C_SNE_A, C_SNE_B, C_SNE_AB, C_SNE_BA, C_SNE_F, C_SNE_X, C_SNE_I),
-        SLT: (C_SLT_A, C_SLT_B, C_SLT_AB, C_SLT_BA, C_SLT_F, C_SLT_X, C_SLT_F),
-        LDP: (C_LDP_A, C_LDP_B, C_LDP_AB, C_LDP_BA, C_LDP_B, C_LDP_B, C_LDP_B),
-        STP: (C_STP_A, C_STP_B, C_STP_AB, C_STP_BA, C_STP_B, C_STP_B, C_STP_B),
-    }
-    same = {DAT: C_DAT, NOP: C_NOP, JMP: C_JMP, SPL: C_SPL}
-    for op in range(19):
-        for mod in range(7):
-            table[op * 8 + mod] = same[op] if op in same else by_mod[op][mod]
-    return table
-
-
-CASES = _case_table()
-
-
-def encode(opcode: int, modifier: int, a_mode: int, b_mode: int) -> int:
-    """Pack an instruction's opcode, modifier and modes into one code word."""
-    return ((opcode * 8 + modifier) << 6) | (a_mode << 3) | b_mode
-
-
-EMPTY_CELL = encode(DAT, MF, DIRECT, DIRECT)  # DAT.F $0, $0
+# Unsigned indices: numba then skips its negative-index wraparound code.
+_U = np.uint64
 
 
 @nb.njit(cache=True)

@@ -1,0 +1,1309 @@
+/*
+ * The MARS interpreter in C: a port of mars_kernel.py (the numba engine), pMARS 0.9.4
+ * exact. Same arrays, same layouts, same results; mars.py picks this engine when it
+ * was built and falls back to the numba kernel otherwise. The layouts (core cells of
+ * four uint16: code, A-number, B-number, behaviour case; per-warrior state of four
+ * int64: queue head, process count, next living warrior; the round state st[]) are
+ * documented in mars_kernel.py, and the semantics of every step are commented there.
+ *
+ * Why C and a second copy: numba's compile takes 11-34 s in a fresh environment and
+ * its code ran at about 0.6x of a C MARS; a compiled extension starts in milliseconds.
+ * The numba kernel stays as the readable reference and the fallback; both must pass
+ * the same pMARS differential tests.
+ *
+ * The hot loop is one function instantiated (always_inline, constant flags) for the
+ * combinations of behaviour tracking and read/write-limit folding, so that the common
+ * battle (no tracking, no folding) carries neither. The GIL is released for a whole
+ * battle or a run of steps.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Opcodes' behaviour cases: the values of mars_kernel.C_* (CASES[opcode*8+modifier]). */
+enum {
+    C_DAT, C_NOP, C_JMP, C_SPL,
+    C_MOV_A, C_MOV_B, C_MOV_AB, C_MOV_BA, C_MOV_F, C_MOV_X, C_MOV_I,
+    C_ADD_A, C_ADD_B, C_ADD_AB, C_ADD_BA, C_ADD_F, C_ADD_X,
+    C_SUB_A, C_SUB_B, C_SUB_AB, C_SUB_BA, C_SUB_F, C_SUB_X,
+    C_MUL_A, C_MUL_B, C_MUL_AB, C_MUL_BA, C_MUL_F, C_MUL_X,
+    C_DIV_A, C_DIV_B, C_DIV_AB, C_DIV_BA, C_DIV_F, C_DIV_X,
+    C_MOD_A, C_MOD_B, C_MOD_AB, C_MOD_BA, C_MOD_F, C_MOD_X,
+    C_JMZ_A, C_JMZ_B, C_JMZ_F, C_JMN_A, C_JMN_B, C_JMN_F,
+    C_DJN_A, C_DJN_B, C_DJN_F,
+    C_SEQ_A, C_SEQ_B, C_SEQ_AB, C_SEQ_BA, C_SEQ_F, C_SEQ_X, C_SEQ_I,
+    C_SNE_A, C_SNE_B, C_SNE_AB, C_SNE_BA, C_SNE_F, C_SNE_X, C_SNE_I,
+    C_SLT_A, C_SLT_B, C_SLT_AB, C_SLT_BA, C_SLT_F, C_SLT_X,
+    C_LDP_A, C_LDP_B, C_LDP_AB, C_LDP_BA, C_STP_A, C_STP_B, C_STP_AB, C_STP_BA,
+    N_CASES
+};
+
+/* Addressing modes (instructions.Mode). */
+enum { IMMEDIATE, DIRECT, B_INDIRECT, B_PREDEC, B_POSTINC, A_INDIRECT, A_PREDEC,
+       A_POSTINC };
+
+enum { ST_CUR, ST_PREV, ST_COUNTER, ST_LEFT, ST_STEPS, ST_BUDGET, ST_SHORTCUT, ST_SIZE };
+enum { W_HEAD, W_TASKS, W_NEXT };
+
+#define EMPTY_CODE ((((0 * 8) + 4) << 6) | (1 << 3) | 1) /* DAT.F $0, $0 */
+#define PARK_MILLER_MODULUS 2147483647LL
+#define POSIT_RETRIES1 20
+#define POSIT_RETRIES2 4
+#define NO_STEP_LIMIT (1LL << 62)
+
+#if defined(__GNUC__)
+#define ALWAYS_INLINE static inline __attribute__((always_inline))
+#define LIKELY(x) __builtin_expect(!!(x), 1)
+#else
+#define ALWAYS_INLINE static inline
+#define LIKELY(x) (x)
+#endif
+
+typedef struct {
+    uint16_t code, a, b, kase;
+} cell_t;
+
+/* A warrior's state while steps run: wst[4*w ...] unpacked, its queue's address. */
+typedef struct warrior {
+    int32_t *q;
+    uint32_t head, tasks;
+    struct warrior *next;
+} warrior_t;
+
+/* Everything run_steps works on; the arrays have the numba kernel's layouts. */
+typedef struct {
+    cell_t *core;
+    int32_t *queue;
+    int64_t *wst;
+    warrior_t *wr; /* set by run_steps_any from wst and queue */
+    int64_t n_warriors;
+    int32_t *pspace;
+    const int64_t *ps_base;
+    int64_t *last_result;
+    int64_t *st;
+    int64_t *death_cycle;
+    int64_t *death_left;
+    int64_t *spawned;
+    uint8_t *cover;
+    int64_t m, read_limit, write_limit, max_processes, cap, pspace_size, max_cycles;
+} machine_t;
+
+/* pMARS's foldr/foldw: bring address within +-limit/2 of pc. */
+ALWAYS_INLINE int64_t fold(int64_t address, int64_t pc, int64_t limit, int64_t m)
+{
+    int64_t r = (address + m - pc) % limit;
+    if (r > limit / 2)
+        r += m - limit;
+    r += pc;
+    if (r >= m)
+        r -= m;
+    return r;
+}
+
+ALWAYS_INLINE uint32_t dec(uint32_t v, uint32_t m1) { return v ? v - 1 : m1; }
+ALWAYS_INLINE uint32_t inc(uint32_t v, uint32_t m1) { return v != m1 ? v + 1 : 0; }
+
+/* The offset an indirect mode reads at ptr, pre-decrementing it if needed. */
+ALWAYS_INLINE int64_t pointer(cell_t *core, int64_t ptr, int mode, uint32_t m1)
+{
+    if (mode >= A_INDIRECT) {
+        if (mode == A_PREDEC)
+            core[ptr].a = (uint16_t)dec(core[ptr].a, m1);
+        return core[ptr].a;
+    }
+    if (mode == B_PREDEC)
+        core[ptr].b = (uint16_t)dec(core[ptr].b, m1);
+    return core[ptr].b;
+}
+
+ALWAYS_INLINE void post_increment(cell_t *core, int64_t ptr, int mode, uint32_t m1)
+{
+    if (mode == B_POSTINC)
+        core[ptr].b = (uint16_t)inc(core[ptr].b, m1);
+    else if (mode == A_POSTINC)
+        core[ptr].a = (uint16_t)inc(core[ptr].a, m1);
+}
+
+static int64_t pspace_get(const machine_t *mc, int64_t pb, int64_t w, int64_t index)
+{
+    /* P-space cell 0 is the warrior's own last result, even when P-space is shared. */
+    int64_t i = index % mc->pspace_size;
+    return i == 0 ? mc->last_result[w] : mc->pspace[pb + i];
+}
+
+static void pspace_set(machine_t *mc, int64_t pb, int64_t w, int64_t index, int64_t v)
+{
+    int64_t i = index % mc->pspace_size;
+    if (i == 0)
+        mc->last_result[w] = v;
+    else
+        mc->pspace[pb + i] = (int32_t)v;
+}
+
+/* Whether every living warrior has more processes than steps left to it. */
+static int tie_certain(const warrior_t *wr, int64_t n_warriors, int64_t remaining,
+                       int64_t left)
+{
+    int64_t most = (remaining + left - 1) / left;
+    for (int64_t k = 0; k < n_warriors; k++) {
+        int64_t tasks = wr[k].tasks;
+        if (tasks > 0 && tasks <= most)
+            return 0;
+    }
+    return 1;
+}
+
+/* An operand's address without read/write limits, p being pc + its number (wrapped);
+ * applies a pre-decrement. For post-increment modes *t gets the pointer's old value,
+ * which the caller increments once the register is read. */
+ALWAYS_INLINE uint32_t operand(cell_t *core, uint32_t p, int mode, uint32_t m,
+                               uint32_t *t)
+{
+    uint32_t x;
+    switch (mode) {
+    case DIRECT:
+        return p;
+    case B_INDIRECT:
+        x = p + core[p].b;
+        break;
+    case A_INDIRECT:
+        x = p + core[p].a;
+        break;
+    case B_PREDEC:
+        *t = dec(core[p].b, m - 1);
+        core[p].b = (uint16_t)*t;
+        x = p + *t;
+        break;
+    case A_PREDEC:
+        *t = dec(core[p].a, m - 1);
+        core[p].a = (uint16_t)*t;
+        x = p + *t;
+        break;
+    case B_POSTINC:
+        *t = core[p].b;
+        x = p + *t;
+        break;
+    default: /* A_POSTINC */
+        *t = core[p].a;
+        x = p + *t;
+        break;
+    }
+    return x >= m ? x - m : x;
+}
+
+/* Division or modulo into *field; 1 (the process dies) for a zero divisor. */
+ALWAYS_INLINE int divide(uint16_t *field, uint32_t dividend, uint32_t divisor, int modulo)
+{
+    if (divisor == 0)
+        return 1;
+    *field = (uint16_t)(modulo ? dividend % divisor : dividend / divisor);
+    return 0;
+}
+
+/* Execute up to st[ST_BUDGET] steps of the current round; 1 once it is over. */
+ALWAYS_INLINE int run_steps_impl(machine_t *mc, const int TRACK, const int FOLD)
+{
+    cell_t *const core = mc->core;
+    warrior_t *const wr = mc->wr;
+    int64_t *const st = mc->st;
+    const uint32_t m = (uint32_t)mc->m;
+    const uint32_t m1 = m - 1;
+    const uint32_t mask = (uint32_t)mc->cap - 1;
+    const int64_t max_processes = mc->max_processes;
+    const int64_t max_cycles = mc->max_cycles;
+    const int64_t read_limit = mc->read_limit, write_limit = mc->write_limit;
+    warrior_t *cur = wr + st[ST_CUR];
+    warrior_t *prev = wr + st[ST_PREV];
+    int64_t counter = st[ST_COUNTER];
+    int64_t left = st[ST_LEFT];
+    const int64_t max_steps = st[ST_BUDGET];
+    const int tie_shortcut = st[ST_SHORTCUT] != 0;
+    int64_t budget = max_steps;
+    int64_t skipped = 0;
+    int done = 0;
+
+#define WRAP(x) ((x) >= m ? (x) - m : (x))
+    while (budget > 0) {
+        budget--;
+        warrior_t *const W = cur;
+        int32_t *const q = W->q;
+        const uint32_t pc = (uint32_t)q[W->head];
+        const uint32_t head = (W->head + 1) & mask;
+        W->head = head;
+        const uint32_t n = W->tasks;
+        const uint32_t qi = (head + n - 1) & mask; /* where the successor goes */
+        if (TRACK)
+            mc->cover[(W - wr) * (int64_t)m + pc] = 1;
+        /* The instruction register: a copy taken before any operand side effect. */
+        const cell_t ir = core[pc];
+        const int a_mode = (ir.code >> 3) & 7;
+        const int b_mode = ir.code & 7;
+        uint32_t addr_a, ra_a, ra_b, addr_b, raddr_b, p = 0, t = 0;
+
+        /* A operand, evaluated completely (increments included) before the B one. */
+        if (a_mode == IMMEDIATE) {
+            addr_a = pc;
+            ra_a = ir.a;
+            ra_b = ir.b;
+        } else if (FOLD) {
+            int64_t a = fold((int64_t)pc + ir.a, pc, read_limit, m);
+            if (a_mode != DIRECT) {
+                int64_t ptr = a;
+                /* pMARS folds the pointer cell of {}<> with the write limit. */
+                if (a_mode != B_INDIRECT && a_mode != A_INDIRECT)
+                    ptr = fold((int64_t)pc + ir.a, pc, write_limit, m);
+                int64_t off = pointer(core, ptr, a_mode, m1);
+                a = fold(ptr + off, pc, read_limit, m);
+            }
+            addr_a = (uint32_t)a;
+            ra_a = core[addr_a].a;
+            ra_b = core[addr_a].b;
+            post_increment(core, fold((int64_t)pc + ir.a, pc, write_limit, m), a_mode, m1);
+        } else {
+            p = pc + ir.a;
+            p = WRAP(p);
+            addr_a = operand(core, p, a_mode, m, &t);
+            ra_a = core[addr_a].a;
+            ra_b = core[addr_a].b;
+            /* Post-increment after the register is read: it holds the old value. */
+            if (a_mode == B_POSTINC)
+                core[p].b = (uint16_t)inc(t, m1);
+            else if (a_mode == A_POSTINC)
+                core[p].a = (uint16_t)inc(t, m1);
+        }
+
+        /* B operand. An immediate B reads the core at pc: it sees A's increments.
+         * addr_b: the write pointer; raddr_b: the read pointer. */
+        if (b_mode == IMMEDIATE) {
+            addr_b = raddr_b = pc;
+        } else if (FOLD) {
+            int64_t r = fold((int64_t)pc + ir.b, pc, read_limit, m);
+            int64_t wa = fold((int64_t)pc + ir.b, pc, write_limit, m);
+            if (b_mode != DIRECT) {
+                if (b_mode != B_INDIRECT && b_mode != A_INDIRECT)
+                    r = wa;
+                int64_t off = pointer(core, r, b_mode, m1);
+                wa = fold(wa + off, pc, write_limit, m);
+                r = fold(r + off, pc, read_limit, m);
+            }
+            addr_b = (uint32_t)wa;
+            raddr_b = (uint32_t)r;
+        } else {
+            p = pc + ir.b;
+            p = WRAP(p);
+            addr_b = operand(core, p, b_mode, m, &t);
+            raddr_b = addr_b;
+        }
+        const uint32_t rb_a = core[raddr_b].a;
+        const uint32_t rb_b = core[raddr_b].b;
+        if (b_mode == B_POSTINC || b_mode == A_POSTINC) {
+            if (FOLD)
+                post_increment(core, fold((int64_t)pc + ir.b, pc, write_limit, m),
+                               b_mode, m1);
+            else if (b_mode == B_POSTINC)
+                core[p].b = (uint16_t)inc(t, m1);
+            else
+                core[p].a = (uint16_t)inc(t, m1);
+        }
+
+        /* Execute; every case queues the successor itself or sets dies. */
+        uint32_t nxt = pc + 1;
+        if (nxt == m)
+            nxt = 0;
+        uint32_t skip = nxt + 1;
+        skip = WRAP(skip);
+        cell_t *const B = &core[addr_b];
+        int dies = 0;
+        switch (ir.kase) {
+        case C_DAT:
+            dies = 1;
+            break;
+        case C_NOP:
+            q[qi] = (int32_t)nxt;
+            break;
+        case C_JMP:
+            q[qi] = (int32_t)addr_a;
+            break;
+        case C_SPL:
+            q[qi] = (int32_t)nxt;
+            if (n < max_processes) {
+                q[(head + n) & mask] = (int32_t)addr_a;
+                W->tasks = n + 1;
+                if (TRACK)
+                    mc->spawned[W - wr] += 1;
+            }
+            /* Only a SPL can make a tie certain (it adds a process), so test here. */
+            if (tie_shortcut && counter - 1 < left * max_processes &&
+                tie_certain(wr, mc->n_warriors, counter - 1, left)) {
+                skipped = counter - 1;
+                counter = 0;
+                done = 1;
+                goto out;
+            }
+            break;
+        case C_MOV_I:
+            B->code = core[addr_a].code;
+            B->kase = core[addr_a].kase;
+            B->a = (uint16_t)ra_a;
+            B->b = (uint16_t)ra_b;
+            q[qi] = (int32_t)nxt;
+            break;
+        case C_MOV_A:
+            B->a = (uint16_t)ra_a;
+            q[qi] = (int32_t)nxt;
+            break;
+        case C_MOV_B:
+            B->b = (uint16_t)ra_b;
+            q[qi] = (int32_t)nxt;
+            break;
+        case C_MOV_AB:
+            B->b = (uint16_t)ra_a;
+            q[qi] = (int32_t)nxt;
+            break;
+        case C_MOV_BA:
+            B->a = (uint16_t)ra_b;
+            q[qi] = (int32_t)nxt;
+            break;
+        case C_MOV_F:
+            B->a = (uint16_t)ra_a;
+            B->b = (uint16_t)ra_b;
+            q[qi] = (int32_t)nxt;
+            break;
+        case C_MOV_X:
+            B->b = (uint16_t)ra_a;
+            B->a = (uint16_t)ra_b;
+            q[qi] = (int32_t)nxt;
+            break;
+#define ARITH(NAME, OP)                                                           \
+    case C_##NAME##_A:                                                            \
+        B->a = (uint16_t)OP(rb_a, ra_a);                                          \
+        q[qi] = (int32_t)nxt;                                                     \
+        break;                                                                    \
+    case C_##NAME##_B:                                                            \
+        B->b = (uint16_t)OP(rb_b, ra_b);                                          \
+        q[qi] = (int32_t)nxt;                                                     \
+        break;                                                                    \
+    case C_##NAME##_AB:                                                           \
+        B->b = (uint16_t)OP(rb_b, ra_a);                                          \
+        q[qi] = (int32_t)nxt;                                                     \
+        break;                                                                    \
+    case C_##NAME##_BA:                                                           \
+        B->a = (uint16_t)OP(rb_a, ra_b);                                          \
+        q[qi] = (int32_t)nxt;                                                     \
+        break;                                                                    \
+    case C_##NAME##_F:                                                            \
+        B->a = (uint16_t)OP(rb_a, ra_a);                                          \
+        B->b = (uint16_t)OP(rb_b, ra_b);                                          \
+        q[qi] = (int32_t)nxt;                                                     \
+        break;                                                                    \
+    case C_##NAME##_X:                                                            \
+        B->b = (uint16_t)OP(rb_b, ra_a);                                          \
+        B->a = (uint16_t)OP(rb_a, ra_b);                                          \
+        q[qi] = (int32_t)nxt;                                                     \
+        break;
+#define OP_ADD(x, y) (((x) + (y)) >= m ? (x) + (y) - m : (x) + (y))
+#define OP_SUB(x, y) ((x) >= (y) ? (x) - (y) : (x) + m - (y))
+/* pMARS multiplies in unsigned 32 bits before reducing. */
+#define OP_MUL(x, y) ((uint32_t)((x) * (y)) % m)
+            ARITH(ADD, OP_ADD)
+            ARITH(SUB, OP_SUB)
+            ARITH(MUL, OP_MUL)
+#define DIVIDE(NAME, MODULO)                                                      \
+    case C_##NAME##_A:                                                            \
+        dies = divide(&B->a, rb_a, ra_a, MODULO);                                 \
+        goto divided;                                                             \
+    case C_##NAME##_B:                                                            \
+        dies = divide(&B->b, rb_b, ra_b, MODULO);                                 \
+        goto divided;                                                             \
+    case C_##NAME##_AB:                                                           \
+        dies = divide(&B->b, rb_b, ra_a, MODULO);                                 \
+        goto divided;                                                             \
+    case C_##NAME##_BA:                                                           \
+        dies = divide(&B->a, rb_a, ra_b, MODULO);                                 \
+        goto divided;                                                             \
+    case C_##NAME##_F:                                                            \
+        dies = divide(&B->a, rb_a, ra_a, MODULO);                                 \
+        dies |= divide(&B->b, rb_b, ra_b, MODULO);                                \
+        goto divided;                                                             \
+    case C_##NAME##_X:                                                            \
+        dies = divide(&B->a, rb_a, ra_b, MODULO);                                 \
+        dies |= divide(&B->b, rb_b, ra_a, MODULO);                                \
+        goto divided;
+            /* A zero divisor kills the process; with .F/.X the other half is still
+             * written when its own divisor is non-zero. */
+            DIVIDE(DIV, 0)
+            DIVIDE(MOD, 1)
+        divided:
+            if (!dies)
+                q[qi] = (int32_t)nxt;
+            break;
+        case C_JMZ_A:
+            q[qi] = (int32_t)(rb_a == 0 ? addr_a : nxt);
+            break;
+        case C_JMZ_B:
+            q[qi] = (int32_t)(rb_b == 0 ? addr_a : nxt);
+            break;
+        case C_JMZ_F:
+            q[qi] = (int32_t)((rb_a | rb_b) == 0 ? addr_a : nxt);
+            break;
+        case C_JMN_A:
+            q[qi] = (int32_t)(rb_a != 0 ? addr_a : nxt);
+            break;
+        case C_JMN_B:
+            q[qi] = (int32_t)(rb_b != 0 ? addr_a : nxt);
+            break;
+        case C_JMN_F:
+            q[qi] = (int32_t)((rb_a | rb_b) != 0 ? addr_a : nxt);
+            break;
+        case C_DJN_A:
+            B->a = (uint16_t)dec(B->a, m1);
+            q[qi] = (int32_t)(rb_a != 1 ? addr_a : nxt);
+            break;
+        case C_DJN_B:
+            B->b = (uint16_t)dec(B->b, m1);
+            q[qi] = (int32_t)(rb_b != 1 ? addr_a : nxt);
+            break;
+        case C_DJN_F:
+            /* The jump tests the B register (pre-decrement values), as pMARS does. */
+            B->b = (uint16_t)dec(B->b, m1);
+            B->a = (uint16_t)dec(B->a, m1);
+            q[qi] = (int32_t)((rb_a != 1 || rb_b != 1) ? addr_a : nxt);
+            break;
+        case C_SEQ_A:
+            q[qi] = (int32_t)(rb_a == ra_a ? skip : nxt);
+            break;
+        case C_SEQ_B:
+            q[qi] = (int32_t)(rb_b == ra_b ? skip : nxt);
+            break;
+        case C_SEQ_AB:
+            q[qi] = (int32_t)(rb_b == ra_a ? skip : nxt);
+            break;
+        case C_SEQ_BA:
+            q[qi] = (int32_t)(rb_a == ra_b ? skip : nxt);
+            break;
+        case C_SEQ_F:
+            q[qi] = (int32_t)((rb_a == ra_a && rb_b == ra_b) ? skip : nxt);
+            break;
+        case C_SEQ_X:
+            q[qi] = (int32_t)((rb_b == ra_a && rb_a == ra_b) ? skip : nxt);
+            break;
+        case C_SEQ_I:
+            /* Opcode, modifier and modes come from the core cells. */
+            q[qi] = (int32_t)((core[raddr_b].code == core[addr_a].code && rb_a == ra_a &&
+                               rb_b == ra_b)
+                                  ? skip
+                                  : nxt);
+            break;
+        case C_SNE_A:
+            q[qi] = (int32_t)(rb_a != ra_a ? skip : nxt);
+            break;
+        case C_SNE_B:
+            q[qi] = (int32_t)(rb_b != ra_b ? skip : nxt);
+            break;
+        case C_SNE_AB:
+            q[qi] = (int32_t)(rb_b != ra_a ? skip : nxt);
+            break;
+        case C_SNE_BA:
+            q[qi] = (int32_t)(rb_a != ra_b ? skip : nxt);
+            break;
+        case C_SNE_F:
+            q[qi] = (int32_t)((rb_a == ra_a && rb_b == ra_b) ? nxt : skip);
+            break;
+        case C_SNE_X:
+            q[qi] = (int32_t)((rb_b == ra_a && rb_a == ra_b) ? nxt : skip);
+            break;
+        case C_SNE_I:
+            q[qi] = (int32_t)((core[raddr_b].code == core[addr_a].code && rb_a == ra_a &&
+                               rb_b == ra_b)
+                                  ? nxt
+                                  : skip);
+            break;
+        case C_SLT_A:
+            q[qi] = (int32_t)(ra_a < rb_a ? skip : nxt);
+            break;
+        case C_SLT_B:
+            q[qi] = (int32_t)(ra_b < rb_b ? skip : nxt);
+            break;
+        case C_SLT_AB:
+            q[qi] = (int32_t)(ra_a < rb_b ? skip : nxt);
+            break;
+        case C_SLT_BA:
+            q[qi] = (int32_t)(ra_b < rb_a ? skip : nxt);
+            break;
+        case C_SLT_F:
+            q[qi] = (int32_t)((ra_a < rb_a && ra_b < rb_b) ? skip : nxt);
+            break;
+        case C_SLT_X:
+            q[qi] = (int32_t)((ra_a < rb_b && ra_b < rb_a) ? skip : nxt);
+            break;
+        case C_LDP_A:
+            B->a = (uint16_t)pspace_get(mc, mc->ps_base[W - wr], W - wr, ra_a);
+            q[qi] = (int32_t)nxt;
+            break;
+        case C_LDP_B:
+            B->b = (uint16_t)pspace_get(mc, mc->ps_base[W - wr], W - wr, ra_b);
+            q[qi] = (int32_t)nxt;
+            break;
+        case C_LDP_AB:
+            B->b = (uint16_t)pspace_get(mc, mc->ps_base[W - wr], W - wr, ra_a);
+            q[qi] = (int32_t)nxt;
+            break;
+        case C_LDP_BA:
+            B->a = (uint16_t)pspace_get(mc, mc->ps_base[W - wr], W - wr, ra_b);
+            q[qi] = (int32_t)nxt;
+            break;
+        case C_STP_A:
+            pspace_set(mc, mc->ps_base[W - wr], W - wr, rb_a, ra_a);
+            q[qi] = (int32_t)nxt;
+            break;
+        case C_STP_B:
+            pspace_set(mc, mc->ps_base[W - wr], W - wr, rb_b, ra_b);
+            q[qi] = (int32_t)nxt;
+            break;
+        case C_STP_AB:
+            pspace_set(mc, mc->ps_base[W - wr], W - wr, rb_b, ra_a);
+            q[qi] = (int32_t)nxt;
+            break;
+        case C_STP_BA:
+            pspace_set(mc, mc->ps_base[W - wr], W - wr, rb_a, ra_b);
+            q[qi] = (int32_t)nxt;
+            break;
+        default: /* unreachable: mars.py encodes only valid cases */
+            dies = 1;
+            break;
+        }
+
+        if (dies) {
+            W->tasks = n - 1;
+            if (n == 1) {
+                const int64_t w = W - wr;
+                /* The warrior is dead: pMARS shrinks its step counter so that the
+                 * survivors keep about the same number of cycles, then (through the
+                 * continue of its do-while) decrements it once more. */
+                mc->death_cycle[w] = max_cycles - (counter + left - 1) / left;
+                mc->death_left[w] = left;
+                counter = counter - 1 - (counter - 1) / left;
+                left -= 1;
+                if (left < 2) {
+                    done = 1;
+                    goto out;
+                }
+                cur = W->next;
+                prev->next = cur;
+                counter -= 1;
+                if (counter <= 0) {
+                    /* Only when a warrior of 3+ dies on the very last step; pMARS
+                     * would then run on almost forever. The round ends here. */
+                    done = 1;
+                    goto out;
+                }
+                continue;
+            }
+        }
+        prev = W;
+        cur = W->next;
+        counter -= 1;
+        if (counter == 0) {
+            done = 1;
+            goto out;
+        }
+    }
+out:
+#undef WRAP
+    st[ST_CUR] = cur - wr;
+    st[ST_PREV] = prev - wr;
+    st[ST_COUNTER] = counter;
+    st[ST_LEFT] = left;
+    st[ST_STEPS] += max_steps - budget + skipped;
+    return done;
+}
+
+static int run_plain(machine_t *mc) { return run_steps_impl(mc, 0, 0); }
+static int run_folded(machine_t *mc) { return run_steps_impl(mc, 0, 1); }
+static int run_tracked(machine_t *mc) { return run_steps_impl(mc, 1, 0); }
+static int run_tracked_folded(machine_t *mc) { return run_steps_impl(mc, 1, 1); }
+
+/* Run steps; -1 when out of memory. The per-warrior state is unpacked from wst into
+ * warrior_t records for the run, and packed back after it. */
+static int run_steps_any(machine_t *mc, int track)
+{
+    int64_t n = mc->n_warriors;
+    warrior_t *wr = malloc(sizeof(warrior_t) * (size_t)n);
+    if (!wr)
+        return -1;
+    for (int64_t k = 0; k < n; k++) {
+        wr[k].q = mc->queue + k * mc->cap;
+        wr[k].head = (uint32_t)mc->wst[4 * k + W_HEAD];
+        wr[k].tasks = (uint32_t)mc->wst[4 * k + W_TASKS];
+        wr[k].next = wr + mc->wst[4 * k + W_NEXT];
+    }
+    mc->wr = wr;
+    int folding = mc->read_limit != mc->m || mc->write_limit != mc->m;
+    int done;
+    if (track)
+        done = folding ? run_tracked_folded(mc) : run_tracked(mc);
+    else
+        done = folding ? run_folded(mc) : run_plain(mc);
+    for (int64_t k = 0; k < n; k++) {
+        mc->wst[4 * k + W_HEAD] = wr[k].head;
+        mc->wst[4 * k + W_TASKS] = wr[k].tasks;
+        mc->wst[4 * k + W_NEXT] = wr[k].next - wr;
+    }
+    free(wr);
+    mc->wr = NULL;
+    return done;
+}
+
+/* ------------------------------------------------------------------------ rounds */
+
+/* pMARS's Park-Miller minimal standard generator (Schrage's method). */
+static int64_t rng(int64_t seed)
+{
+    int64_t t = 16807 * (seed % 127773) - 2836 * (seed / 127773);
+    if (t < 0)
+        t += PARK_MILLER_MODULUS;
+    return t;
+}
+
+/* pMARS posit(): random non-overlapping positions with backtracking; 1 if it gave
+ * up (the caller then uses npos()). */
+static int posit(int64_t *positions, int64_t *seed, int64_t n, int64_t m,
+                 int64_t min_distance)
+{
+    int64_t pos = 1, retries1 = POSIT_RETRIES1, retries2 = POSIT_RETRIES2;
+    int64_t span = m - 2 * min_distance + 1;
+    while (pos < n) {
+        *seed = rng(*seed);
+        positions[pos] = *seed % span + min_distance;
+        int64_t i = 1;
+        while (i < pos) {
+            int64_t d = positions[pos] - positions[i];
+            if ((d < 0 ? -d : d) < min_distance)
+                break;
+            i++;
+        }
+        if (i == pos) {
+            pos++;
+        } else {
+            if (retries2 == 0)
+                return 1;
+            if (retries1 == 0) {
+                pos = i; /* backtrack to the last conflict, as pMARS does */
+                retries2--;
+                retries1 = POSIT_RETRIES1;
+            } else {
+                retries1--;
+            }
+        }
+    }
+    return 0;
+}
+
+/* pMARS npos(): the fallback placement (sorted gaps, then a shuffle). */
+static void npos(int64_t *positions, int64_t *seed, int64_t n, int64_t m,
+                 int64_t min_distance)
+{
+    int64_t room = m - min_distance * n + 1;
+    for (int64_t i = 1; i < n; i++) {
+        *seed = rng(*seed);
+        int64_t temp = *seed % room;
+        int64_t j = i - 1;
+        while (j > 0) {
+            if (temp > positions[j])
+                break;
+            positions[j + 1] = positions[j];
+            j--;
+        }
+        positions[j + 1] = temp;
+    }
+    int64_t offset = min_distance;
+    for (int64_t i = 1; i < n; i++) {
+        positions[i] += offset;
+        offset += min_distance;
+    }
+    for (int64_t i = 1; i < n; i++) {
+        *seed = rng(*seed);
+        int64_t j = *seed % (n - i) + i;
+        int64_t temp = positions[j];
+        positions[j] = positions[i];
+        positions[i] = temp;
+    }
+}
+
+/* Clear the core, copy the warriors in and reset the queues for a new round. */
+static void load_round_c(cell_t *core, int32_t *queue, int64_t *wst, int64_t *st,
+                         const uint16_t *w_code, const int64_t *w_off,
+                         const int64_t *w_len, const int64_t *w_start, int64_t n,
+                         const int64_t *positions, int64_t starter, int64_t m,
+                         int64_t max_cycles, int64_t cap)
+{
+    for (int64_t i = 0; i < m; i++) {
+        core[i].code = EMPTY_CODE;
+        core[i].a = core[i].b = core[i].kase = 0;
+    }
+    for (int64_t k = 0; k < n; k++) {
+        int64_t at = positions[k];
+        const uint16_t *src = w_code + 4 * w_off[k];
+        for (int64_t i = 0; i < w_len[k]; i++) {
+            cell_t *dst = &core[(at + i) % m];
+            dst->code = src[4 * i];
+            dst->a = src[4 * i + 1];
+            dst->b = src[4 * i + 2];
+            dst->kase = src[4 * i + 3];
+        }
+        queue[k * cap] = (int32_t)((at + w_start[k]) % m);
+        wst[4 * k + W_HEAD] = 0;
+        wst[4 * k + W_TASKS] = 1;
+        wst[4 * k + W_NEXT] = (k + 1) % n;
+    }
+    st[ST_CUR] = starter;
+    st[ST_PREV] = (starter - 1 + n) % n;
+    st[ST_COUNTER] = n * max_cycles;
+    st[ST_LEFT] = n;
+    st[ST_STEPS] = 0;
+}
+
+static int64_t queue_capacity_c(int64_t max_processes)
+{
+    int64_t cap = 1;
+    while (cap < max_processes)
+        cap *= 2;
+    return cap;
+}
+
+typedef struct {
+    const uint16_t *w_code;
+    const int64_t *w_off, *w_len, *w_start, *ps_index;
+    int64_t n, n_pspaces, m, max_cycles, max_processes, min_distance, read_limit,
+        write_limit, pspace_size, rounds, seed;
+    int permutate, track;
+    int64_t *scores, *out_death, *out_cycles, *out_pos, *out_first, *out_tsp, *out_mc;
+} battle_t;
+
+/* A whole battle (every round); the steps executed, or -1 when out of memory. */
+static int64_t battle_c(const battle_t *b)
+{
+    const int64_t n = b->n, m = b->m;
+    const int64_t cap = queue_capacity_c(b->max_processes);
+    const int64_t n_slots = 2 * n - 1;
+    const int64_t span = m + 1 - 2 * b->min_distance;
+    int64_t seed = b->seed;
+    int64_t total_steps = 0;
+    int64_t st[ST_SIZE] = {0};
+    cell_t *core = malloc(sizeof(cell_t) * m);
+    int32_t *queue = calloc((size_t)(n * cap), sizeof(int32_t));
+    int64_t *wst = calloc((size_t)(4 * n), sizeof(int64_t));
+    int32_t *pspace = calloc((size_t)(b->n_pspaces * b->pspace_size), sizeof(int32_t));
+    int64_t *ps_base = calloc((size_t)n, sizeof(int64_t));
+    int64_t *last_result = calloc((size_t)n, sizeof(int64_t));
+    int64_t *death_cycle = calloc((size_t)n, sizeof(int64_t));
+    int64_t *death_left = calloc((size_t)n, sizeof(int64_t));
+    int64_t *spawned = calloc((size_t)n, sizeof(int64_t));
+    int64_t *positions = calloc((size_t)n, sizeof(int64_t));
+    uint8_t *cover = calloc((size_t)(b->track ? n * m : 1), 1);
+    int64_t *perm = calloc((size_t)(b->permutate ? 2 * span : 1), sizeof(int64_t));
+    if (!core || !queue || !wst || !pspace || !ps_base || !last_result || !death_cycle ||
+        !death_left || !spawned || !positions || !cover || !perm) {
+        total_steps = -1;
+        goto cleanup;
+    }
+    for (int64_t k = 0; k < n; k++) {
+        ps_base[k] = b->ps_index[k] * b->pspace_size;
+        last_result[k] = m - 1; /* pMARS's "unlikely number" */
+    }
+    /* Skipping certain ties is exact unless the skipped steps could write P-space;
+     * STP can only be in the core if some warrior brought one. Tracking counts the
+     * whole round, so it turns the shortcut off too. */
+    int tie_shortcut = !b->track;
+    for (int64_t k = 0; k < n; k++)
+        for (int64_t i = b->w_off[k]; i < b->w_off[k] + b->w_len[k]; i++) {
+            uint16_t kase = b->w_code[4 * i + 3];
+            if (kase >= C_STP_A && kase <= C_STP_BA)
+                tie_shortcut = 0;
+        }
+    machine_t mc = {
+        .core = core, .queue = queue, .wst = wst, .n_warriors = n, .pspace = pspace,
+        .ps_base = ps_base, .last_result = last_result, .st = st,
+        .death_cycle = death_cycle, .death_left = death_left, .spawned = spawned,
+        .cover = cover, .m = m, .read_limit = b->read_limit,
+        .write_limit = b->write_limit, .max_processes = b->max_processes, .cap = cap,
+        .pspace_size = b->pspace_size, .max_cycles = b->max_cycles,
+    };
+    int64_t perm_left = 0;
+    for (int64_t r = 0; r < b->rounds; r++) {
+        int64_t starter = r % n;
+        if (n == 2) {
+            if (b->permutate) {
+                if (perm_left == 0) {
+                    for (int64_t i = 0; i < 2 * span; i++)
+                        perm[i] = i;
+                    perm_left = 2 * span;
+                }
+                int64_t k = seed % perm_left;
+                positions[1] = b->min_distance + perm[k] / 2;
+                starter = perm[k] % 2;
+                perm_left--;
+                perm[k] = perm[perm_left];
+            } else {
+                positions[1] = b->min_distance + seed % span;
+            }
+            seed = rng(seed);
+        } else if (n > 2) {
+            if (posit(positions, &seed, n, m, b->min_distance))
+                npos(positions, &seed, n, m, b->min_distance);
+        }
+        load_round_c(core, queue, wst, st, b->w_code, b->w_off, b->w_len, b->w_start, n,
+                     positions, starter, m, b->max_cycles, cap);
+        for (int64_t w = 0; w < n; w++) {
+            death_cycle[w] = -1;
+            spawned[w] = 0;
+        }
+        st[ST_BUDGET] = NO_STEP_LIMIT;
+        st[ST_SHORTCUT] = tie_shortcut;
+        if (run_steps_any(&mc, b->track) < 0) {
+            total_steps = -1;
+            goto cleanup;
+        }
+        total_steps += st[ST_STEPS];
+        if (b->track) {
+            /* The round's descriptors: add the still-queued addresses to the marks,
+             * count them per warrior, then clear the marks for the next round. */
+            int64_t mask = cap - 1;
+            for (int64_t w = 0; w < n; w++) {
+                int64_t head = wst[4 * w + W_HEAD];
+                for (int64_t i = 0; i < wst[4 * w + W_TASKS]; i++)
+                    cover[w * m + queue[w * cap + ((head + i) & mask)]] = 1;
+                int64_t covered = 0;
+                for (int64_t a = w * m; a < (w + 1) * m; a++)
+                    covered += cover[a];
+                b->out_mc[r * n + w] = covered;
+                b->out_tsp[r * n + w] = spawned[w];
+            }
+            memset(cover, 0, (size_t)(n * m));
+        }
+        int64_t left = st[ST_LEFT];
+        int64_t last_death = -1;
+        for (int64_t w = 0; w < n; w++) {
+            if (wst[4 * w + W_TASKS] > 0) {
+                b->scores[w * n_slots + left - 1] += 1;
+                last_result[w] = left;
+                b->out_death[r * n + w] = -1;
+            } else {
+                b->scores[w * n_slots + death_left[w] + n - 2] += 1;
+                last_result[w] = 0;
+                b->out_death[r * n + w] = death_cycle[w];
+                if (death_cycle[w] > last_death)
+                    last_death = death_cycle[w];
+            }
+            b->out_pos[r * n + w] = positions[w];
+        }
+        /* The round ended by a death when fewer than min(2, W) warriors are left. */
+        b->out_cycles[r] = left < (n < 2 ? n : 2) ? last_death + 1 : b->max_cycles;
+        b->out_first[r] = starter;
+    }
+cleanup:
+    free(core);
+    free(queue);
+    free(wst);
+    free(pspace);
+    free(ps_base);
+    free(last_result);
+    free(death_cycle);
+    free(death_left);
+    free(spawned);
+    free(positions);
+    free(cover);
+    free(perm);
+    return total_steps;
+}
+
+/* ---------------------------------------------------------------- Python binding */
+
+/* Buffers of one call, released together. */
+typedef struct {
+    Py_buffer views[16];
+    int count;
+} buffers_t;
+
+static void release_all(buffers_t *bufs)
+{
+    for (int i = 0; i < bufs->count; i++)
+        PyBuffer_Release(&bufs->views[i]);
+    bufs->count = 0;
+}
+
+/* A C-contiguous buffer of `itemsize`-byte integers (format one of `formats`) with at
+ * least `min_len` items; its data, or NULL with a TypeError/ValueError set. */
+static void *get_array(buffers_t *bufs, PyObject *obj, const char *name, Py_ssize_t itemsize,
+                       const char *formats, Py_ssize_t min_len, int writable,
+                       Py_ssize_t *len)
+{
+    Py_buffer *view = &bufs->views[bufs->count];
+    int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0);
+    if (PyObject_GetBuffer(obj, view, flags) < 0)
+        return NULL;
+    bufs->count++;
+    const char *fmt = view->format ? view->format : "B";
+    if (*fmt == '=' || *fmt == '<' || *fmt == '@')
+        fmt++;
+    if (view->itemsize != itemsize || strlen(fmt) != 1 || !strchr(formats, *fmt)) {
+        PyErr_Format(PyExc_TypeError,
+                     "%s: expected a contiguous array of %zd-byte integers (format %s), "
+                     "got format %s",
+                     name, itemsize, formats, view->format ? view->format : "B");
+        return NULL;
+    }
+    Py_ssize_t n = view->len / itemsize;
+    if (n < min_len) {
+        PyErr_Format(PyExc_ValueError, "%s: expected at least %zd items, got %zd", name,
+                     min_len, n);
+        return NULL;
+    }
+    if (len)
+        *len = n;
+    return view->buf;
+}
+
+#define I64 "lq"
+#define U16 "H"
+#define I32 "i"
+#define U8 "B?"
+
+PyDoc_STRVAR(battle_kernel_doc,
+             "battle_kernel(w_code, w_off, w_len, w_start, ps_index, n_pspaces, core_size,\n"
+             "    max_cycles, max_processes, min_distance, read_limit, write_limit,\n"
+             "    pspace_size, rounds, seed, permutate, track, scores, out_death,\n"
+             "    out_cycles, out_pos, out_first, out_tsp, out_mc) -> steps\n\n"
+             "mars_kernel.battle_kernel in C (same arguments, outputs and result); the\n"
+             "GIL is released while the battle runs.");
+
+static PyObject *py_battle_kernel(PyObject *self, PyObject *args)
+{
+    PyObject *o[5], *out[7];
+    long long n_pspaces, core_size, max_cycles, max_processes, min_distance, read_limit,
+        write_limit, pspace_size, rounds, seed;
+    int permutate, track;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "OOOOOLLLLLLLLLLppOOOOOOO:battle_kernel", &o[0], &o[1],
+                          &o[2], &o[3], &o[4], &n_pspaces, &core_size, &max_cycles,
+                          &max_processes, &min_distance, &read_limit, &write_limit,
+                          &pspace_size, &rounds, &seed, &permutate, &track, &out[0],
+                          &out[1], &out[2], &out[3], &out[4], &out[5], &out[6]))
+        return NULL;
+    if (core_size < 2 || core_size > 65536 || max_cycles < 1 || max_processes < 1 ||
+        rounds < 0 || seed < 0 || pspace_size < 1 || n_pspaces < 1 || read_limit < 1 ||
+        write_limit < 1 || min_distance < 0) {
+        PyErr_SetString(PyExc_ValueError, "battle_kernel: invalid settings");
+        return NULL;
+    }
+    buffers_t bufs = {.count = 0};
+    battle_t b = {0};
+    Py_ssize_t n, code_len;
+    PyObject *result = NULL;
+    b.w_off = get_array(&bufs, o[1], "w_off", 8, I64, 1, 0, &n);
+    if (!b.w_off)
+        goto done;
+    b.n = n;
+    b.w_code = get_array(&bufs, o[0], "w_code", 2, U16, 0, 0, &code_len);
+    b.w_len = b.w_code ? get_array(&bufs, o[2], "w_len", 8, I64, n, 0, NULL) : NULL;
+    b.w_start = b.w_len ? get_array(&bufs, o[3], "w_start", 8, I64, n, 0, NULL) : NULL;
+    b.ps_index = b.w_start ? get_array(&bufs, o[4], "ps_index", 8, I64, n, 0, NULL) : NULL;
+    if (!b.ps_index)
+        goto done;
+    if (n == 2 && 2 * min_distance > core_size) {
+        PyErr_SetString(PyExc_ValueError, "battle_kernel: min_distance too large");
+        goto done;
+    }
+    for (Py_ssize_t k = 0; k < n; k++) {
+        if (b.w_off[k] < 0 || b.w_len[k] < 0 || 4 * (b.w_off[k] + b.w_len[k]) > code_len ||
+            b.ps_index[k] < 0 || b.ps_index[k] >= n_pspaces || b.w_start[k] < 0) {
+            PyErr_SetString(PyExc_ValueError, "battle_kernel: warrior arrays out of range");
+            goto done;
+        }
+    }
+    Py_ssize_t cells = n * rounds;
+    int64_t **dst[7] = {&b.scores, &b.out_death, &b.out_cycles, &b.out_pos,
+                        &b.out_first, &b.out_tsp, &b.out_mc};
+    const char *names[7] = {"scores", "out_death", "out_cycles", "out_pos",
+                            "out_first", "out_tsp", "out_mc"};
+    Py_ssize_t need[7] = {n * (2 * n - 1), cells, rounds, cells, rounds,
+                          track ? cells : 0, track ? cells : 0};
+    for (int i = 0; i < 7; i++) {
+        *dst[i] = get_array(&bufs, out[i], names[i], 8, I64, need[i], 1, NULL);
+        if (!*dst[i])
+            goto done;
+    }
+    b.n_pspaces = n_pspaces;
+    b.m = core_size;
+    b.max_cycles = max_cycles;
+    b.max_processes = max_processes;
+    b.min_distance = min_distance;
+    b.read_limit = read_limit;
+    b.write_limit = write_limit;
+    b.pspace_size = pspace_size;
+    b.rounds = rounds;
+    b.seed = seed;
+    b.permutate = permutate && n == 2;
+    b.track = track;
+    int64_t steps;
+    Py_BEGIN_ALLOW_THREADS
+    steps = battle_c(&b);
+    Py_END_ALLOW_THREADS
+    if (steps < 0)
+        PyErr_NoMemory();
+    else
+        result = PyLong_FromLongLong(steps);
+done:
+    release_all(&bufs);
+    return result;
+}
+
+PyDoc_STRVAR(run_steps_doc,
+             "run_steps(core, queue, wst, pspace, ps_base, last_result, st, death_cycle,\n"
+             "    death_left, spawned, cover, core_size, read_limit, write_limit,\n"
+             "    max_processes, cap, pspace_size, max_cycles) -> bool\n\n"
+             "mars_kernel.run_steps in C (no behaviour tracking): up to st[ST_BUDGET]\n"
+             "steps of the current round; True once it is over.");
+
+static PyObject *py_run_steps(PyObject *self, PyObject *args)
+{
+    PyObject *o[11];
+    long long core_size, read_limit, write_limit, max_processes, cap, pspace_size,
+        max_cycles;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "OOOOOOOOOOOLLLLLLL:run_steps", &o[0], &o[1], &o[2],
+                          &o[3], &o[4], &o[5], &o[6], &o[7], &o[8], &o[9], &o[10],
+                          &core_size, &read_limit, &write_limit, &max_processes, &cap,
+                          &pspace_size, &max_cycles))
+        return NULL;
+    if (core_size < 2 || core_size > 65536 || cap < 1 || (cap & (cap - 1)) ||
+        cap < max_processes || pspace_size < 1 || read_limit < 1 || write_limit < 1) {
+        PyErr_SetString(PyExc_ValueError, "run_steps: invalid settings");
+        return NULL;
+    }
+    buffers_t bufs = {.count = 0};
+    machine_t mc = {0};
+    PyObject *result = NULL;
+    Py_ssize_t n_wst, n, ps_len, q_len;
+    mc.wst = get_array(&bufs, o[2], "wst", 8, I64, 4, 1, &n_wst);
+    if (!mc.wst)
+        goto done;
+    n = n_wst / 4;
+    mc.n_warriors = n;
+    mc.core = get_array(&bufs, o[0], "core", 2, U16, 4 * core_size, 1, NULL);
+    if (!mc.core)
+        goto done;
+    mc.queue = get_array(&bufs, o[1], "queue", 4, I32, n * cap, 1, &q_len);
+    mc.pspace = mc.queue ? get_array(&bufs, o[3], "pspace", 4, I32, 0, 1, &ps_len) : NULL;
+    mc.ps_base = mc.pspace ? get_array(&bufs, o[4], "ps_base", 8, I64, n, 0, NULL) : NULL;
+    mc.last_result =
+        mc.ps_base ? get_array(&bufs, o[5], "last_result", 8, I64, n, 1, NULL) : NULL;
+    mc.st = mc.last_result ? get_array(&bufs, o[6], "st", 8, I64, ST_SIZE, 1, NULL) : NULL;
+    mc.death_cycle =
+        mc.st ? get_array(&bufs, o[7], "death_cycle", 8, I64, n, 1, NULL) : NULL;
+    mc.death_left =
+        mc.death_cycle ? get_array(&bufs, o[8], "death_left", 8, I64, n, 1, NULL) : NULL;
+    mc.spawned =
+        mc.death_left ? get_array(&bufs, o[9], "spawned", 8, I64, n, 1, NULL) : NULL;
+    mc.cover = mc.spawned ? get_array(&bufs, o[10], "cover", 1, U8, 1, 1, NULL) : NULL;
+    if (!mc.cover)
+        goto done;
+    for (Py_ssize_t k = 0; k < n; k++) {
+        if (mc.ps_base[k] < 0 || mc.ps_base[k] + pspace_size > ps_len) {
+            PyErr_SetString(PyExc_ValueError, "run_steps: ps_base out of range");
+            goto done;
+        }
+    }
+    for (Py_ssize_t k = 0; k < n; k++) {
+        int64_t *ws = mc.wst + 4 * k;
+        if (ws[W_HEAD] < 0 || ws[W_HEAD] >= cap || ws[W_TASKS] < 0 || ws[W_TASKS] > cap ||
+            ws[W_NEXT] < 0 || ws[W_NEXT] >= n) {
+            PyErr_SetString(PyExc_ValueError, "run_steps: invalid warrior state");
+            goto done;
+        }
+    }
+    if (mc.st[ST_CUR] < 0 || mc.st[ST_CUR] >= n || mc.st[ST_PREV] < 0 ||
+        mc.st[ST_PREV] >= n || mc.st[ST_LEFT] < 1) {
+        PyErr_SetString(PyExc_ValueError, "run_steps: invalid round state");
+        goto done;
+    }
+    mc.m = core_size;
+    mc.read_limit = read_limit;
+    mc.write_limit = write_limit;
+    mc.max_processes = max_processes;
+    mc.cap = cap;
+    mc.pspace_size = pspace_size;
+    mc.max_cycles = max_cycles;
+    int finished;
+    Py_BEGIN_ALLOW_THREADS
+    finished = run_steps_any(&mc, 0);
+    Py_END_ALLOW_THREADS
+    result = finished < 0 ? PyErr_NoMemory() : PyBool_FromLong(finished);
+done:
+    release_all(&bufs);
+    return result;
+}
+
+PyDoc_STRVAR(load_round_doc,
+             "load_round(core, queue, wst, st, w_code, w_off, w_len, w_start, positions,\n"
+             "    starter, core_size, max_cycles, cap)\n\n"
+             "mars_kernel.load_round in C: clear the core, load the warriors, reset the\n"
+             "queues and the round state.");
+
+static PyObject *py_load_round(PyObject *self, PyObject *args)
+{
+    PyObject *o[9];
+    long long starter, core_size, max_cycles, cap;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "OOOOOOOOOLLLL:load_round", &o[0], &o[1], &o[2], &o[3],
+                          &o[4], &o[5], &o[6], &o[7], &o[8], &starter, &core_size,
+                          &max_cycles, &cap))
+        return NULL;
+    buffers_t bufs = {.count = 0};
+    PyObject *result = NULL;
+    Py_ssize_t n, code_len;
+    const int64_t *w_off = get_array(&bufs, o[5], "w_off", 8, I64, 1, 0, &n);
+    if (!w_off)
+        goto done;
+    if (core_size < 2 || core_size > 65536 || cap < 1 || starter < 0 || starter >= n) {
+        PyErr_SetString(PyExc_ValueError, "load_round: invalid settings");
+        goto done;
+    }
+    cell_t *core = get_array(&bufs, o[0], "core", 2, U16, 4 * core_size, 1, NULL);
+    int32_t *queue = core ? get_array(&bufs, o[1], "queue", 4, I32, n * cap, 1, NULL) : NULL;
+    int64_t *wst = queue ? get_array(&bufs, o[2], "wst", 8, I64, 4 * n, 1, NULL) : NULL;
+    int64_t *st = wst ? get_array(&bufs, o[3], "st", 8, I64, ST_SIZE, 1, NULL) : NULL;
+    const uint16_t *w_code =
+        st ? get_array(&bufs, o[4], "w_code", 2, U16, 0, 0, &code_len) : NULL;
+    const int64_t *w_len = w_code ? get_array(&bufs, o[6], "w_len", 8, I64, n, 0, NULL) : NULL;
+    const int64_t *w_start =
+        w_len ? get_array(&bufs, o[7], "w_start", 8, I64, n, 0, NULL) : NULL;
+    const int64_t *positions =
+        w_start ? get_array(&bufs, o[8], "positions", 8, I64, n, 0, NULL) : NULL;
+    if (!positions)
+        goto done;
+    for (Py_ssize_t k = 0; k < n; k++) {
+        if (w_off[k] < 0 || w_len[k] < 0 || 4 * (w_off[k] + w_len[k]) > code_len ||
+            positions[k] < 0 || w_start[k] < 0) {
+            PyErr_SetString(PyExc_ValueError, "load_round: warrior arrays out of range");
+            goto done;
+        }
+    }
+    load_round_c(core, queue, wst, st, w_code, w_off, w_len, w_start, n, positions,
+                 starter, core_size, max_cycles, cap);
+    Py_INCREF(Py_None);
+    result = Py_None;
+done:
+    release_all(&bufs);
+    return result;
+}
+
+static PyObject *py_queue_capacity(PyObject *self, PyObject *arg)
+{
+    (void)self;
+    long long max_processes = PyLong_AsLongLong(arg);
+    if (max_processes == -1 && PyErr_Occurred())
+        return NULL;
+    return PyLong_FromLongLong(queue_capacity_c(max_processes));
+}
+
+PyDoc_STRVAR(survival_shares_doc,
+             "survival_shares(out_death, n_warriors, rounds, max_cycles) -> list[float]\n\n"
+             "mars_kernel.survival_shares in C (same floating-point operations, in the\n"
+             "same order).");
+
+static PyObject *py_survival_shares(PyObject *self, PyObject *args)
+{
+    PyObject *o;
+    long long n, rounds, max_cycles;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "OLLL:survival_shares", &o, &n, &rounds, &max_cycles))
+        return NULL;
+    if (n < 1 || rounds < 0) {
+        PyErr_SetString(PyExc_ValueError, "survival_shares: invalid sizes");
+        return NULL;
+    }
+    buffers_t bufs = {.count = 0};
+    PyObject *result = NULL;
+    double *shares = NULL;
+    int64_t *ends = NULL, *sorted = NULL;
+    const int64_t *death = get_array(&bufs, o, "out_death", 8, I64, n * rounds, 0, NULL);
+    if (!death)
+        goto done;
+    shares = calloc((size_t)n, sizeof(double));
+    ends = calloc((size_t)n, sizeof(int64_t));
+    sorted = calloc((size_t)n, sizeof(int64_t));
+    if (!shares || !ends || !sorted) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (int64_t r = 0; r < rounds; r++) {
+        for (int64_t w = 0; w < n; w++) {
+            int64_t d = death[r * n + w];
+            ends[w] = d < 0 ? max_cycles : d;
+            /* insertion sort: the ends in increasing order */
+            int64_t j = w;
+            while (j > 0 && sorted[j - 1] > ends[w]) {
+                sorted[j] = sorted[j - 1];
+                j--;
+            }
+            sorted[j] = ends[w];
+        }
+        int64_t start = 0;
+        for (int64_t idx = 0; idx < n; idx++) {
+            int64_t end = sorted[idx];
+            if (end <= start)
+                continue;
+            int64_t alive = 0;
+            for (int64_t w = 0; w < n; w++)
+                alive += ends[w] > start;
+            for (int64_t w = 0; w < n; w++)
+                if (ends[w] > start)
+                    shares[w] += (double)(end - start) / (double)alive;
+            start = end;
+        }
+    }
+    double scale = (double)n / (double)(max_cycles * (rounds > 1 ? rounds : 1));
+    result = PyList_New((Py_ssize_t)n);
+    for (int64_t w = 0; result && w < n; w++) {
+        PyObject *x = PyFloat_FromDouble(shares[w] * scale);
+        if (!x) {
+            Py_CLEAR(result);
+            break;
+        }
+        PyList_SET_ITEM(result, w, x);
+    }
+done:
+    free(shares);
+    free(ends);
+    free(sorted);
+    release_all(&bufs);
+    return result;
+}
+
+static PyMethodDef methods[] = {
+    {"battle_kernel", py_battle_kernel, METH_VARARGS, battle_kernel_doc},
+    {"run_steps", py_run_steps, METH_VARARGS, run_steps_doc},
+    {"load_round", py_load_round, METH_VARARGS, load_round_doc},
+    {"queue_capacity", py_queue_capacity, METH_O,
+     "queue_capacity(max_processes): the smallest power of two >= max_processes."},
+    {"survival_shares", py_survival_shares, METH_VARARGS, survival_shares_doc},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "_mars",
+    "The MARS interpreter in C, a port of mars_kernel (see _mars.c).", -1, methods,
+    NULL, NULL, NULL, NULL,
+};
+
+PyMODINIT_FUNC PyInit__mars(void)
+{
+    PyObject *mod = PyModule_Create(&module);
+    if (mod && PyModule_AddIntConstant(mod, "N_CASES", N_CASES) < 0)
+        Py_CLEAR(mod);
+    return mod;
+}
