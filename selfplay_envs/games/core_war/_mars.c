@@ -41,6 +41,22 @@ enum {
     N_CASES
 };
 
+/* Opcodes and modifiers (instructions.Opcode / Modifier): the hot loop dispatches on
+ * OM(opcode, modifier), the top bits of a cell's code; the behaviour cases above
+ * name what each does (several OMs share a case, as in mars_kernel.CASES). */
+enum { DAT, MOV, ADD, SUB, MUL, DIV, MOD, JMP, JMZ, JMN, DJN, CMP, SEQ, SNE, SLT, SPL,
+       NOP, LDP, STP, N_OPCODES };
+enum { MA, MB, MAB, MBA, MF, MX, MI };
+#define OM(op, mod) ((op) * 8 + (mod))
+#define ALL_MODIFIERS(op)                                                         \
+    case OM(op, MA):                                                              \
+    case OM(op, MB):                                                              \
+    case OM(op, MAB):                                                             \
+    case OM(op, MBA):                                                             \
+    case OM(op, MF):                                                              \
+    case OM(op, MX):                                                              \
+    case OM(op, MI)
+
 /* Addressing modes (instructions.Mode). */
 enum { IMMEDIATE, DIRECT, B_INDIRECT, B_PREDEC, B_POSTINC, A_INDIRECT, A_PREDEC,
        A_POSTINC };
@@ -64,7 +80,13 @@ enum { W_HEAD, W_TASKS, W_NEXT };
 
 typedef struct {
     uint16_t code, a, b, kase;
-} cell_t;
+} cell_t; /* a cell of the numba kernel's core arrays */
+
+/* A cell of the C engine's own core: no case field (dispatch is on the code), so
+ * 6 bytes, not 8: the 8000-cell core fits a 48 KiB L1 cache. */
+typedef struct {
+    uint16_t code, a, b;
+} icell_t;
 
 /* A warrior's state while steps run: wst[4*w ...] unpacked, its queue's address. */
 typedef struct warrior {
@@ -75,7 +97,7 @@ typedef struct warrior {
 
 /* Everything run_steps works on; the arrays have the numba kernel's layouts. */
 typedef struct {
-    cell_t *core;
+    icell_t *core;
     int32_t *queue;
     int64_t *wst;
     warrior_t *wr; /* set by run_steps_any from wst and queue */
@@ -107,7 +129,7 @@ ALWAYS_INLINE uint32_t dec(uint32_t v, uint32_t m1) { return v ? v - 1 : m1; }
 ALWAYS_INLINE uint32_t inc(uint32_t v, uint32_t m1) { return v != m1 ? v + 1 : 0; }
 
 /* The offset an indirect mode reads at ptr, pre-decrementing it if needed. */
-ALWAYS_INLINE int64_t pointer(cell_t *core, int64_t ptr, int mode, uint32_t m1)
+ALWAYS_INLINE int64_t pointer(icell_t *core, int64_t ptr, int mode, uint32_t m1)
 {
     if (mode >= A_INDIRECT) {
         if (mode == A_PREDEC)
@@ -119,7 +141,7 @@ ALWAYS_INLINE int64_t pointer(cell_t *core, int64_t ptr, int mode, uint32_t m1)
     return core[ptr].b;
 }
 
-ALWAYS_INLINE void post_increment(cell_t *core, int64_t ptr, int mode, uint32_t m1)
+ALWAYS_INLINE void post_increment(icell_t *core, int64_t ptr, int mode, uint32_t m1)
 {
     if (mode == B_POSTINC)
         core[ptr].b = (uint16_t)inc(core[ptr].b, m1);
@@ -159,7 +181,7 @@ static int tie_certain(const warrior_t *wr, int64_t n_warriors, int64_t remainin
 /* An operand's address without read/write limits, p being pc + its number (wrapped);
  * applies a pre-decrement. For post-increment modes *t gets the pointer's old value,
  * which the caller increments once the register is read. */
-ALWAYS_INLINE uint32_t operand(cell_t *core, uint32_t p, int mode, uint32_t m,
+ALWAYS_INLINE uint32_t operand(icell_t *core, uint32_t p, int mode, uint32_t m,
                                uint32_t *t)
 {
     uint32_t x;
@@ -194,6 +216,48 @@ ALWAYS_INLINE uint32_t operand(cell_t *core, uint32_t p, int mode, uint32_t m,
     return x >= m ? x - m : x;
 }
 
+/* The A operand without limits, evaluated completely (increments included) before
+ * the B one: its address and register (an immediate A is the fetched copy). */
+ALWAYS_INLINE void operand_a(icell_t *core, uint32_t pc, icell_t ir, const int mode,
+                             uint32_t m, uint32_t *addr, uint32_t *ra_a, uint32_t *ra_b)
+{
+    if (mode == IMMEDIATE) {
+        *addr = pc;
+        *ra_a = ir.a;
+        *ra_b = ir.b;
+        return;
+    }
+    uint32_t p = pc + ir.a, t = 0;
+    p = p >= m ? p - m : p;
+    uint32_t x = operand(core, p, mode, m, &t);
+    *addr = x;
+    *ra_a = core[x].a;
+    *ra_b = core[x].b;
+    /* Post-increment after the register is read: it holds the old value. */
+    if (mode == B_POSTINC)
+        core[p].b = (uint16_t)inc(t, m - 1);
+    else if (mode == A_POSTINC)
+        core[p].a = (uint16_t)inc(t, m - 1);
+}
+
+/* The B operand without limits: an immediate B reads the core at pc, so it sees the
+ * A operand's increments. */
+ALWAYS_INLINE void operand_b(icell_t *core, uint32_t pc, icell_t ir, const int mode,
+                             uint32_t m, uint32_t *addr, uint32_t *rb_a, uint32_t *rb_b)
+{
+    uint32_t p = pc + ir.b, t = 0, x = pc;
+    p = p >= m ? p - m : p;
+    if (mode != IMMEDIATE)
+        x = operand(core, p, mode, m, &t);
+    *addr = x;
+    *rb_a = core[x].a;
+    *rb_b = core[x].b;
+    if (mode == B_POSTINC)
+        core[p].b = (uint16_t)inc(t, m - 1);
+    else if (mode == A_POSTINC)
+        core[p].a = (uint16_t)inc(t, m - 1);
+}
+
 /* Division or modulo into *field; 1 (the process dies) for a zero divisor. */
 ALWAYS_INLINE int divide(uint16_t *field, uint32_t dividend, uint32_t divisor, int modulo)
 {
@@ -206,7 +270,7 @@ ALWAYS_INLINE int divide(uint16_t *field, uint32_t dividend, uint32_t divisor, i
 /* Execute up to st[ST_BUDGET] steps of the current round; 1 once it is over. */
 ALWAYS_INLINE int run_steps_impl(machine_t *mc, const int TRACK, const int FOLD)
 {
-    cell_t *const core = mc->core;
+    icell_t *const core = mc->core;
     warrior_t *const wr = mc->wr;
     int64_t *const st = mc->st;
     const uint32_t m = (uint32_t)mc->m;
@@ -238,75 +302,83 @@ ALWAYS_INLINE int run_steps_impl(machine_t *mc, const int TRACK, const int FOLD)
         if (TRACK)
             mc->cover[(W - wr) * (int64_t)m + pc] = 1;
         /* The instruction register: a copy taken before any operand side effect. */
-        const cell_t ir = core[pc];
-        const int a_mode = (ir.code >> 3) & 7;
-        const int b_mode = ir.code & 7;
-        uint32_t addr_a, ra_a, ra_b, addr_b, raddr_b, p = 0, t = 0;
+        const icell_t ir = core[pc];
+        uint32_t addr_a, ra_a, ra_b, addr_b, raddr_b, rb_a, rb_b;
 
-        /* A operand, evaluated completely (increments included) before the B one. */
-        if (a_mode == IMMEDIATE) {
-            addr_a = pc;
-            ra_a = ir.a;
-            ra_b = ir.b;
-        } else if (FOLD) {
-            int64_t a = fold((int64_t)pc + ir.a, pc, read_limit, m);
-            if (a_mode != DIRECT) {
-                int64_t ptr = a;
-                /* pMARS folds the pointer cell of {}<> with the write limit. */
-                if (a_mode != B_INDIRECT && a_mode != A_INDIRECT)
-                    ptr = fold((int64_t)pc + ir.a, pc, write_limit, m);
-                int64_t off = pointer(core, ptr, a_mode, m1);
-                a = fold(ptr + off, pc, read_limit, m);
+        if (!FOLD) {
+            /* One jump on both modes; each pair's operands inline to straight code. */
+            switch (ir.code & 63) {
+#define MODE_PAIR(a, b)                                                           \
+    case (a) * 8 + (b):                                                           \
+        operand_a(core, pc, ir, a, m, &addr_a, &ra_a, &ra_b);                     \
+        operand_b(core, pc, ir, b, m, &addr_b, &rb_a, &rb_b);                     \
+        break;
+#define MODE_ROW(a)                                                               \
+    MODE_PAIR(a, 0)                                                               \
+    MODE_PAIR(a, 1)                                                               \
+    MODE_PAIR(a, 2)                                                               \
+    MODE_PAIR(a, 3)                                                               \
+    MODE_PAIR(a, 4)                                                               \
+    MODE_PAIR(a, 5)                                                               \
+    MODE_PAIR(a, 6)                                                               \
+    MODE_PAIR(a, 7)
+                MODE_ROW(0)
+                MODE_ROW(1)
+                MODE_ROW(2)
+                MODE_ROW(3)
+                MODE_ROW(4)
+                MODE_ROW(5)
+                MODE_ROW(6)
+                MODE_ROW(7)
+            default: /* unreachable: the switch covers all 64 pairs */
+                addr_a = addr_b = pc;
+                ra_a = ra_b = rb_a = rb_b = 0;
+                break;
             }
-            addr_a = (uint32_t)a;
-            ra_a = core[addr_a].a;
-            ra_b = core[addr_a].b;
-            post_increment(core, fold((int64_t)pc + ir.a, pc, write_limit, m), a_mode, m1);
-        } else {
-            p = pc + ir.a;
-            p = WRAP(p);
-            addr_a = operand(core, p, a_mode, m, &t);
-            ra_a = core[addr_a].a;
-            ra_b = core[addr_a].b;
-            /* Post-increment after the register is read: it holds the old value. */
-            if (a_mode == B_POSTINC)
-                core[p].b = (uint16_t)inc(t, m1);
-            else if (a_mode == A_POSTINC)
-                core[p].a = (uint16_t)inc(t, m1);
-        }
-
-        /* B operand. An immediate B reads the core at pc: it sees A's increments.
-         * addr_b: the write pointer; raddr_b: the read pointer. */
-        if (b_mode == IMMEDIATE) {
-            addr_b = raddr_b = pc;
-        } else if (FOLD) {
-            int64_t r = fold((int64_t)pc + ir.b, pc, read_limit, m);
-            int64_t wa = fold((int64_t)pc + ir.b, pc, write_limit, m);
-            if (b_mode != DIRECT) {
-                if (b_mode != B_INDIRECT && b_mode != A_INDIRECT)
-                    r = wa;
-                int64_t off = pointer(core, r, b_mode, m1);
-                wa = fold(wa + off, pc, write_limit, m);
-                r = fold(r + off, pc, read_limit, m);
-            }
-            addr_b = (uint32_t)wa;
-            raddr_b = (uint32_t)r;
-        } else {
-            p = pc + ir.b;
-            p = WRAP(p);
-            addr_b = operand(core, p, b_mode, m, &t);
             raddr_b = addr_b;
-        }
-        const uint32_t rb_a = core[raddr_b].a;
-        const uint32_t rb_b = core[raddr_b].b;
-        if (b_mode == B_POSTINC || b_mode == A_POSTINC) {
-            if (FOLD)
-                post_increment(core, fold((int64_t)pc + ir.b, pc, write_limit, m),
-                               b_mode, m1);
-            else if (b_mode == B_POSTINC)
-                core[p].b = (uint16_t)inc(t, m1);
-            else
-                core[p].a = (uint16_t)inc(t, m1);
+        } else {
+            const int a_mode = (ir.code >> 3) & 7;
+            const int b_mode = ir.code & 7;
+            /* Under read/write limits: the A operand, increments included, first. */
+            if (a_mode == IMMEDIATE) {
+                addr_a = pc;
+                ra_a = ir.a;
+                ra_b = ir.b;
+            } else {
+                int64_t a = fold((int64_t)pc + ir.a, pc, read_limit, m);
+                if (a_mode != DIRECT) {
+                    int64_t ptr = a;
+                    /* pMARS folds the pointer cell of {}<> with the write limit. */
+                    if (a_mode != B_INDIRECT && a_mode != A_INDIRECT)
+                        ptr = fold((int64_t)pc + ir.a, pc, write_limit, m);
+                    int64_t off = pointer(core, ptr, a_mode, m1);
+                    a = fold(ptr + off, pc, read_limit, m);
+                }
+                addr_a = (uint32_t)a;
+                ra_a = core[addr_a].a;
+                ra_b = core[addr_a].b;
+                post_increment(core, fold((int64_t)pc + ir.a, pc, write_limit, m), a_mode,
+                               m1);
+            }
+            /* addr_b: the write pointer; raddr_b: the read pointer. */
+            if (b_mode == IMMEDIATE) {
+                addr_b = raddr_b = pc;
+            } else {
+                int64_t r = fold((int64_t)pc + ir.b, pc, read_limit, m);
+                int64_t wa = fold((int64_t)pc + ir.b, pc, write_limit, m);
+                if (b_mode != DIRECT) {
+                    if (b_mode != B_INDIRECT && b_mode != A_INDIRECT)
+                        r = wa;
+                    int64_t off = pointer(core, r, b_mode, m1);
+                    wa = fold(wa + off, pc, write_limit, m);
+                    r = fold(r + off, pc, read_limit, m);
+                }
+                addr_b = (uint32_t)wa;
+                raddr_b = (uint32_t)r;
+            }
+            rb_a = core[raddr_b].a;
+            rb_b = core[raddr_b].b;
+            post_increment(core, fold((int64_t)pc + ir.b, pc, write_limit, m), b_mode, m1);
         }
 
         /* Execute; every case queues the successor itself or sets dies. */
@@ -315,19 +387,19 @@ ALWAYS_INLINE int run_steps_impl(machine_t *mc, const int TRACK, const int FOLD)
             nxt = 0;
         uint32_t skip = nxt + 1;
         skip = WRAP(skip);
-        cell_t *const B = &core[addr_b];
+        icell_t *const dst = &core[addr_b];
         int dies = 0;
-        switch (ir.kase) {
-        case C_DAT:
+        switch (ir.code >> 6) {
+        ALL_MODIFIERS(DAT):
             dies = 1;
             break;
-        case C_NOP:
+        ALL_MODIFIERS(NOP):
             q[qi] = (int32_t)nxt;
             break;
-        case C_JMP:
+        ALL_MODIFIERS(JMP):
             q[qi] = (int32_t)addr_a;
             break;
-        case C_SPL:
+        ALL_MODIFIERS(SPL):
             q[qi] = (int32_t)nxt;
             if (n < max_processes) {
                 q[(head + n) & mask] = (int32_t)addr_a;
@@ -344,64 +416,64 @@ ALWAYS_INLINE int run_steps_impl(machine_t *mc, const int TRACK, const int FOLD)
                 goto out;
             }
             break;
-        case C_MOV_I:
-            B->code = core[addr_a].code;
-            B->kase = core[addr_a].kase;
-            B->a = (uint16_t)ra_a;
-            B->b = (uint16_t)ra_b;
+        case OM(MOV, MI):
+            dst->code = core[addr_a].code;
+            dst->a = (uint16_t)ra_a;
+            dst->b = (uint16_t)ra_b;
             q[qi] = (int32_t)nxt;
             break;
-        case C_MOV_A:
-            B->a = (uint16_t)ra_a;
+        case OM(MOV, MA):
+            dst->a = (uint16_t)ra_a;
             q[qi] = (int32_t)nxt;
             break;
-        case C_MOV_B:
-            B->b = (uint16_t)ra_b;
+        case OM(MOV, MB):
+            dst->b = (uint16_t)ra_b;
             q[qi] = (int32_t)nxt;
             break;
-        case C_MOV_AB:
-            B->b = (uint16_t)ra_a;
+        case OM(MOV, MAB):
+            dst->b = (uint16_t)ra_a;
             q[qi] = (int32_t)nxt;
             break;
-        case C_MOV_BA:
-            B->a = (uint16_t)ra_b;
+        case OM(MOV, MBA):
+            dst->a = (uint16_t)ra_b;
             q[qi] = (int32_t)nxt;
             break;
-        case C_MOV_F:
-            B->a = (uint16_t)ra_a;
-            B->b = (uint16_t)ra_b;
+        case OM(MOV, MF):
+            dst->a = (uint16_t)ra_a;
+            dst->b = (uint16_t)ra_b;
             q[qi] = (int32_t)nxt;
             break;
-        case C_MOV_X:
-            B->b = (uint16_t)ra_a;
-            B->a = (uint16_t)ra_b;
+        case OM(MOV, MX):
+            dst->b = (uint16_t)ra_a;
+            dst->a = (uint16_t)ra_b;
             q[qi] = (int32_t)nxt;
             break;
 #define ARITH(NAME, OP)                                                           \
-    case C_##NAME##_A:                                                            \
-        B->a = (uint16_t)OP(rb_a, ra_a);                                          \
+    case OM(NAME, MA):                                                            \
+        dst->a = (uint16_t)OP(rb_a, ra_a);                                          \
         q[qi] = (int32_t)nxt;                                                     \
         break;                                                                    \
-    case C_##NAME##_B:                                                            \
-        B->b = (uint16_t)OP(rb_b, ra_b);                                          \
+    case OM(NAME, MB):                                                            \
+        dst->b = (uint16_t)OP(rb_b, ra_b);                                          \
         q[qi] = (int32_t)nxt;                                                     \
         break;                                                                    \
-    case C_##NAME##_AB:                                                           \
-        B->b = (uint16_t)OP(rb_b, ra_a);                                          \
+    case OM(NAME, MAB):                                                           \
+        dst->b = (uint16_t)OP(rb_b, ra_a);                                          \
         q[qi] = (int32_t)nxt;                                                     \
         break;                                                                    \
-    case C_##NAME##_BA:                                                           \
-        B->a = (uint16_t)OP(rb_a, ra_b);                                          \
+    case OM(NAME, MBA):                                                           \
+        dst->a = (uint16_t)OP(rb_a, ra_b);                                          \
         q[qi] = (int32_t)nxt;                                                     \
         break;                                                                    \
-    case C_##NAME##_F:                                                            \
-        B->a = (uint16_t)OP(rb_a, ra_a);                                          \
-        B->b = (uint16_t)OP(rb_b, ra_b);                                          \
+    case OM(NAME, MF):                                                            \
+    case OM(NAME, MI):                                                            \
+        dst->a = (uint16_t)OP(rb_a, ra_a);                                          \
+        dst->b = (uint16_t)OP(rb_b, ra_b);                                          \
         q[qi] = (int32_t)nxt;                                                     \
         break;                                                                    \
-    case C_##NAME##_X:                                                            \
-        B->b = (uint16_t)OP(rb_b, ra_a);                                          \
-        B->a = (uint16_t)OP(rb_a, ra_b);                                          \
+    case OM(NAME, MX):                                                            \
+        dst->b = (uint16_t)OP(rb_b, ra_a);                                          \
+        dst->a = (uint16_t)OP(rb_a, ra_b);                                          \
         q[qi] = (int32_t)nxt;                                                     \
         break;
 #define OP_ADD(x, y) (((x) + (y)) >= m ? (x) + (y) - m : (x) + (y))
@@ -412,25 +484,26 @@ ALWAYS_INLINE int run_steps_impl(machine_t *mc, const int TRACK, const int FOLD)
             ARITH(SUB, OP_SUB)
             ARITH(MUL, OP_MUL)
 #define DIVIDE(NAME, MODULO)                                                      \
-    case C_##NAME##_A:                                                            \
-        dies = divide(&B->a, rb_a, ra_a, MODULO);                                 \
+    case OM(NAME, MA):                                                            \
+        dies = divide(&dst->a, rb_a, ra_a, MODULO);                                 \
         goto divided;                                                             \
-    case C_##NAME##_B:                                                            \
-        dies = divide(&B->b, rb_b, ra_b, MODULO);                                 \
+    case OM(NAME, MB):                                                            \
+        dies = divide(&dst->b, rb_b, ra_b, MODULO);                                 \
         goto divided;                                                             \
-    case C_##NAME##_AB:                                                           \
-        dies = divide(&B->b, rb_b, ra_a, MODULO);                                 \
+    case OM(NAME, MAB):                                                           \
+        dies = divide(&dst->b, rb_b, ra_a, MODULO);                                 \
         goto divided;                                                             \
-    case C_##NAME##_BA:                                                           \
-        dies = divide(&B->a, rb_a, ra_b, MODULO);                                 \
+    case OM(NAME, MBA):                                                           \
+        dies = divide(&dst->a, rb_a, ra_b, MODULO);                                 \
         goto divided;                                                             \
-    case C_##NAME##_F:                                                            \
-        dies = divide(&B->a, rb_a, ra_a, MODULO);                                 \
-        dies |= divide(&B->b, rb_b, ra_b, MODULO);                                \
+    case OM(NAME, MF):                                                            \
+    case OM(NAME, MI):                                                            \
+        dies = divide(&dst->a, rb_a, ra_a, MODULO);                                 \
+        dies |= divide(&dst->b, rb_b, ra_b, MODULO);                                \
         goto divided;                                                             \
-    case C_##NAME##_X:                                                            \
-        dies = divide(&B->a, rb_a, ra_b, MODULO);                                 \
-        dies |= divide(&B->b, rb_b, ra_a, MODULO);                                \
+    case OM(NAME, MX):                                                            \
+        dies = divide(&dst->a, rb_a, ra_b, MODULO);                                 \
+        dies |= divide(&dst->b, rb_b, ra_a, MODULO);                                \
         goto divided;
             /* A zero divisor kills the process; with .F/.X the other half is still
              * written when its own divisor is non-zero. */
@@ -440,138 +513,164 @@ ALWAYS_INLINE int run_steps_impl(machine_t *mc, const int TRACK, const int FOLD)
             if (!dies)
                 q[qi] = (int32_t)nxt;
             break;
-        case C_JMZ_A:
+        case OM(JMZ, MA):
+        case OM(JMZ, MBA):
             q[qi] = (int32_t)(rb_a == 0 ? addr_a : nxt);
             break;
-        case C_JMZ_B:
+        case OM(JMZ, MB):
+        case OM(JMZ, MAB):
             q[qi] = (int32_t)(rb_b == 0 ? addr_a : nxt);
             break;
-        case C_JMZ_F:
+        case OM(JMZ, MF):
+        case OM(JMZ, MX):
+        case OM(JMZ, MI):
             q[qi] = (int32_t)((rb_a | rb_b) == 0 ? addr_a : nxt);
             break;
-        case C_JMN_A:
+        case OM(JMN, MA):
+        case OM(JMN, MBA):
             q[qi] = (int32_t)(rb_a != 0 ? addr_a : nxt);
             break;
-        case C_JMN_B:
+        case OM(JMN, MB):
+        case OM(JMN, MAB):
             q[qi] = (int32_t)(rb_b != 0 ? addr_a : nxt);
             break;
-        case C_JMN_F:
+        case OM(JMN, MF):
+        case OM(JMN, MX):
+        case OM(JMN, MI):
             q[qi] = (int32_t)((rb_a | rb_b) != 0 ? addr_a : nxt);
             break;
-        case C_DJN_A:
-            B->a = (uint16_t)dec(B->a, m1);
+        case OM(DJN, MA):
+        case OM(DJN, MBA):
+            dst->a = (uint16_t)dec(dst->a, m1);
             q[qi] = (int32_t)(rb_a != 1 ? addr_a : nxt);
             break;
-        case C_DJN_B:
-            B->b = (uint16_t)dec(B->b, m1);
+        case OM(DJN, MB):
+        case OM(DJN, MAB):
+            dst->b = (uint16_t)dec(dst->b, m1);
             q[qi] = (int32_t)(rb_b != 1 ? addr_a : nxt);
             break;
-        case C_DJN_F:
+        case OM(DJN, MF):
+        case OM(DJN, MX):
+        case OM(DJN, MI):
             /* The jump tests the B register (pre-decrement values), as pMARS does. */
-            B->b = (uint16_t)dec(B->b, m1);
-            B->a = (uint16_t)dec(B->a, m1);
+            dst->b = (uint16_t)dec(dst->b, m1);
+            dst->a = (uint16_t)dec(dst->a, m1);
             q[qi] = (int32_t)((rb_a != 1 || rb_b != 1) ? addr_a : nxt);
             break;
-        case C_SEQ_A:
+        case OM(CMP, MA):
+        case OM(SEQ, MA):
             q[qi] = (int32_t)(rb_a == ra_a ? skip : nxt);
             break;
-        case C_SEQ_B:
+        case OM(CMP, MB):
+        case OM(SEQ, MB):
             q[qi] = (int32_t)(rb_b == ra_b ? skip : nxt);
             break;
-        case C_SEQ_AB:
+        case OM(CMP, MAB):
+        case OM(SEQ, MAB):
             q[qi] = (int32_t)(rb_b == ra_a ? skip : nxt);
             break;
-        case C_SEQ_BA:
+        case OM(CMP, MBA):
+        case OM(SEQ, MBA):
             q[qi] = (int32_t)(rb_a == ra_b ? skip : nxt);
             break;
-        case C_SEQ_F:
+        case OM(CMP, MF):
+        case OM(SEQ, MF):
             q[qi] = (int32_t)((rb_a == ra_a && rb_b == ra_b) ? skip : nxt);
             break;
-        case C_SEQ_X:
+        case OM(CMP, MX):
+        case OM(SEQ, MX):
             q[qi] = (int32_t)((rb_b == ra_a && rb_a == ra_b) ? skip : nxt);
             break;
-        case C_SEQ_I:
+        case OM(CMP, MI):
+        case OM(SEQ, MI):
             /* Opcode, modifier and modes come from the core cells. */
             q[qi] = (int32_t)((core[raddr_b].code == core[addr_a].code && rb_a == ra_a &&
                                rb_b == ra_b)
                                   ? skip
                                   : nxt);
             break;
-        case C_SNE_A:
+        case OM(SNE, MA):
             q[qi] = (int32_t)(rb_a != ra_a ? skip : nxt);
             break;
-        case C_SNE_B:
+        case OM(SNE, MB):
             q[qi] = (int32_t)(rb_b != ra_b ? skip : nxt);
             break;
-        case C_SNE_AB:
+        case OM(SNE, MAB):
             q[qi] = (int32_t)(rb_b != ra_a ? skip : nxt);
             break;
-        case C_SNE_BA:
+        case OM(SNE, MBA):
             q[qi] = (int32_t)(rb_a != ra_b ? skip : nxt);
             break;
-        case C_SNE_F:
+        case OM(SNE, MF):
             q[qi] = (int32_t)((rb_a == ra_a && rb_b == ra_b) ? nxt : skip);
             break;
-        case C_SNE_X:
+        case OM(SNE, MX):
             q[qi] = (int32_t)((rb_b == ra_a && rb_a == ra_b) ? nxt : skip);
             break;
-        case C_SNE_I:
+        case OM(SNE, MI):
             q[qi] = (int32_t)((core[raddr_b].code == core[addr_a].code && rb_a == ra_a &&
                                rb_b == ra_b)
                                   ? nxt
                                   : skip);
             break;
-        case C_SLT_A:
+        case OM(SLT, MA):
             q[qi] = (int32_t)(ra_a < rb_a ? skip : nxt);
             break;
-        case C_SLT_B:
+        case OM(SLT, MB):
             q[qi] = (int32_t)(ra_b < rb_b ? skip : nxt);
             break;
-        case C_SLT_AB:
+        case OM(SLT, MAB):
             q[qi] = (int32_t)(ra_a < rb_b ? skip : nxt);
             break;
-        case C_SLT_BA:
+        case OM(SLT, MBA):
             q[qi] = (int32_t)(ra_b < rb_a ? skip : nxt);
             break;
-        case C_SLT_F:
+        case OM(SLT, MF):
+        case OM(SLT, MI):
             q[qi] = (int32_t)((ra_a < rb_a && ra_b < rb_b) ? skip : nxt);
             break;
-        case C_SLT_X:
+        case OM(SLT, MX):
             q[qi] = (int32_t)((ra_a < rb_b && ra_b < rb_a) ? skip : nxt);
             break;
-        case C_LDP_A:
-            B->a = (uint16_t)pspace_get(mc, mc->ps_base[W - wr], W - wr, ra_a);
+        case OM(LDP, MA):
+            dst->a = (uint16_t)pspace_get(mc, mc->ps_base[W - wr], W - wr, ra_a);
             q[qi] = (int32_t)nxt;
             break;
-        case C_LDP_B:
-            B->b = (uint16_t)pspace_get(mc, mc->ps_base[W - wr], W - wr, ra_b);
+        case OM(LDP, MB):
+        case OM(LDP, MF):
+        case OM(LDP, MX):
+        case OM(LDP, MI):
+            dst->b = (uint16_t)pspace_get(mc, mc->ps_base[W - wr], W - wr, ra_b);
             q[qi] = (int32_t)nxt;
             break;
-        case C_LDP_AB:
-            B->b = (uint16_t)pspace_get(mc, mc->ps_base[W - wr], W - wr, ra_a);
+        case OM(LDP, MAB):
+            dst->b = (uint16_t)pspace_get(mc, mc->ps_base[W - wr], W - wr, ra_a);
             q[qi] = (int32_t)nxt;
             break;
-        case C_LDP_BA:
-            B->a = (uint16_t)pspace_get(mc, mc->ps_base[W - wr], W - wr, ra_b);
+        case OM(LDP, MBA):
+            dst->a = (uint16_t)pspace_get(mc, mc->ps_base[W - wr], W - wr, ra_b);
             q[qi] = (int32_t)nxt;
             break;
-        case C_STP_A:
+        case OM(STP, MA):
             pspace_set(mc, mc->ps_base[W - wr], W - wr, rb_a, ra_a);
             q[qi] = (int32_t)nxt;
             break;
-        case C_STP_B:
+        case OM(STP, MB):
+        case OM(STP, MF):
+        case OM(STP, MX):
+        case OM(STP, MI):
             pspace_set(mc, mc->ps_base[W - wr], W - wr, rb_b, ra_b);
             q[qi] = (int32_t)nxt;
             break;
-        case C_STP_AB:
+        case OM(STP, MAB):
             pspace_set(mc, mc->ps_base[W - wr], W - wr, rb_b, ra_a);
             q[qi] = (int32_t)nxt;
             break;
-        case C_STP_BA:
+        case OM(STP, MBA):
             pspace_set(mc, mc->ps_base[W - wr], W - wr, rb_a, ra_b);
             q[qi] = (int32_t)nxt;
             break;
-        default: /* unreachable: mars.py encodes only valid cases */
+        default: /* unreachable: mars.py encodes only valid opcodes */
             dies = 1;
             break;
         }
@@ -734,7 +833,7 @@ static void npos(int64_t *positions, int64_t *seed, int64_t n, int64_t m,
 }
 
 /* Clear the core, copy the warriors in and reset the queues for a new round. */
-static void load_round_c(cell_t *core, int32_t *queue, int64_t *wst, int64_t *st,
+static void load_round_c(icell_t *core, int32_t *queue, int64_t *wst, int64_t *st,
                          const uint16_t *w_code, const int64_t *w_off,
                          const int64_t *w_len, const int64_t *w_start, int64_t n,
                          const int64_t *positions, int64_t starter, int64_t m,
@@ -742,17 +841,16 @@ static void load_round_c(cell_t *core, int32_t *queue, int64_t *wst, int64_t *st
 {
     for (int64_t i = 0; i < m; i++) {
         core[i].code = EMPTY_CODE;
-        core[i].a = core[i].b = core[i].kase = 0;
+        core[i].a = core[i].b = 0;
     }
     for (int64_t k = 0; k < n; k++) {
         int64_t at = positions[k];
         const uint16_t *src = w_code + 4 * w_off[k];
         for (int64_t i = 0; i < w_len[k]; i++) {
-            cell_t *dst = &core[(at + i) % m];
+            icell_t *dst = &core[(at + i) % m];
             dst->code = src[4 * i];
             dst->a = src[4 * i + 1];
             dst->b = src[4 * i + 2];
-            dst->kase = src[4 * i + 3];
         }
         queue[k * cap] = (int32_t)((at + w_start[k]) % m);
         wst[4 * k + W_HEAD] = 0;
@@ -793,7 +891,7 @@ static int64_t battle_c(const battle_t *b)
     int64_t seed = b->seed;
     int64_t total_steps = 0;
     int64_t st[ST_SIZE] = {0};
-    cell_t *core = malloc(sizeof(cell_t) * m);
+    icell_t *core = malloc(sizeof(icell_t) * m);
     int32_t *queue = calloc((size_t)(n * cap), sizeof(int32_t));
     int64_t *wst = calloc((size_t)(4 * n), sizeof(int64_t));
     int32_t *pspace = calloc((size_t)(b->n_pspaces * b->pspace_size), sizeof(int32_t));
@@ -918,6 +1016,30 @@ cleanup:
     free(cover);
     free(perm);
     return total_steps;
+}
+
+/* The numba kernel's core arrays carry each cell's behaviour case, the C engine's do
+ * not: these convert (for Mars, which steps on those arrays). kase_of[code >> 6] is
+ * the case of a code; every code a core can hold is one it was loaded with (MOV.I
+ * only copies codes), so a table filled from the loaded cells covers them all. */
+static void compact(const cell_t *src, icell_t *dst, int64_t m, uint16_t *kase_of)
+{
+    for (int64_t i = 0; i < m; i++) {
+        dst[i].code = src[i].code;
+        dst[i].a = src[i].a;
+        dst[i].b = src[i].b;
+        kase_of[(src[i].code >> 6) & 0x3FF] = src[i].kase;
+    }
+}
+
+static void expand(const icell_t *src, cell_t *dst, int64_t m, const uint16_t *kase_of)
+{
+    for (int64_t i = 0; i < m; i++) {
+        dst[i].code = src[i].code;
+        dst[i].a = src[i].a;
+        dst[i].b = src[i].b;
+        dst[i].kase = kase_of[(src[i].code >> 6) & 0x3FF];
+    }
 }
 
 /* ---------------------------------------------------------------- Python binding */
@@ -1093,8 +1215,8 @@ static PyObject *py_run_steps(PyObject *self, PyObject *args)
         goto done;
     n = n_wst / 4;
     mc.n_warriors = n;
-    mc.core = get_array(&bufs, o[0], "core", 2, U16, 4 * core_size, 1, NULL);
-    if (!mc.core)
+    cell_t *core4 = get_array(&bufs, o[0], "core", 2, U16, 4 * core_size, 1, NULL);
+    if (!core4)
         goto done;
     mc.queue = get_array(&bufs, o[1], "queue", 4, I32, n * cap, 1, &q_len);
     mc.pspace = mc.queue ? get_array(&bufs, o[3], "pspace", 4, I32, 0, 1, &ps_len) : NULL;
@@ -1137,10 +1259,17 @@ static PyObject *py_run_steps(PyObject *self, PyObject *args)
     mc.cap = cap;
     mc.pspace_size = pspace_size;
     mc.max_cycles = max_cycles;
-    int finished;
+    int finished = -1;
+    mc.core = malloc(sizeof(icell_t) * (size_t)core_size);
     Py_BEGIN_ALLOW_THREADS
-    finished = run_steps_any(&mc, 0);
+    if (mc.core) {
+        uint16_t kase_of[1024] = {0};
+        compact(core4, mc.core, core_size, kase_of);
+        finished = run_steps_any(&mc, 0);
+        expand(mc.core, core4, core_size, kase_of);
+    }
     Py_END_ALLOW_THREADS
+    free(mc.core);
     result = finished < 0 ? PyErr_NoMemory() : PyBool_FromLong(finished);
 done:
     release_all(&bufs);
@@ -1172,8 +1301,8 @@ static PyObject *py_load_round(PyObject *self, PyObject *args)
         PyErr_SetString(PyExc_ValueError, "load_round: invalid settings");
         goto done;
     }
-    cell_t *core = get_array(&bufs, o[0], "core", 2, U16, 4 * core_size, 1, NULL);
-    int32_t *queue = core ? get_array(&bufs, o[1], "queue", 4, I32, n * cap, 1, NULL) : NULL;
+    cell_t *core4 = get_array(&bufs, o[0], "core", 2, U16, 4 * core_size, 1, NULL);
+    int32_t *queue = core4 ? get_array(&bufs, o[1], "queue", 4, I32, n * cap, 1, NULL) : NULL;
     int64_t *wst = queue ? get_array(&bufs, o[2], "wst", 8, I64, 4 * n, 1, NULL) : NULL;
     int64_t *st = wst ? get_array(&bufs, o[3], "st", 8, I64, ST_SIZE, 1, NULL) : NULL;
     const uint16_t *w_code =
@@ -1192,8 +1321,18 @@ static PyObject *py_load_round(PyObject *self, PyObject *args)
             goto done;
         }
     }
+    icell_t *core = malloc(sizeof(icell_t) * (size_t)core_size);
+    if (!core) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    uint16_t kase_of[1024] = {0}; /* the empty cell, DAT.F, is case 0 */
+    for (Py_ssize_t i = 0; i < code_len / 4; i++)
+        kase_of[(w_code[4 * i] >> 6) & 0x3FF] = w_code[4 * i + 3];
     load_round_c(core, queue, wst, st, w_code, w_off, w_len, w_start, n, positions,
                  starter, core_size, max_cycles, cap);
+    expand(core, core4, core_size, kase_of);
+    free(core);
     Py_INCREF(Py_None);
     result = Py_None;
 done:
