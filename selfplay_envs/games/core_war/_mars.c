@@ -385,8 +385,7 @@ ALWAYS_INLINE int run_steps_impl(machine_t *mc, const int TRACK, const int FOLD)
         uint32_t nxt = pc + 1;
         if (nxt == m)
             nxt = 0;
-        uint32_t skip = nxt + 1;
-        skip = WRAP(skip);
+#define skip (nxt + 1 == m ? 0 : nxt + 1) /* the instruction after the next */
         icell_t *const dst = &core[addr_b];
         int dies = 0;
         switch (ir.code >> 6) {
@@ -711,6 +710,7 @@ ALWAYS_INLINE int run_steps_impl(machine_t *mc, const int TRACK, const int FOLD)
         }
     }
 out:
+#undef skip
 #undef WRAP
     st[ST_CUR] = cur - wr;
     st[ST_PREV] = prev - wr;
