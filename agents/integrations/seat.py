@@ -16,7 +16,7 @@ from typing import Any
 from selfplay_agents.opponents import make_opponent
 from selfplay_envs.wrappers.single_agent import SingleAgentEnv
 
-__all__ = ["OpponentSeat", "SeatStep"]
+__all__ = ["OpponentSeat", "SeatStep", "replay_moves"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -148,3 +148,29 @@ def _agent(env_id: str, seat: str | int, config: dict[str, Any]) -> str:
     if seat not in agents:
         raise ValueError(f"expected seat in {agents} for {env_id}, got {seat!r}")
     return str(seat)
+
+
+def replay_moves(
+    env_id: str, seed: int | None, moves: list[tuple[str, str]], **config: Any
+) -> dict[str, float]:
+    """Every seat's return from playing ``moves`` (``OpponentSeat.moves``, or a
+    verifiers trace's ``info["moves"]``) through a fresh ``selfplay_envs.make``."""
+    import selfplay_envs
+
+    env = selfplay_envs.make(env_id, view="text", **config)
+    env.reset(seed=seed)
+    returns = dict.fromkeys(env.possible_agents, 0.0)
+    for agent, text in moves:
+        while env.agents and (
+            env.terminations[env.agent_selection]
+            or env.truncations[env.agent_selection]
+        ):
+            env.step(None)
+        if env.agent_selection != agent:
+            raise ValueError(
+                f"expected {env.agent_selection} to move next, the moves say {agent}"
+            )
+        env.step(text)
+        for a, r in env.rewards.items():
+            returns[a] += float(r)
+    return returns

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 import selfplay_envs
+from selfplay_agents.integrations.seat import replay_moves
 
 vf = pytest.importorskip(
     "verifiers.v1", reason="verifiers is not installed (the verifiers extra)"
@@ -80,23 +81,8 @@ def server(tiny_model_dir: Path) -> Iterator[str]:
         process.wait(timeout=30)
 
 
-def replay(env_id: str, seed: int, moves, config) -> dict[str, float]:
-    """Every seat's return from playing ``moves`` through a fresh env."""
-    env = selfplay_envs.make(env_id, view="text", **config)
-    env.reset(seed=seed)
-    returns = dict.fromkeys(env.possible_agents, 0.0)
-    for agent, text in moves:
-        while env.agents and (
-            env.terminations[env.agent_selection]
-            or env.truncations[env.agent_selection]
-        ):
-            env.step(None)
-        assert env.agent_selection == agent
-        env.step(text)
-        for a, r in env.rewards.items():
-            returns[a] += float(r)
-    assert all(env.terminations[a] or env.truncations[a] for a in env.agents)
-    return returns
+def replay(env_id, seed, moves, config):
+    return replay_moves(env_id, seed, [tuple(m) for m in moves], **config)
 
 
 def evaluate(env: sv.SelfplayEnv, url: str, out: Path) -> list:
