@@ -21,7 +21,9 @@ expands the placeholders into image tokens and makes the pixel inputs (``pixel_v
 and, for Qwen2-VL, ``image_grid_thw``). Rows are then batched as text is, with left
 padding; the per-image tensors of a batch are concatenated in row order, as the model
 reads them. The prompt token ids are the expanded ones, so image tokens count against
-``max_model_len``.
+``max_model_len``. The model's multimodal placeholder tokens (image, video, vision
+start/end) are never generated: a completion holding one would make the prompt plus
+completion unreadable by the model's own forward pass, which a trainer runs on it.
 
 torch and transformers are imported when a backend is built, not with this module.
 """
@@ -144,6 +146,7 @@ class TransformersBackend:
         self.eos_token_ids = _eos_ids(model, tokenizer)
         pad = tokenizer.pad_token_id
         self.pad_token_id = self.eos_token_ids[0] if pad is None else int(pad)
+        self.placeholder_token_ids = _placeholder_ids(model.config)
 
     # ---- prompts --------------------------------------------------------------------
 
@@ -352,6 +355,9 @@ class TransformersBackend:
             config["top_k"] = sampling.top_k or None
         if sampling.stop:
             config["stop_strings"] = list(sampling.stop)
+        if self.placeholder_token_ids:
+            # Raw logprobs are untouched (output_logits precede the processors).
+            config["suppress_tokens"] = list(self.placeholder_token_ids)
         return GenerationConfig(**config)
 
     @contextlib.contextmanager
@@ -446,6 +452,21 @@ class TransformersBackend:
 # Processor outputs aligned with the prompt tokens (padded like the ids), as opposed
 # to per-image ones (``pixel_values``, ``image_grid_thw``, ``image_sizes``).
 _PER_TOKEN_KEYS = frozenset({"mm_token_type_ids", "token_type_ids"})
+
+# Config fields naming a VLM's placeholder tokens (LLaVA: image_token_index; Qwen2-VL:
+# image_token_id, video_token_id, vision_start_token_id, vision_end_token_id).
+_PLACEHOLDER_FIELDS = (
+    "image_token_index",
+    "image_token_id",
+    "video_token_id",
+    "vision_start_token_id",
+    "vision_end_token_id",
+)
+
+
+def _placeholder_ids(config: Any) -> tuple[int, ...]:
+    ids = {getattr(config, field, None) for field in _PLACEHOLDER_FIELDS}
+    return tuple(sorted(int(i) for i in ids if isinstance(i, int) and i >= 0))
 
 
 def _is_vision_language(transformers: Any, path: str) -> bool:

@@ -113,6 +113,28 @@ def test_two_images_give_different_pixels_and_logprobs(vlm):
     assert np.abs(under_a - forward_logprobs(vlm, blank, a)).max() > 1e-3
 
 
+def test_placeholder_tokens_are_never_generated(vlm):
+    """A model that wants the image token still never emits it: a completion holding
+    one would break the forward pass a trainer runs over prompt plus completion."""
+    image_token = vlm.model.config.image_token_index
+    assert image_token in vlm.placeholder_token_ids
+
+    def favour_the_image_token(module, inputs, output):
+        output[..., image_token] += 1e4
+        return output
+
+    hook = vlm.model.lm_head.register_forward_hook(favour_the_image_token)
+    try:
+        (result,) = vlm.generate([ask(picture(5))])
+    finally:
+        hook.remove()
+    assert result.ok, result.error
+    assert result.completion_token_ids
+    assert image_token not in result.completion_token_ids
+    # Raw logprobs are the model's own distribution, which still favours it.
+    assert max(result.logprobs) < -1e3
+
+
 def test_a_batch_matches_singles(vlm):
     requests = [
         ask(picture(3)),
