@@ -58,27 +58,45 @@ def test_bm25_matches_hand_computed_lucene_scores() -> None:
 
 
 @pytest.mark.parametrize(
-    ("exhaustive", "seed", "dense"),
-    [(16384, 8192, 65536), (0, 1, 65536), (0, 50, 0), (0, 1, 0)],
-    ids=["default", "maxscore", "maxscore-dense", "tiny-seed-dense"],
+    ("long", "budget"),
+    [(128, 1 / 512), (1, 1.0), (1, 0.0), (4, 1 / 16), (10**9, 1.0)],
+    ids=["default", "impact-only", "dense-only", "mixed", "merge-only"],
 )
+@pytest.mark.parametrize("corpus_seed", [3, 4])
 def test_every_query_path_returns_the_exact_top_k(
-    monkeypatch, exhaustive, seed, dense
+    monkeypatch, long, budget, corpus_seed
 ) -> None:
-    monkeypatch.setattr(bm25_module, "_EXHAUSTIVE_POSTINGS", exhaustive)
-    monkeypatch.setattr(bm25_module, "_SEED_POSTINGS", seed)
-    monkeypatch.setattr(bm25_module, "_DENSE_CANDIDATES", dense)
-    corpus = SyntheticEncyclopedia(400, seed=3).corpus()
+    # long: lists this long get an impact order (1: every list; 10**9: none, so every
+    # query is merged document by document). budget: the share of postings the
+    # impact phase may read before the query is scored densely (0.0: always dense).
+    monkeypatch.setattr(bm25_module, "_LONG_POSTINGS", long)
+    monkeypatch.setattr(bm25_module, "_IMPACT_BUDGET", budget)
+    corpus = SyntheticEncyclopedia(400, seed=corpus_seed).corpus()
     index = BM25Index.build([corpus.search_text(i) for i in range(len(corpus))])
-    rng = np.random.default_rng(0)
-    for _ in range(150):
+    rng = np.random.default_rng(corpus_seed)
+    for _ in range(200):
         words = corpus.texts[int(rng.integers(len(corpus)))].split()
         query = " ".join(rng.choice(words, size=int(rng.integers(1, 9))))
-        k = int(rng.integers(1, 6))
+        k = int(rng.integers(1, 12))
         docs, scores = index.search(query, k)
         want_docs, want_scores = _brute_force_top_k(index, query, k)
         assert docs.tolist() == want_docs.tolist(), query
         assert np.allclose(scores, want_scores)
+
+
+def test_ties_break_by_passage_position_on_every_path(monkeypatch) -> None:
+    # Many passages with equal scores: the top k must be the first ones, whichever
+    # path (impact order, merge, dense) found them.
+    texts = [f"alpha beta filler{i % 7}" for i in range(3000)]
+    texts += [f"alpha gamma {i}" for i in range(500)]
+    for long, budget in [(128, 1 / 512), (1, 1.0), (1, 0.0), (10**9, 1.0)]:
+        monkeypatch.setattr(bm25_module, "_LONG_POSTINGS", long)
+        monkeypatch.setattr(bm25_module, "_IMPACT_BUDGET", budget)
+        index = BM25Index.build(texts)
+        for query, k in [("alpha", 5), ("alpha beta", 9), ("beta gamma", 4)]:
+            docs, _ = index.search(query, k)
+            want_docs, _ = _brute_force_top_k(index, query, k)
+            assert docs.tolist() == want_docs.tolist(), (query, long, budget)
 
 
 def test_unknown_and_stopword_queries_return_nothing() -> None:
@@ -260,12 +278,16 @@ def test_write_jsonl_gz_is_reproducible(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("k", [1, 3, 5])
 def test_top_k_on_long_runs_of_ties_matches_a_full_sort(k: int) -> None:
+    from selfplay_envs.games.search_qa.search import _bm25_kernel
+
     rng = np.random.default_rng(k)
     for values in (3, 50, 100_000):  # many ties, some, almost none
         scores = rng.integers(0, values, 20_000).astype(np.float64)
         docs = rng.permutation(200_000)[:20_000].astype(np.int64)
-        assert bm25_module._kth_largest(scores, k) == np.sort(scores)[-k]  # noqa: SLF001
-        got_docs, got_scores = bm25_module._top_k(docs, scores, k)  # noqa: SLF001
+        top_s, top_d, n = np.zeros(k), np.zeros(k, np.int64), 0
+        for score, doc in zip(scores, docs, strict=True):
+            n = _bm25_kernel._offer(top_s, top_d, n, score, doc)  # noqa: SLF001
         order = np.lexsort((docs, -scores))[:k]
-        assert got_docs.tolist() == docs[order].tolist()
-        assert got_scores.tolist() == scores[order].tolist()
+        assert n == k
+        assert top_d.tolist() == docs[order].tolist()
+        assert top_s.tolist() == scores[order].tolist()

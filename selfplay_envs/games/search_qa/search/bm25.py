@@ -1,20 +1,26 @@
-"""An in-process BM25 index on NumPy arrays, with exact MaxScore top-k.
+"""An in-process BM25 index on NumPy arrays, with an exact top-k kernel under numba.
 
 Why our own (``benchmarks/bench_search.py`` has the numbers): at a million passages
 the query latency is dominated by how many postings a query touches, not by the
 language it is written in. Scores are precomputed per posting at build time, as in
-``bm25s``; queries then use MaxScore (Turtle and Flood, 1995): the rarest query terms
-give a first top-k and a score threshold, terms whose best possible contribution cannot
-lift a document over that threshold are never scanned, and the remaining candidates
-are scored exactly by binary search in each posting list. The result is the exact BM25
-top-k, identical to scoring every document, with ties broken by passage position.
+``bm25s``, and every posting list is kept twice when it is long: by document (for
+lookups) and by weight, best first (impact order). A query then reads only the heads
+of its long lists: the threshold algorithm (Fagin et al., 2001) with MaxScore's bound
+per document (Turtle and Flood, 1995) stops as soon as no unread posting can lift a
+document into the top k. Long runs of equal weights (short passages that share a
+word) cost nothing extra: within a weight, postings run by ascending document, so the
+tie-break by passage position is decided without reading the run.
+``_bm25_kernel.py`` has the algorithm and its exactness argument. The result is the
+exact BM25 top-k, identical to scoring every document, with ties broken by passage
+position.
 
 Scoring is Lucene's BM25: ``idf = ln(1 + (N - df + 0.5) / (df + 0.5))`` and
 ``tf * (k1 + 1) / (tf + k1 * (1 - b + b * len / avg_len))``, summed over the query's
 terms (a term repeated in the query counts again).
 
 The arrays live in ``.npy`` files so a cached index opens memory-mapped, in
-milliseconds, whatever its size.
+milliseconds, whatever its size. Opening an index does not import numba; the first
+search does (and loads the compiled kernel from numba's on-disk cache).
 """
 
 from __future__ import annotations
@@ -37,13 +43,21 @@ from selfplay_envs.games.search_qa.search.tokenize import (
 
 __all__ = ["BM25Params", "BM25Index"]
 
-_FORMAT_VERSION = 1
-# Below this many postings a query is scored exhaustively; above it MaxScore prunes.
-_EXHAUSTIVE_POSTINGS = 16_384
-# Postings of the rarest terms that seed the first threshold.
-_SEED_POSTINGS = 8_192
-# Above this many candidates, scoring into a dense array beats binary search.
-_DENSE_CANDIDATES = 8192
+_FORMAT_VERSION = 2
+# Posting lists at least this long are also stored in impact order.
+_LONG_POSTINGS = 128
+# A query reads at most this share of its postings in impact order, then scores them
+# all densely instead (one pass, no lookups): the worst case stays a dense scoring.
+_IMPACT_BUDGET = 1 / 512
+_ARRAYS = (
+    "indptr",
+    "docs",
+    "weights",
+    "max_weight",
+    "imp_ptr",
+    "imp_docs",
+    "imp_weights",
+)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -62,6 +76,13 @@ class BM25Index:
     """Posting lists of precomputed BM25 weights; see the module docstring.
 
     Build with ``BM25Index.build(texts)``; open a saved one with ``BM25Index.load``.
+    Term ``t``'s postings are ``docs``/``weights[indptr[t]:indptr[t + 1]]``, documents
+    ascending; if that list is long, ``imp_docs``/``imp_weights[imp_ptr[t]:imp_ptr[t +
+    1]]`` holds it again by weight descending, then document ascending (else the
+    range is empty).
+
+    A search holds the GIL (the kernel does not release it) and uses two scratch
+    arrays over the documents, made on the first search.
 
     Attributes:
         num_docs: Number of indexed documents (passages).
@@ -76,17 +97,31 @@ class BM25Index:
         docs: np.ndarray,
         weights: np.ndarray,
         max_weight: np.ndarray,
+        imp_ptr: np.ndarray,
+        imp_docs: np.ndarray,
+        imp_weights: np.ndarray,
         num_docs: int,
         params: BM25Params,
     ):
         self.terms = list(terms)
-        self.vocab = {t: i for i, t in enumerate(self.terms)}
+        self.vocab = dict(zip(self.terms, range(len(self.terms)), strict=True))
         self.indptr = indptr
         self.docs = docs
         self.weights = weights
         self.max_weight = max_weight
+        self.imp_ptr = imp_ptr
+        self.imp_docs = imp_docs
+        self.imp_weights = imp_weights
         self.num_docs = num_docs
         self.params = params
+        # Plain ndarray views (numba types np.memmap apart); scratch made on demand.
+        self._kernel_arrays = tuple(
+            np.asarray(a)
+            for a in (indptr, docs, weights, max_weight, imp_ptr, imp_docs, imp_weights)
+        )
+        self._stamp: np.ndarray | None = None
+        self._acc: np.ndarray | None = None
+        self._generation = 0
 
     # ---- building ---------------------------------------------------------------------
 
@@ -121,16 +156,23 @@ class BM25Index:
         weights = (idf[post_terms] * tf * (params.k1 + 1.0) / (tf + norm)).astype(
             np.float32
         )
+        del norm, tf
         nonempty = indptr[:-1][df > 0]
         max_weight = np.zeros(len(terms), dtype=np.float32)
         if len(weights):
             max_weight[df > 0] = np.maximum.reduceat(weights, nonempty)
+        imp_ptr, imp_docs, imp_weights = _impact_order(
+            post_terms, post_docs, weights, df
+        )
         return cls(
             terms=terms,
             indptr=indptr,
             docs=post_docs.astype(np.int32),
             weights=weights,
             max_weight=max_weight,
+            imp_ptr=imp_ptr,
+            imp_docs=imp_docs,
+            imp_weights=imp_weights,
             num_docs=n,
             params=params,
         )
@@ -141,7 +183,7 @@ class BM25Index:
         """Write the index as ``.npy`` arrays plus the term list and a manifest."""
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        for name in ("indptr", "docs", "weights", "max_weight"):
+        for name in _ARRAYS:
             np.save(directory / f"{name}.npy", getattr(self, name))
         (directory / "terms.txt").write_text("\n".join(self.terms), encoding="utf-8")
         manifest = {
@@ -167,8 +209,7 @@ class BM25Index:
             )
         mode = "r" if mmap else None
         arrays = {
-            name: np.load(directory / f"{name}.npy", mmap_mode=mode)
-            for name in ("indptr", "docs", "weights", "max_weight")
+            name: np.load(directory / f"{name}.npy", mmap_mode=mode) for name in _ARRAYS
         }
         text = (directory / "terms.txt").read_text(encoding="utf-8")
         terms = text.split("\n") if text else []
@@ -183,11 +224,17 @@ class BM25Index:
 
     def query_terms(self, query: str) -> tuple[np.ndarray, np.ndarray]:
         """Term ids of ``query`` known to the index, ascending, and their counts."""
-        ids = [self.vocab[t] for t in tokenize(query) if t in self.vocab]
-        if not ids:
-            return np.zeros(0, np.int64), np.zeros(0, np.float64)
-        terms, counts = np.unique(np.asarray(ids, dtype=np.int64), return_counts=True)
-        return terms, counts.astype(np.float64)
+        get = self.vocab.get
+        ids = sorted(i for i in map(get, tokenize(query)) if i is not None)
+        terms: list[int] = []
+        counts: list[float] = []
+        for i in ids:
+            if terms and terms[-1] == i:
+                counts[-1] += 1.0
+            else:
+                terms.append(i)
+                counts.append(1.0)
+        return np.array(terms, dtype=np.int64), np.array(counts, dtype=np.float64)
 
     def search(self, query: str, k: int = 3) -> tuple[np.ndarray, np.ndarray]:
         """The exact BM25 top-``k``: document positions and scores, best first.
@@ -200,80 +247,36 @@ class BM25Index:
         terms, qtf = self.query_terms(query)
         if not len(terms):
             return np.zeros(0, np.int64), np.zeros(0, np.float64)
-        lo, hi = self.indptr[terms], self.indptr[terms + 1]
-        if int((hi - lo).sum()) <= _EXHAUSTIVE_POSTINGS:
-            return self._exhaustive(lo, hi, qtf, k)
-        return self._maxscore(terms, lo, hi, qtf, k)
+        if self._stamp is None:
+            self._stamp = np.zeros(self.num_docs, dtype=np.uint8)
+            self._acc = np.zeros(self.num_docs, dtype=np.float64)
+        elif self._generation == _MAX_GENERATION:
+            self._stamp.fill(0)
+            self._generation = 0
+        self._generation += 1
+        docs, scores, _ = _kernel().search(
+            *self._kernel_arrays,
+            terms,
+            qtf,
+            k,
+            self._stamp,
+            self._generation,
+            self._acc,
+            _IMPACT_BUDGET,
+        )
+        return docs, scores
 
     def score(self, query: str, docs: np.ndarray) -> np.ndarray:
-        """BM25 scores of ``query`` for the given document positions."""
+        """BM25 scores of ``query`` for the given document positions (no pruning).
+
+        Summed in ascending term order, as ``search`` sums them, so the two agree
+        bit for bit.
+        """
         terms, qtf = self.query_terms(query)
-        lo, hi = self.indptr[terms], self.indptr[terms + 1]
-        return self._score_candidates(np.asarray(docs, np.int64), lo, hi, qtf)
-
-    def _exhaustive(self, lo, hi, qtf, k) -> tuple[np.ndarray, np.ndarray]:
-        # Concatenated in term order, so each document's sum runs in term order, as in
-        # the other two paths: equal scores stay bit-identical and ties stay ties.
-        docs = np.concatenate([self.docs[a:b] for a, b in zip(lo, hi, strict=True)])
-        weights = np.concatenate(
-            [
-                self.weights[a:b].astype(np.float64) * q
-                for a, b, q in zip(lo, hi, qtf, strict=True)
-            ]
-        )
-        unique, inverse = np.unique(docs, return_inverse=True)
-        return _top_k(unique, np.bincount(inverse, weights), k)
-
-    def _maxscore(self, terms, lo, hi, qtf, k) -> tuple[np.ndarray, np.ndarray]:
-        df = hi - lo
-        rare_first = np.argsort(df, kind="stable")
-        # The rarest term, then more while their postings stay within the seed budget.
-        seeded = np.searchsorted(
-            np.cumsum(df[rare_first]), _SEED_POSTINGS, side="right"
-        )
-        seed_terms = rare_first[: max(1, seeded)]
-        if seeded == 0:
-            # Even the rarest term is common: its best-weighted postings are enough
-            # to set a threshold (any real documents give a valid one), without
-            # scoring the whole list twice.
-            seed = self._best_postings(rare_first[0], lo, hi)
-            seed_terms = rare_first[:0]  # its postings are not all in the seed
-        else:
-            seed = _union([self.docs[lo[t] : hi[t]] for t in seed_terms])
-        seed_scores = self._score_candidates(seed, lo, hi, qtf)
-        threshold = _kth_largest(seed_scores, k) if len(seed) >= k else 0.0
-        # Non-essential terms: the smallest upper bounds whose sum cannot reach the
-        # threshold. A document found only in them cannot enter the top k.
-        bound = self.max_weight[terms].astype(np.float64) * qtf
-        by_bound = np.argsort(bound, kind="stable")
-        # The margin keeps float rounding of the bound sums from dropping an exact tie.
-        non_essential = by_bound[np.cumsum(bound[by_bound]) < threshold * (1 - 1e-9)]
-        essential = np.setdiff1d(
-            np.arange(len(terms)), np.union1d(non_essential, seed_terms)
-        )
-        if not len(essential):
-            return _top_k(seed, seed_scores, k)
-        parts = [seed] + [self.docs[lo[t] : hi[t]] for t in essential]
-        if sum(len(p) for p in parts) > _DENSE_CANDIDATES:
-            return self._dense(lo, hi, qtf, k, threshold)
-        candidates = _union(parts)
-        return _top_k(candidates, self._score_candidates(candidates, lo, hi, qtf), k)
-
-    def _best_postings(self, term: int, lo, hi) -> np.ndarray:
-        """Up to ``_SEED_POSTINGS`` documents among the best-weighted of ``term``."""
-        weights = self.weights[lo[term] : hi[term]]
-        cut = float(weights.max())
-        picked = np.zeros(0, dtype=np.int64)
-        # A linear scan per cut: selection (partition) is slow on long runs of ties.
-        for fraction in (0.95, 0.8, 0.5, 0.0):
-            picked = np.flatnonzero(weights >= cut * fraction)
-            if len(picked) >= _SEED_POSTINGS or fraction == 0.0:
-                break
-        return self.docs[lo[term] : hi[term]][picked[:_SEED_POSTINGS]].astype(np.int64)
-
-    def _score_candidates(self, candidates, lo, hi, qtf) -> np.ndarray:
+        candidates = np.asarray(docs, np.int64)
         scores = np.zeros(len(candidates), dtype=np.float64)
-        for a, b, q in zip(lo, hi, qtf, strict=True):
+        for t, q in zip(terms, qtf, strict=True):
+            a, b = self.indptr[t], self.indptr[t + 1]
             postings = self.docs[a:b]
             pos = np.searchsorted(postings, candidates)
             pos[pos == len(postings)] = 0
@@ -281,63 +284,33 @@ class BM25Index:
             scores[hit] += self.weights[a:b][pos[hit]].astype(np.float64) * q
         return scores
 
-    def _dense(self, lo, hi, qtf, k, threshold: float) -> tuple[np.ndarray, np.ndarray]:
-        """Score every posting into one array; keep documents at the threshold or above.
 
-        The seed's k-th score is a lower bound of the final k-th score, so no
-        document below it can make the top k.
-        """
-        scores = np.zeros(self.num_docs, dtype=np.float64)
-        for a, b, q in zip(lo, hi, qtf, strict=True):
-            scores[self.docs[a:b]] += self.weights[a:b].astype(np.float64) * q
-        if threshold > 0:
-            candidates = np.flatnonzero(scores >= threshold)
-        else:
-            candidates = np.flatnonzero(scores)
-        return _top_k(candidates, scores[candidates], k)
+# Scratch marks are bytes: cleared once every 255 searches.
+_MAX_GENERATION = 255
 
 
-def _union(parts: list[np.ndarray]) -> np.ndarray:
-    if len(parts) == 1:
-        return np.asarray(parts[0], dtype=np.int64)  # a posting list is sorted, unique
-    return np.unique(np.concatenate(parts)).astype(np.int64)
+def _kernel():
+    """The numba kernel module, imported on the first search (not on open)."""
+    from selfplay_envs.games.search_qa.search import _bm25_kernel
+
+    return _bm25_kernel
 
 
-def _kth_largest(scores: np.ndarray, k: int) -> float:
-    """The k-th largest value; by repeated maxima when k is small and ties are many.
-
-    ``np.partition`` slows down badly on long runs of equal values, which one-word
-    queries over similar passages produce; k (the search depth) is small.
-    """
-    if len(scores) <= 4096 or k > 8:
-        return float(np.partition(scores, -k)[-k])
-    value = scores.max()
-    count = int(np.count_nonzero(scores == value))
-    while count < k:
-        value = scores[scores < value].max()
-        count += int(np.count_nonzero(scores == value))
-    return float(value)
-
-
-def _top_k(
-    docs: np.ndarray, scores: np.ndarray, k: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Best ``k`` by score, ties by ascending document position (deterministic).
-
-    Linear time even when a whole posting list ties (a one-word query over similar
-    passages): only the tied documents that make the cut are sorted.
-    """
-    if len(docs) > k:
-        kth = _kth_largest(scores, k)
-        above = scores > kth
-        tied = docs[scores == kth]
-        need = k - int(above.sum())
-        if len(tied) > need:
-            tied = np.partition(tied, need - 1)[:need]
-        docs = np.concatenate([docs[above], tied])
-        scores = np.concatenate([scores[above], np.full(len(tied), kth)])
-    order = np.lexsort((docs, -scores))[:k]
-    return docs[order].astype(np.int64), scores[order]
+def _impact_order(
+    post_terms: np.ndarray, post_docs: np.ndarray, weights: np.ndarray, df: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The long lists again, by weight descending then document ascending."""
+    long = df >= max(_LONG_POSTINGS, 1)
+    imp_ptr = np.zeros(len(df) + 1, dtype=np.int64)
+    np.cumsum(np.where(long, df, 0), out=imp_ptr[1:])
+    picked = np.flatnonzero(long[post_terms])
+    # Positive float32 weights order as their bit patterns: one stable integer sort
+    # by (term, weight descending) keeps documents ascending within a weight.
+    key = post_terms[picked].astype(np.uint64) << np.uint64(32)
+    key |= (~weights[picked].view(np.uint32)).astype(np.uint64)
+    picked = picked[np.argsort(key, kind="stable")]
+    del key
+    return imp_ptr, post_docs[picked].astype(np.int32), weights[picked]
 
 
 class _Vocab(dict):
