@@ -10,7 +10,8 @@ and the synthetic encyclopedia at ``--passages`` passages (1M by default).
 
 Engines, each over the same passages (title + text) and the same queries, top-3:
 
-* ``ours``: ``selfplay_envs.games.search_qa.search.BM25Index`` (NumPy, exact MaxScore);
+* ``ours``: ``selfplay_envs.games.search_qa.search.BM25Index`` (exact top-k: threshold algorithm and MaxScore over
+  impact-ordered postings);
   also timed: reopening it from the on-disk cache, which is what an env pays.
 * ``bm25s``: ``bm25s.BM25`` (Lucene scoring, NumPy backend), and ``bm25s+numba`` (its
   numba retrieval backend).
@@ -34,6 +35,13 @@ CPU time of the process (``time.process_time``), which the other jobs of a share
 machine do not inflate; wall-clock p50 is reported beside it. ``agree@3`` is the share
 of queries whose top-3 passage set equals ours (tokenizers differ, so 100% is not
 expected of every peer).
+
+Latency ratios side by side (``--rounds``, default 5; ``--rounds 0`` skips it): after
+the isolated rows, one more process builds every engine but ``rank_bm25`` on the same
+corpus and splits the queries into that many rounds. Each round, every engine runs the
+round's queries, in an order rotated round by round, so machine load hits every engine
+alike. Per round, the ratio of each peer's p50 (and p99) to ours; the table gives the
+median and range over the rounds, above 1 meaning ours is faster.
 
 Queries: on the synthetic corpus, what the scripted solver sends ("<entity name>
 <relation keywords>") for random entities, plus random 1-7 word bags from random
@@ -120,6 +128,10 @@ def _build_ours(texts, workdir):
     from selfplay_envs.games.search_qa.search.bm25 import BM25Index
 
     index = BM25Index.build(texts)
+    # The first search loads the compiled kernel; the worker times that on its own.
+    start = time.perf_counter()
+    index.search(" ".join(texts[0].split()[:3]), TOP_K)
+    index.first_search_s = time.perf_counter() - start
     return lambda q: index.search(q, TOP_K)[0].tolist(), index
 
 
@@ -226,6 +238,7 @@ def worker(
             start = time.perf_counter()
             BM25Index.load(Path(workdir) / "ours")
             extra["load_from_cache_s"] = time.perf_counter() - start
+            extra["first_search_s"] = handle.first_search_s
             extra["index_mb"] = (
                 sum(f.stat().st_size for f in (Path(workdir) / "ours").iterdir()) / 1e6
             )
@@ -251,7 +264,66 @@ def worker(
     }
 
 
-def _run_worker(args: list[str], timeout: int) -> dict:
+def alternating(
+    engines: list[str], corpus_name: str, passages: int, n_queries: int, rounds: int
+) -> dict:
+    """Every engine in one process, timed round by round in rotated order."""
+    import numpy as np
+
+    corpus, kb = _load_corpus(corpus_name, passages, None)
+    texts = [corpus.search_text(i) for i in range(len(corpus))]
+    queries = _queries(corpus, kb, n_queries)
+    chunks = [queries[r::rounds] for r in range(rounds)]
+    with tempfile.TemporaryDirectory() as workdir:
+        searches = {}
+        for name in engines:
+            folder = Path(workdir) / name.replace("+", "_")
+            folder.mkdir()
+            searches[name] = BUILDERS[name](texts, folder)[0]
+        cpu_ms: dict[str, list[list[float]]] = {name: [] for name in engines}
+        for r, chunk in enumerate(chunks):
+            for name in engines[r % len(engines) :] + engines[: r % len(engines)]:
+                times = []
+                for q in chunk:
+                    c0 = time.process_time()
+                    searches[name](q)
+                    times.append((time.process_time() - c0) * 1e3)
+                cpu_ms[name].append(times)
+    out: dict = {"corpus": corpus.name, "passages": len(corpus), "rounds": rounds}
+    for name in engines:
+        every = np.concatenate(cpu_ms[name])
+        out[name] = {
+            "p50_ms": float(np.percentile(every, 50)),
+            "p99_ms": float(np.percentile(every, 99)),
+            "round_p50_ms": [float(np.percentile(t, 50)) for t in cpu_ms[name]],
+            "round_p99_ms": [float(np.percentile(t, 99)) for t in cpu_ms[name]],
+        }
+    return out
+
+
+def _ratio_rows(result: dict, reference: str = "ours") -> list[str]:
+    """Peer time / our time per round (above 1: ours faster), median and range."""
+    import statistics
+
+    ours = result[reference]
+    lines = []
+    for name, row in result.items():
+        if not isinstance(row, dict) or name == reference:
+            continue
+        cells = []
+        for key in ("round_p50_ms", "round_p99_ms"):
+            ratios = [p / o for p, o in zip(row[key], ours[key], strict=True) if o > 0]
+            cells.append(
+                f"{statistics.median(ratios):.2f}× ({min(ratios):.2f}–{max(ratios):.2f})"
+            )
+        lines.append(
+            f"| {result['corpus']} | {name} | {ours['p50_ms']:.3f} / {ours['p99_ms']:.3f} "
+            f"| {row['p50_ms']:.3f} / {row['p99_ms']:.3f} | {cells[0]} | {cells[1]} |"
+        )
+    return lines
+
+
+def _run_worker(args: list[str], timeout: int, flag: str = "--worker") -> dict:
     env = dict(
         os.environ,
         OMP_NUM_THREADS="1",
@@ -259,7 +331,7 @@ def _run_worker(args: list[str], timeout: int) -> dict:
         MKL_NUM_THREADS="1",
         NUMBA_NUM_THREADS="1",
     )
-    command = [sys.executable, __file__, "--worker", *args]
+    command = [sys.executable, __file__, flag, *args]
     try:
         done = subprocess.run(
             command, capture_output=True, text=True, timeout=timeout, env=env
@@ -302,11 +374,25 @@ def main() -> None:
     parser.add_argument("--corpora", default="foldoc,synthetic")
     parser.add_argument("--timeout", type=int, default=3600)
     parser.add_argument("--out", type=Path)
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=5,
+        help="alternating rounds for the side-by-side latency ratios (0: skip)",
+    )
     parser.add_argument("--worker", nargs=5, help=argparse.SUPPRESS)
+    parser.add_argument("--alternating-worker", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if (args.worker or args.alternating_worker) and hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+    if args.alternating_worker:
+        engines, corpus, passages, queries, rounds = args.alternating_worker
+        row = alternating(
+            engines.split(","), corpus, int(passages), int(queries), int(rounds)
+        )
+        print(json.dumps(row))
+        return
     if args.worker:
-        if hasattr(os, "sched_setaffinity"):
-            os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
         engine, corpus, passages, queries, cap = args.worker
         row = worker(
             engine,
@@ -345,8 +431,38 @@ def main() -> None:
             print(_format_row(row), flush=True)
     for row in rows:
         row.pop("results", None)
+    side_by_side = _side_by_side(args) if args.rounds > 0 else []
     if args.out:
-        args.out.write_text(json.dumps(rows, indent=2))
+        args.out.write_text(
+            json.dumps({"isolated": rows, "alternating": side_by_side}, indent=2)
+        )
+
+
+def _side_by_side(args) -> list[dict]:
+    """The alternating-rounds latency ratios, one process per corpus."""
+    engines = [e for e in args.engines.split(",") if e != "rank_bm25"]
+    if "ours" not in engines or len(engines) < 2:
+        return []
+    engines.remove("ours")
+    engines.insert(0, "ours")
+    print(
+        f"\nSide by side, {args.rounds} alternating rounds (CPU ms; ratio = peer / ours, "
+        "median and range over rounds):\n"
+        "| corpus | peer | ours p50 / p99 | peer p50 / p99 | p50 ratio | p99 ratio |\n"
+        "|---|---|---|---|---|---|"
+    )
+    results = []
+    for corpus in args.corpora.split(","):
+        job = [",".join(engines), corpus, str(args.passages), str(args.queries)]
+        result = _run_worker(
+            [*job, str(args.rounds)], args.timeout, flag="--alternating-worker"
+        )
+        results.append(result)
+        if "error" in result:
+            print(f"| {corpus} | error: {result['error']} |", flush=True)
+            continue
+        print("\n".join(_ratio_rows(result)), flush=True)
+    return results
 
 
 def _format_row(row: dict) -> str:
@@ -354,7 +470,8 @@ def _format_row(row: dict) -> str:
         return f"| {row['corpus']} | {row['engine']} | error: {row['error']} |"
     agree = f"{row['agree@3']:.0%}" if row.get("agree@3") is not None else "n/a"
     cache = (
-        f", cache load {row['load_from_cache_s']:.2f} s"
+        f", cache load {row['load_from_cache_s']:.2f} s, "
+        f"first search {row['first_search_s']:.2f} s"
         if "load_from_cache_s" in row
         else ""
     )
