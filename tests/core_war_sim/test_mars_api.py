@@ -237,6 +237,74 @@ def test_battle_many_equals_battle() -> None:
     assert battle_many([]) == []
 
 
+@pytest.mark.parametrize("workers", [1, 2, 3])
+def test_battle_many_large_batch_equals_battle(workers: int) -> None:
+    """Many jobs of mixed sizes, settings and tracking over shared threads: each
+    result is the job's own battle, in order, whichever thread fought it."""
+    big = MarsSettings(
+        core_size=8000, max_cycles=3000, max_processes=200, max_length=20,
+        min_distance=100,
+    )  # fmt: skip
+    limited = dataclasses.replace(SMALL, read_limit=400, write_limit=200)
+    pairs = [[IMP, DWARF], [DWARF, DWARF], [DWARF, IMP, SUICIDE], [SUICIDE], [IMP, IMP]]
+    jobs = []
+    for k in range(60):
+        warriors = pairs[k % len(pairs)]
+        jobs.append(
+            BattleJob(
+                warriors=warriors,
+                rounds=1 + k % 4,
+                settings=(SMALL, big, limited)[k % 3],
+                seed=k,
+                permutate=len(warriors) == 2 and k % 7 == 0,
+                track_survival=k % 2 == 0,
+                track_behaviour=k % 5 == 0,
+            )
+        )
+    many = battle_many(jobs, workers=workers)
+    assert len(many) == len(jobs)
+    for job, got in zip(jobs, many, strict=True):
+        want = battle(
+            job.warriors, job.rounds, job.settings, seed=job.seed,
+            permutate=job.permutate, track_survival=job.track_survival,
+            track_behaviour=job.track_behaviour,
+        )  # fmt: skip
+        assert got == want
+        for field in ("positions", "first", "death_cycles", "cycles", "tsp_rounds",
+                      "mc_rounds"):  # fmt: skip
+            np.testing.assert_array_equal(getattr(got, field), getattr(want, field))
+            assert not getattr(got, field).flags.writeable
+
+
+def test_warrior_encoding_is_cached_per_core_size() -> None:
+    """A warrior's cells are packed once per core size (numbers reduced modulo it),
+    and the cache lets go of a warrior that is gone."""
+    import gc  # noqa: PLC0415
+
+    from selfplay_envs.games.core_war import mars  # noqa: PLC0415
+
+    w = Warrior(
+        instructions=(cell(Opcode.MOV, Modifier.I, Mode.DIRECT, 0, Mode.DIRECT, 900),),
+        name="far imp",
+    )
+    small = mars._encode_warrior(w, 800)
+    assert mars._encode_warrior(w, 800) is small
+    assert not small.flags.writeable
+    assert small[0, 2] == 100
+    assert mars._encode_warrior(w, 8000)[0, 2] == 900
+    copy = dataclasses.replace(w)
+    assert copy == w and copy is not w
+    np.testing.assert_array_equal(mars._encode_warrior(copy, 800), small)
+    key = id(w)
+    assert key in mars._ENCODED
+    del w
+    gc.collect()
+    assert key not in mars._ENCODED
+    # Same results as an uncached warrior (a fresh, equal one each battle).
+    fresh = [dataclasses.replace(DWARF), dataclasses.replace(IMP)]
+    assert battle(fresh, 5, SMALL, seed=3) == battle([DWARF, IMP], 5, SMALL, seed=3)
+
+
 # ---------------------------------------------------------------- validation
 
 

@@ -1046,7 +1046,7 @@ static void expand(const icell_t *src, cell_t *dst, int64_t m, const uint16_t *k
 
 /* Buffers of one call, released together. */
 typedef struct {
-    Py_buffer views[16];
+    Py_buffer views[24];
     int count;
 } buffers_t;
 
@@ -1178,6 +1178,140 @@ static PyObject *py_battle_kernel(PyObject *self, PyObject *args)
         PyErr_NoMemory();
     else
         result = PyLong_FromLongLong(steps);
+done:
+    release_all(&bufs);
+    return result;
+}
+
+/* The next unclaimed job of a batch; threads share it. */
+static int64_t claim_job(int64_t *next_job)
+{
+#if defined(__GNUC__)
+    return __atomic_fetch_add(next_job, 1, __ATOMIC_RELAXED);
+#elif defined(_MSC_VER)
+    return _InterlockedExchangeAdd64((volatile long long *)next_job, 1);
+#else
+#error "no atomic fetch-add for this compiler"
+#endif
+}
+
+PyDoc_STRVAR(battle_batch_doc,
+             "battle_batch(params, w_code, w_off, w_len, w_start, ps_index, warrior_base,\n"
+             "    score_base, round_base, cell_base, scores, out_death, out_cycles,\n"
+             "    out_pos, out_first, out_tsp, out_mc, steps, next_job) -> None\n\n"
+             "mars_kernel.battle_many_kernel in C: the jobs of a batch, in one call with\n"
+             "the GIL released throughout. Jobs are claimed one at a time from the\n"
+             "counter next_job[0] (an atomic fetch-add), so several threads may call\n"
+             "this on the same arrays and counter to share the batch; each returns when\n"
+             "no job is left. params[j] holds job j's settings in battle_kernel order.");
+
+static PyObject *py_battle_batch(PyObject *self, PyObject *args)
+{
+    PyObject *o[19];
+    (void)self;
+    if (!PyArg_ParseTuple(args, "OOOOOOOOOOOOOOOOOOO:battle_batch", &o[0], &o[1], &o[2],
+                          &o[3], &o[4], &o[5], &o[6], &o[7], &o[8], &o[9], &o[10],
+                          &o[11], &o[12], &o[13], &o[14], &o[15], &o[16], &o[17], &o[18]))
+        return NULL;
+    buffers_t bufs = {.count = 0};
+    PyObject *result = NULL;
+    Py_ssize_t n_params, n_code, n_w, n_scores, n_rounds, n_cells;
+    Py_ssize_t n_tsp, n_mc, n_jobs_steps;
+    const int64_t *params = get_array(&bufs, o[0], "params", 8, I64, 0, 0, &n_params);
+    const uint16_t *w_code =
+        params ? get_array(&bufs, o[1], "w_code", 2, U16, 0, 0, &n_code) : NULL;
+    const int64_t *w_off = w_code ? get_array(&bufs, o[2], "w_off", 8, I64, 0, 0, &n_w) : NULL;
+    const int64_t *w_len = w_off ? get_array(&bufs, o[3], "w_len", 8, I64, n_w, 0, NULL) : NULL;
+    const int64_t *w_start =
+        w_len ? get_array(&bufs, o[4], "w_start", 8, I64, n_w, 0, NULL) : NULL;
+    const int64_t *ps_index =
+        w_start ? get_array(&bufs, o[5], "ps_index", 8, I64, n_w, 0, NULL) : NULL;
+    Py_ssize_t jobs = n_params / 12;
+    const int64_t *warrior_base =
+        ps_index ? get_array(&bufs, o[6], "warrior_base", 8, I64, jobs + 1, 0, NULL) : NULL;
+    const int64_t *score_base =
+        warrior_base ? get_array(&bufs, o[7], "score_base", 8, I64, jobs + 1, 0, NULL) : NULL;
+    const int64_t *round_base =
+        score_base ? get_array(&bufs, o[8], "round_base", 8, I64, jobs + 1, 0, NULL) : NULL;
+    const int64_t *cell_base =
+        round_base ? get_array(&bufs, o[9], "cell_base", 8, I64, jobs + 1, 0, NULL) : NULL;
+    int64_t *scores =
+        cell_base ? get_array(&bufs, o[10], "scores", 8, I64, 0, 1, &n_scores) : NULL;
+    int64_t *out_death =
+        scores ? get_array(&bufs, o[11], "out_death", 8, I64, 0, 1, &n_cells) : NULL;
+    int64_t *out_cycles =
+        out_death ? get_array(&bufs, o[12], "out_cycles", 8, I64, 0, 1, &n_rounds) : NULL;
+    int64_t *out_pos =
+        out_cycles ? get_array(&bufs, o[13], "out_pos", 8, I64, n_cells, 1, NULL) : NULL;
+    int64_t *out_first =
+        out_pos ? get_array(&bufs, o[14], "out_first", 8, I64, n_rounds, 1, NULL) : NULL;
+    int64_t *out_tsp =
+        out_first ? get_array(&bufs, o[15], "out_tsp", 8, I64, 0, 1, &n_tsp) : NULL;
+    int64_t *out_mc = out_tsp ? get_array(&bufs, o[16], "out_mc", 8, I64, 0, 1, &n_mc) : NULL;
+    int64_t *steps =
+        out_mc ? get_array(&bufs, o[17], "steps", 8, I64, jobs, 1, &n_jobs_steps) : NULL;
+    int64_t *next_job = steps ? get_array(&bufs, o[18], "next_job", 8, I64, 1, 1, NULL) : NULL;
+    if (!next_job)
+        goto done;
+    if (n_params % 12) {
+        PyErr_SetString(PyExc_ValueError, "battle_batch: params must be (jobs, 12)");
+        goto done;
+    }
+    /* Every job is checked before any runs: the loop below cannot fail but for
+     * memory. */
+    for (Py_ssize_t j = 0; j < jobs; j++) {
+        const int64_t *p = params + 12 * j;
+        int64_t w0 = warrior_base[j], w1 = warrior_base[j + 1];
+        int64_t n = w1 - w0, rounds = p[8], track = p[11] != 0;
+        int64_t s0 = score_base[j], r0 = round_base[j], c0 = cell_base[j];
+        if (p[1] < 2 || p[1] > 65536 || p[2] < 1 || p[3] < 1 || rounds < 0 || p[9] < 0 ||
+            p[7] < 1 || p[0] < 1 || p[5] < 1 || p[6] < 1 || p[4] < 0 || n < 1 || w0 < 0 ||
+            w1 > n_w || (n == 2 && 2 * p[4] > p[1]) || s0 < 0 ||
+            score_base[j + 1] - s0 != n * (2 * n - 1) || score_base[j + 1] > n_scores ||
+            r0 < 0 || round_base[j + 1] - r0 != rounds || round_base[j + 1] > n_rounds ||
+            c0 < 0 || cell_base[j + 1] - c0 != n * rounds || cell_base[j + 1] > n_cells ||
+            (track && (cell_base[j + 1] > n_tsp || cell_base[j + 1] > n_mc))) {
+            PyErr_Format(PyExc_ValueError, "battle_batch: invalid job %zd", j);
+            goto done;
+        }
+        for (int64_t k = w0; k < w1; k++) {
+            if (w_off[k] < 0 || w_len[k] < 0 || 4 * (w_off[k] + w_len[k]) > n_code ||
+                ps_index[k] < 0 || ps_index[k] >= p[0] || w_start[k] < 0) {
+                PyErr_Format(PyExc_ValueError, "battle_batch: job %zd's warriors out of range",
+                             j);
+                goto done;
+            }
+        }
+    }
+    int failed = 0;
+    Py_BEGIN_ALLOW_THREADS
+    for (;;) {
+        int64_t j = claim_job(next_job);
+        if (j >= jobs)
+            break;
+        const int64_t *p = params + 12 * j;
+        int64_t w0 = warrior_base[j], c0 = cell_base[j], r0 = round_base[j];
+        battle_t b = {
+            .w_code = w_code, .w_off = w_off + w0, .w_len = w_len + w0,
+            .w_start = w_start + w0, .ps_index = ps_index + w0,
+            .n = warrior_base[j + 1] - w0, .n_pspaces = p[0], .m = p[1],
+            .max_cycles = p[2], .max_processes = p[3], .min_distance = p[4],
+            .read_limit = p[5], .write_limit = p[6], .pspace_size = p[7], .rounds = p[8],
+            .seed = p[9], .permutate = p[10] != 0 && warrior_base[j + 1] - w0 == 2,
+            .track = p[11] != 0, .scores = scores + score_base[j],
+            .out_death = out_death + c0, .out_cycles = out_cycles + r0,
+            .out_pos = out_pos + c0, .out_first = out_first + r0,
+            .out_tsp = out_tsp + c0, .out_mc = out_mc + c0,
+        };
+        steps[j] = battle_c(&b);
+        if (steps[j] < 0)
+            failed = 1;
+    }
+    Py_END_ALLOW_THREADS
+    if (failed)
+        PyErr_NoMemory();
+    else
+        result = (Py_INCREF(Py_None), Py_None);
 done:
     release_all(&bufs);
     return result;
@@ -1425,6 +1559,7 @@ done:
 
 static PyMethodDef methods[] = {
     {"battle_kernel", py_battle_kernel, METH_VARARGS, battle_kernel_doc},
+    {"battle_batch", py_battle_batch, METH_VARARGS, battle_batch_doc},
     {"run_steps", py_run_steps, METH_VARARGS, run_steps_doc},
     {"load_round", py_load_round, METH_VARARGS, load_round_doc},
     {"queue_capacity", py_queue_capacity, METH_O,

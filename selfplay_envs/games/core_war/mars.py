@@ -51,9 +51,10 @@ import functools
 import importlib
 import os
 import secrets
+import threading
 import warnings
+import weakref
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from types import ModuleType
 
 import numpy as np
@@ -482,6 +483,9 @@ def battle(
     )
     packed = _Packed.from_jobs([job])
     name, lib = _engine()
+    if name == "c":
+        packed.run_batch(lib)
+        return packed.result(0, job, lib)
     with _kernel(name):
         packed.run(lib, 0)
         return packed.result(0, job, lib)
@@ -494,10 +498,13 @@ def battle_many(
 
     Battles are dynamically scheduled one at a time over threads (battles differ a lot
     in length). Threads beat a process pool here: no pickling, no per-process start-up
-    or cache loading, and both engines release the GIL for a whole battle. The C engine
-    runs on a thread pool; the numba engine runs one jitted ``prange`` loop, one
-    battle per iteration, on numba's threading layer (with GNU OpenMP as that layer, a
-    process that used this should not ``fork``: use the ``spawn`` start method).
+    or cache loading, and both engines release the GIL for the whole batch. On the C
+    engine every thread (the calling one included) makes one call that fights jobs
+    until none is left, claiming them from a shared counter: there is no Python work
+    per battle but packing its warriors (cached per warrior) and building its result.
+    The numba engine runs one jitted ``prange`` loop, one battle per iteration, on
+    numba's threading layer (with GNU OpenMP as that layer, a process that used this
+    should not ``fork``: use the ``spawn`` start method).
 
     Args:
         jobs: The battles to fight.
@@ -519,13 +526,7 @@ def battle_many(
     packed = _Packed.from_jobs(jobs)
     name, lib = _engine()
     if name == "c":
-        threads = min(workers or os.cpu_count() or 1, len(jobs))
-        if threads == 1:
-            for j in range(len(jobs)):
-                packed.run(lib, j)
-        else:
-            with ThreadPoolExecutor(threads, thread_name_prefix="mars") as pool:
-                list(pool.map(functools.partial(packed.run, lib), range(len(jobs))))
+        packed.run_batch(lib, min(workers or os.cpu_count() or 1, len(jobs)))
         return [packed.result(j, job, lib) for j, job in enumerate(jobs)]
     import numba  # noqa: PLC0415 - only the numba engine needs it
 
@@ -573,11 +574,13 @@ class _Packed:
     tsp: np.ndarray
     mc: np.ndarray
     steps: np.ndarray
+    bases: tuple[list[int], ...]  # warrior, score, round and cell bases as lists
 
     @classmethod
     def from_jobs(cls, jobs: Sequence[BattleJob]) -> _Packed:
-        params = np.zeros((len(jobs), 12), np.int64)
+        params: list[int] = []
         codes: list[np.ndarray] = []
+        offsets: list[int] = []
         lens: list[int] = []
         starts: list[int] = []
         ps_index: list[int] = []
@@ -585,10 +588,11 @@ class _Packed:
         score_base = [0]
         round_base = [0]
         cell_base = [0]
-        for j, job in enumerate(jobs):
+        offset = 0
+        for job in jobs:
             n_pspaces, seed = _check_job(job)
             s = job.settings
-            params[j] = (
+            params += (
                 n_pspaces, s.core_size, s.max_cycles, s.max_processes, s.min_distance,
                 s.effective_read_limit, s.effective_write_limit,
                 s.effective_pspace_size, job.rounds, seed, int(job.permutate),
@@ -596,37 +600,64 @@ class _Packed:
             )  # fmt: skip
             for w in job.warriors:
                 codes.append(_encode_warrior(w, s.core_size))
+                offsets.append(offset)
+                offset += len(w)
                 lens.append(len(w))
                 starts.append(w.start)
-            ps_index.extend(_pspace_indices(job.warriors))
+            ps_index += _pspace_indices(job.warriors)
             n = len(job.warriors)
             warrior_base.append(warrior_base[-1] + n)
             score_base.append(score_base[-1] + n * (2 * n - 1))
             round_base.append(round_base[-1] + job.rounds)
             cell_base.append(cell_base[-1] + job.rounds * n)
-        code = np.concatenate(codes, axis=0)
-        offsets = np.zeros(len(lens), np.int64)
-        offsets[1:] = np.cumsum(lens)[:-1]
+        # Two allocations, sliced: the inputs, then the zeroed outputs.
+        nw, nj = len(lens), len(jobs)
+        index = np.array(
+            offsets + lens + starts + ps_index + warrior_base + score_base + round_base
+            + cell_base, np.int64,
+        )  # fmt: skip
+        cells, rounds = cell_base[-1], round_base[-1]
+        out = np.zeros(score_base[-1] + 4 * cells + 2 * rounds + nj, np.int64)
         return cls(
-            params=params,
-            w_code=code.reshape(-1),
-            w_off=offsets,
-            w_len=np.asarray(lens, np.int64),
-            w_start=np.asarray(starts, np.int64),
-            ps_index=np.asarray(ps_index, np.int64),
-            warrior_base=np.asarray(warrior_base, np.int64),
-            score_base=np.asarray(score_base, np.int64),
-            round_base=np.asarray(round_base, np.int64),
-            cell_base=np.asarray(cell_base, np.int64),
-            scores=np.zeros(score_base[-1], np.int64),
-            death=np.zeros(cell_base[-1], np.int64),
-            cycles=np.zeros(round_base[-1], np.int64),
-            pos=np.zeros(cell_base[-1], np.int64),
-            first=np.zeros(round_base[-1], np.int64),
-            tsp=np.zeros(cell_base[-1], np.int64),
-            mc=np.zeros(cell_base[-1], np.int64),
-            steps=np.zeros(len(jobs), np.int64),
+            np.array(params, np.int64).reshape(nj, 12),
+            np.concatenate(codes, axis=0).reshape(-1),
+            *_cut(index, (nw, nw, nw, nw, nj + 1, nj + 1, nj + 1, nj + 1)),
+            *_cut(out, (score_base[-1], cells, rounds, cells, rounds, cells, cells, nj)),
+            bases=(warrior_base, score_base, round_base, cell_base),
         )
+
+    def run_batch(self, lib: ModuleType, threads: int = 1) -> None:
+        """Fight every job on the C engine: one ``battle_batch`` call per thread, the
+        GIL released throughout, jobs claimed one at a time from a shared counter
+        (battles differ a lot in length). The calling thread is one of the threads."""
+        args = (
+            self.params, self.w_code, self.w_off, self.w_len, self.w_start,
+            self.ps_index, self.warrior_base, self.score_base, self.round_base,
+            self.cell_base, self.scores, self.death, self.cycles, self.pos,
+            self.first, self.tsp, self.mc, self.steps, np.zeros(1, np.int64),
+        )  # fmt: skip
+        if threads <= 1:
+            lib.battle_batch(*args)
+            return
+        errors: list[BaseException] = []
+
+        def work() -> None:
+            try:
+                lib.battle_batch(*args)
+            except BaseException as err:  # noqa: BLE001 - re-raised below
+                errors.append(err)
+
+        helpers = [
+            threading.Thread(target=work, name="mars", daemon=True)
+            for _ in range(threads - 1)
+        ]
+        for t in helpers:
+            t.start()
+        work()
+        for t in helpers:
+            t.join()
+        if errors:
+            raise errors[0]
 
     def run(self, lib: ModuleType, j: int) -> None:
         """Fight job ``j`` on engine ``lib`` (``_mars`` or ``mars_kernel``)."""
@@ -645,16 +676,16 @@ class _Packed:
     def result(self, j: int, job: BattleJob, lib: ModuleType) -> BattleResult:
         n = len(job.warriors)
         rounds = job.rounds
-        r0, r1 = int(self.round_base[j]), int(self.round_base[j + 1])
-        c0, c1 = int(self.cell_base[j]), int(self.cell_base[j + 1])
-        slots = self.scores[self.score_base[j] : self.score_base[j + 1]].reshape(
-            n, 2 * n - 1
-        )
+        r0, c0 = self.bases[2][j], self.bases[3][j]
+        r1, c1 = r0 + rounds, c0 + rounds * n
+        width = 2 * n - 1
+        s0 = self.bases[1][j]
+        flat = self.scores[s0 : s0 + n * width].tolist()
         results = tuple(
-            tuple(int(x) for x in row[:n]) + (int(row[n:].sum()),) for row in slots
+            (*flat[w * width : w * width + n], sum(flat[w * width + n : (w + 1) * width]))
+            for w in range(n)
         )
         points = [(n * n - 1) // s for s in range(1, n + 1)]
-        death = self.death[c0:c1].reshape(rounds, n)
         survival = None
         if job.track_survival:
             shares = lib.survival_shares(
@@ -662,12 +693,12 @@ class _Packed:
             )
             survival = tuple(float(x) for x in shares)
         tsp = mc = None
-        tsp_rounds = mc_rounds = np.zeros((0, 0), np.int64)
+        tsp_rounds = mc_rounds = _NO_ROUNDS
         if job.track_behaviour:
-            tsp_rounds = self.tsp[c0:c1].reshape(rounds, n)
-            mc_rounds = self.mc[c0:c1].reshape(rounds, n)
-            tsp = tuple(float(x) for x in tsp_rounds.mean(axis=0))
-            mc = tuple(float(x) for x in mc_rounds.mean(axis=0))
+            tsp_rounds = _frozen(self.tsp[c0:c1].reshape(rounds, n))
+            mc_rounds = _frozen(self.mc[c0:c1].reshape(rounds, n))
+            tsp = tuple(tsp_rounds.mean(axis=0).tolist())
+            mc = tuple(mc_rounds.mean(axis=0).tolist())
         return BattleResult(
             rounds=rounds,
             wins=tuple(r[0] for r in results),
@@ -681,19 +712,31 @@ class _Packed:
             steps=int(self.steps[j]),
             positions=_frozen(self.pos[c0:c1].reshape(rounds, n)),
             first=_frozen(self.first[r0:r1]),
-            death_cycles=_frozen(death),
+            death_cycles=_frozen(self.death[c0:c1].reshape(rounds, n)),
             cycles=_frozen(self.cycles[r0:r1]),
             tsp=tsp,
             mc=mc,
-            tsp_rounds=_frozen(tsp_rounds),
-            mc_rounds=_frozen(mc_rounds),
+            tsp_rounds=tsp_rounds,
+            mc_rounds=mc_rounds,
         )
+
+
+def _cut(array: np.ndarray, sizes: Sequence[int]) -> list[np.ndarray]:
+    """Consecutive slices of ``array`` of the given sizes."""
+    parts, start = [], 0
+    for size in sizes:
+        parts.append(array[start : start + size])
+        start += size
+    return parts
 
 
 def _frozen(array: np.ndarray) -> np.ndarray:
     array = array.copy()
     array.flags.writeable = False
     return array
+
+
+_NO_ROUNDS = _frozen(np.zeros((0, 0), np.int64))  # tsp/mc rounds when not tracked
 
 
 def _check_job(job: BattleJob) -> tuple[int, int]:
@@ -779,11 +822,43 @@ def _pspace_indices(warriors: Sequence[Warrior]) -> list[int]:
 
 
 def _encode_warrior(w: Warrior, core_size: int) -> np.ndarray:
-    """The warrior's cells in the kernel's layout: (code, A, B, case) per row."""
-    code = np.zeros((len(w), 4), np.uint16)
-    for i, ins in enumerate(w.instructions):
-        code[i] = _encode(ins, core_size)
+    """The warrior's cells in the kernel's layout: (code, A, B, case) per row.
+
+    Cached per warrior object and core size (a Red Queen run fights each warrior in
+    thousands of battles): a Warrior is frozen and its instructions are a tuple of
+    frozen Instructions, so its encoding cannot change while it lives; the entry goes
+    with the warrior (a weak reference's callback). The array is read-only.
+    """
+    key = id(w)
+    entry = _ENCODED.get(key)
+    if entry is not None and entry[0]() is w:
+        cached = entry[1].get(core_size)
+        if cached is not None:
+            return cached
+    code = np.array(
+        [_encode(ins, core_size) for ins in w.instructions], np.uint16
+    ).reshape(len(w), 4)
+    code.flags.writeable = False
+    if type(w.instructions) is not tuple:
+        return code  # a list could change under the cache
+    if entry is None or entry[0]() is not w:
+        try:
+            ref = weakref.ref(w, functools.partial(_forget_encoding, key))
+        except TypeError:  # a Warrior subclass without weak references
+            return code
+        entry = _ENCODED[key] = (ref, {})
+    entry[1][core_size] = code
     return code
+
+
+# id(warrior) -> (weak reference to it, {core_size: encoded cells}).
+_ENCODED: dict[int, tuple[weakref.ref, dict[int, np.ndarray]]] = {}
+
+
+def _forget_encoding(key: int, ref: weakref.ref) -> None:
+    entry = _ENCODED.get(key)
+    if entry is not None and entry[0] is ref:
+        del _ENCODED[key]
 
 
 def _encode(ins: Instruction, core_size: int) -> tuple[int, int, int, int]:
