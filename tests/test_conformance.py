@@ -96,6 +96,6 @@ def test_conformance_configs_add_every_preset_no_config_names() -> None:
     assert {"preset": "tiny"} in conformance_configs(
         selfplay_envs.make_game("core_war_v0")
     )
-    # negotiation's default and its one config name both presets: nothing is added.
+    # negotiation's configs name both its presets: nothing is added.
     configs = conformance_configs(selfplay_envs.make_game("negotiation_v0"))
-    assert configs == [{}, {"preset": "textarena"}]
+    assert configs == [{}, {"preset": "textarena"}, {"preset": "spiral"}]

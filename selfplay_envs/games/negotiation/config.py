@@ -5,18 +5,30 @@ starts from a preset and applies keyword overrides, so
 ``NegotiationGame(preset="textarena", num_turns=20)`` is TextArena's setup with longer
 games. Values are either fixed per player (``values``, SPIRAL's opposite valuations) or
 drawn per episode from ``base_values`` +- ``value_spread`` (TextArena).
+
+Without a preset (``preset=None``, the default) the game is SPIRAL's set-up with the
+zero-sum forfeit; ``preset="spiral"`` adds SPIRAL's training-mode scoring of an invalid
+move (``invalid_returns=(-1.5, 0.5)``), which is not zero-sum.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
-__all__ = ["NegotiationConfig", "PRESETS", "resolve_config"]
+__all__ = [
+    "DEFAULT",
+    "NegotiationConfig",
+    "PRESETS",
+    "SPIRAL_INVALID_RETURNS",
+    "preset_params",
+    "resolve_config",
+]
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -38,6 +50,9 @@ class NegotiationConfig:
             for 1..k units of another.
         public_inventories: Whether each player sees the other's inventory.
         max_message_chars: Longest chat message kept; longer ones are cut.
+        invalid_returns: ``(offender, other)`` returns of a game ended by an invalid
+            move (SPIRAL's training mode: -1.5, 0.5), or ``None``: the zero-sum
+            forfeit, -1 / +1.
     """
 
     resources: tuple[str, ...]
@@ -51,6 +66,7 @@ class NegotiationConfig:
     max_offer_units: int = 3
     public_inventories: bool = True
     max_message_chars: int = 1000
+    invalid_returns: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
         _validate(self)
@@ -110,18 +126,25 @@ class NegotiationConfig:
         )
 
 
+#: SPIRAL's training-mode returns of an invalid move: (offender, other).
+SPIRAL_INVALID_RETURNS = (-1.5, 0.5)
+
+#: The default (``preset=None``): SPIRAL's set-up (arXiv:2506.24119: two resources,
+#: 10 units each, opposite values) with the zero-sum forfeit.
+DEFAULT: Mapping[str, Any] = {
+    "resources": ("Wood", "Gold"),
+    "num_turns": 10,
+    "min_units": 10,
+    "max_units": 10,
+    "values": ((5.0, 15.0), (15.0, 5.0)),
+    "max_offer_units": 5,
+    "public_inventories": True,
+    "max_message_chars": 1000,
+}
+
 PRESETS: Mapping[str, Mapping[str, Any]] = {
-    # SPIRAL (arXiv:2506.24119): two resources, 10 units each, opposite values.
-    "spiral": {
-        "resources": ("Wood", "Gold"),
-        "num_turns": 10,
-        "min_units": 10,
-        "max_units": 10,
-        "values": ((5.0, 15.0), (15.0, 5.0)),
-        "max_offer_units": 5,
-        "public_inventories": True,
-        "max_message_chars": 1000,
-    },
+    # SPIRAL: its set-up (the default) and its training-mode invalid-move returns.
+    "spiral": {**DEFAULT, "invalid_returns": SPIRAL_INVALID_RETURNS},
     # TextArena SimpleNegotiation-v0: five resources, 5-25 units, base +- 20%.
     "textarena": {
         "resources": ("Wheat", "Wood", "Sheep", "Brick", "Ore"),
@@ -138,20 +161,32 @@ PRESETS: Mapping[str, Mapping[str, Any]] = {
 }
 
 
-def resolve_config(preset: str, overrides: Mapping[str, Any]) -> NegotiationConfig:
+def preset_params(preset: str | None) -> Mapping[str, Any]:
+    """The parameters ``preset`` fills in (``None``: ``DEFAULT``)."""
+    if preset is None:
+        return DEFAULT
+    if preset not in PRESETS:
+        raise ValueError(
+            f"expected preset in {sorted(PRESETS)} or None, got {preset!r}"
+        )
+    return PRESETS[preset]
+
+
+def resolve_config(
+    preset: str | None, overrides: Mapping[str, Any]
+) -> NegotiationConfig:
     """The preset's parameters with ``overrides`` (keys whose value is not ``None``).
 
     Passing ``base_values`` drops a preset's fixed ``values`` and vice versa, so
-    ``resolve_config("spiral", {"base_values": (10, 30)})`` draws values.
+    ``resolve_config(None, {"base_values": (10, 30)})`` draws values.
     """
-    if preset not in PRESETS:
-        raise ValueError(f"expected preset in {sorted(PRESETS)}, got {preset!r}")
+    base = preset_params(preset)
     given = {k: v for k, v in overrides.items() if v is not None}
     if "values" in given and "base_values" in given:
         raise ValueError(
             "expected either values (fixed) or base_values (drawn), got both"
         )
-    params = dict(PRESETS[preset])
+    params = dict(base)
     if "base_values" in given:
         params.pop("values", None)
     if "values" in given:
@@ -171,6 +206,8 @@ def _normalise(params: dict[str, Any]) -> dict[str, Any]:
         out["base_values"] = tuple(out["base_values"])
     if out.get("value_bounds") is not None:
         out["value_bounds"] = tuple(float(v) for v in out["value_bounds"])
+    if out.get("invalid_returns") is not None:
+        out["invalid_returns"] = tuple(out["invalid_returns"])
     return out
 
 
@@ -203,6 +240,18 @@ def _validate(config: NegotiationConfig) -> None:
             f"expected max_message_chars >= 0, got {config.max_message_chars}"
         )
     _validate_values(config)
+    returns = config.invalid_returns
+    if returns is not None and not (
+        len(returns) == 2
+        and all(
+            isinstance(r, numbers.Real) and not isinstance(r, bool) and math.isfinite(r)
+            for r in returns
+        )
+    ):
+        raise ValueError(
+            "expected invalid_returns as (offender, other), two finite numbers, "
+            f"got {returns}"
+        )
 
 
 def _validate_values(config: NegotiationConfig) -> None:

@@ -2,7 +2,7 @@
 
 | | |
 |---|---|
-| Creation | `selfplay_envs.make("negotiation_v0", view="text" \\| "numeric", preset="spiral" \\| "textarena")` |
+| Creation | `selfplay_envs.make("negotiation_v0", view="text" \\| "numeric", preset=None \\| "spiral" \\| "textarena")` |
 | Agents | `player_0` (role `first`, moves on turns 1, 3, ...), `player_1` (role `second`) |
 | Actions | text: chat plus at most one `[Offer: 3 Wood -> 2 Gold]` / `[Accept]` / `[Deny]`; numeric: `Discrete(3 + R(R-1)k^2)` |
 | Observation | text prompt, or a flat float32 vector in [0, 1] + `action_mask` |
@@ -11,7 +11,7 @@
 Two players own resources and value them privately. They talk, make offers, and
 accept or deny them. Whoever raised the value of its inventory more, each by its own
 values, wins. Trades can help both sides, but only the *relative* gain decides the game,
-so the outcome is zero-sum.
+so the outcome is zero-sum (except under `preset="spiral"`, see Rewards).
 
 ## Rules
 * Player 0 acts on even turns and player 1 on odd turns, for `num_turns` turns in all:
@@ -26,21 +26,24 @@ so the outcome is zero-sum.
 
 ## Presets
 Every number is a constructor parameter; a preset only fills the ones you do not pass.
+The default, `preset=None`, is SPIRAL's set-up with the zero-sum forfeit.
 
-| parameter | `"spiral"` (default) | `"textarena"` |
-|---|---|---|
-| `resources` | Wood, Gold | Wheat, Wood, Sheep, Brick, Ore |
-| `min_units`, `max_units` | 10, 10 | 5, 25 (uniform per player and resource) |
-| `values` | P0: Wood 5, Gold 15; P1: Wood 15, Gold 5 | drawn |
-| `base_values`, `value_spread`, `value_bounds` | - | 5, 10, 15, 25, 40; 0.2; (5, 40) |
-| `num_turns` | 10 (5 each) | 10 (5 each) |
-| `max_offer_units` (`k`, numeric view) | 5 | 3 |
-| `public_inventories` | True | False |
-| `max_message_chars` | 1000 | 1000 |
+| parameter | `None` (default) | `"spiral"` | `"textarena"` |
+|---|---|---|---|
+| `resources` | Wood, Gold | Wood, Gold | Wheat, Wood, Sheep, Brick, Ore |
+| `min_units`, `max_units` | 10, 10 | 10, 10 | 5, 25 (uniform per player and resource) |
+| `values` | P0: Wood 5, Gold 15; P1: Wood 15, Gold 5 | the same | drawn |
+| `base_values`, `value_spread`, `value_bounds` | - | - | 5, 10, 15, 25, 40; 0.2; (5, 40) |
+| `num_turns` | 10 (5 each) | 10 (5 each) | 10 (5 each) |
+| `max_offer_units` (`k`, numeric view) | 5 | 5 | 3 |
+| `public_inventories` | True | True | False |
+| `max_message_chars` | 1000 | 1000 | 1000 |
+| `invalid_returns` | - (zero-sum forfeit) | (-1.5, 0.5) | - (zero-sum forfeit) |
+| `make()`'s `invalid_move` | retry | loss | retry |
 
 Drawn values are integers, uniform in `base +- floor(spread * base)` clamped to
-`value_bounds`, as TextArena draws them. `NegotiationGame(preset="spiral",
-base_values=(10, 30))` switches to drawn values; `values=...` fixes them.
+`value_bounds`, as TextArena draws them. `NegotiationGame(base_values=(10, 30))`
+switches to drawn values; `values=...` fixes them.
 
 ## Observation
 **Text view.** Each player sees the rules, its own inventory and values, its gain so
@@ -77,6 +80,12 @@ set, but any offer in the grammar is allowed there.
 |---|---|---|
 | gains differ | +1 | -1 |
 | equal gains (e.g. no trade) | 0 | 0 |
+
+A game ended by an invalid move (the `loss` policy, or the retries used up) is a
+forfeit: -1 for the offender, +1 for the other, or `invalid_returns` when given.
+`preset="spiral"` sets SPIRAL's training mode: the first invalid move ends the game
+(`make()`'s `invalid_move` defaults to `"loss"`; an explicit one wins) at -1.5 for the
+offender and +0.5 for the other, so `metadata["zero_sum"]` is False.
 
 `infos[agent]["gain"]` is the agent's own gain throughout; at the end
 `infos[agent]["gains"]` holds both gains. `infos[agent]` also has the structured view
@@ -132,7 +141,13 @@ from selfplay_envs.games.negotiation import observer
 from selfplay_envs.games.negotiation.config import NegotiationConfig, resolve_config
 from selfplay_envs.games.negotiation.moves import ActionCodec
 from selfplay_envs.games.negotiation.params import PARAMETERS
-from selfplay_envs.games.negotiation.rules import ROLES, NegotiationState
+from selfplay_envs.games.negotiation.rules import (
+    LOSS,
+    ROLES,
+    WIN,
+    NegotiationState,
+    forfeit_pair,
+)
 
 __all__ = ["NegotiationGame"]
 
@@ -141,7 +156,8 @@ class NegotiationGame(Game):
     """Negotiation over privately valued resources; see the module docs.
 
     Args:
-        preset: ``"spiral"`` or ``"textarena"``; supplies every parameter not given.
+        preset: ``"spiral"``, ``"textarena"`` or ``None`` (SPIRAL's set-up,
+            zero-sum); supplies every parameter not given.
         resources: Resource names.
         num_turns: Total turns, both players together (even).
         min_units: Fewest starting units of each resource per player.
@@ -153,9 +169,11 @@ class NegotiationGame(Game):
         max_offer_units: ``k`` of the numeric view's offers (1..k for 1..k units).
         public_inventories: Whether each player sees the other's inventory.
         max_message_chars: Longest chat message kept.
+        invalid_returns: ``(offender, other)`` returns of a game ended by an invalid
+            move; ``None``: the preset's, else the zero-sum forfeit.
     """
 
-    conformance_configs = ({"preset": "textarena"},)
+    conformance_configs = ({"preset": "textarena"}, {"preset": "spiral"})
 
     parameters = PARAMETERS
     # Scripted opponents (``Game.opponents``), imported by agents on first use.
@@ -168,7 +186,7 @@ class NegotiationGame(Game):
     def __init__(
         self,
         *,
-        preset: str = "spiral",
+        preset: str | None = None,
         resources: Sequence[str] | None = None,
         num_turns: int | None = None,
         min_units: int | None = None,
@@ -180,6 +198,7 @@ class NegotiationGame(Game):
         max_offer_units: int | None = None,
         public_inventories: bool | None = None,
         max_message_chars: int | None = None,
+        invalid_returns: tuple[float, float] | None = None,
     ):
         overrides = {
             "resources": resources,
@@ -193,22 +212,31 @@ class NegotiationGame(Game):
             "max_offer_units": max_offer_units,
             "public_inventories": public_inventories,
             "max_message_chars": max_message_chars,
+            "invalid_returns": invalid_returns,
         }
         self.preset = preset
         self.config: NegotiationConfig = resolve_config(preset, overrides)
+        # SPIRAL's training games end at the first invalid move; an explicit
+        # ``invalid_move=`` given to make() wins.
+        self.default_invalid_move = "loss" if preset == "spiral" else None
+        offender, other = forfeit_pair(self.config)
         self.codec = ActionCodec(self.config.resources, self.config.max_offer_units)
         self.info = GameInfo(
             name="negotiation_v0",
             num_players=2,
             max_game_length=self.config.num_turns,
             num_actions=self.codec.num_actions,
+            zero_sum=offender + other == 0.0,
+            min_utility=min(LOSS, offender),
+            max_utility=max(WIN, other),
             observation_shape=(observer.tensor_size(self.config),),
             max_text_length=observer.max_text_length(self.config),
             roles=ROLES,
         )
 
     def new_initial_state(self, rng: np.random.Generator) -> NegotiationState:
-        """Draw inventories, then values (both fixed under ``preset="spiral"``)."""
+        """Draw inventories, then values (both fixed without a preset and under
+        ``preset="spiral"``)."""
         inventories = self.config.draw_inventories(rng)
         values = self.config.draw_values(rng)
         return NegotiationState(self.config, inventories, values, self.codec)

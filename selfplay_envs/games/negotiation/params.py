@@ -1,7 +1,8 @@
 """The declared parameters of ``negotiation_v0`` (see ``selfplay_envs.core.config``).
 
-Every parameter but ``preset`` defaults to ``None``: the preset's value. The rules
-that compare parameters read the preset's values for those not given.
+Every parameter defaults to ``None``: the preset's value (``preset=None``: SPIRAL's
+set-up with the zero-sum forfeit). The rules that compare parameters read the preset's
+values for those not given.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from selfplay_envs.core.config import (
     Seq,
     Str,
 )
-from selfplay_envs.games.negotiation.config import PRESETS
+from selfplay_envs.games.negotiation.config import PRESETS, preset_params
 
 __all__ = ["PARAMETERS", "MAX_RESOURCES", "MAX_OFFER_UNITS"]
 
@@ -36,7 +37,7 @@ _PRESET = "the preset's"
 
 def _resolved(config: Mapping[str, Any]) -> dict[str, Any]:
     """The preset's parameters under the given ones (as ``resolve_config`` does)."""
-    preset = PRESETS.get(config["preset"], {})
+    preset = preset_params(config["preset"])
     return {**preset, **{k: v for k, v in config.items() if v is not None}}
 
 
@@ -57,7 +58,14 @@ def _units(config: Mapping[str, Any], given: Mapping[str, Any]) -> str | None:
 
 
 PARAMETERS = Params(
-    Param("preset", Choice(*PRESETS), "spiral", "supplies every parameter not given"),
+    Param(
+        "preset",
+        Choice(*PRESETS),
+        None,
+        "supplies every parameter not given: `spiral` is SPIRAL's set-up and its "
+        "-1.5 / +0.5 for an invalid move (not zero-sum), `textarena` TextArena's; "
+        "`None`: SPIRAL's set-up, zero-sum",
+    ),
     Param(
         "resources",
         Seq(
@@ -139,6 +147,13 @@ PARAMETERS = Params(
         None,
         "longest chat message kept (longer ones are cut)",
         shown_default=_PRESET,
+    ),
+    Param(
+        "invalid_returns",
+        Pair(Float(desc="the offender's number"), Float(desc="the other's")),
+        None,
+        "(offender, other) returns of a game ended by an invalid move; `None`: "
+        "the preset's (`spiral`: -1.5, 0.5), else the zero-sum forfeit -1 / +1",
     ),
     rules=(
         Rule(

@@ -32,7 +32,16 @@ from selfplay_envs.games.negotiation.moves import (
     parse_reply,
 )
 
-__all__ = ["Event", "PendingOffer", "NegotiationState", "ROLES", "WIN", "DRAW", "LOSS"]
+__all__ = [
+    "Event",
+    "PendingOffer",
+    "NegotiationState",
+    "ROLES",
+    "WIN",
+    "DRAW",
+    "LOSS",
+    "forfeit_pair",
+]
 
 ROLES = ("first", "second")
 WIN, DRAW, LOSS = 1.0, 0.0, -1.0
@@ -164,6 +173,12 @@ class NegotiationState(State):
         if abs(diff) <= _TIE_TOLERANCE:
             return [DRAW, DRAW]
         return [WIN, LOSS] if diff > 0 else [LOSS, WIN]
+
+    def forfeit_returns(self, loser: int) -> list[float]:
+        """``invalid_returns`` (offender, other) when set (SPIRAL: -1.5, +0.5), else
+        the zero-sum forfeit -1 / +1."""
+        offender, other = forfeit_pair(self.config)
+        return [offender if p == loser else other for p in range(2)]
 
     # ---- actions --------------------------------------------------------------------
 
@@ -306,6 +321,14 @@ class NegotiationState(State):
     def bundle_text(self, units: tuple[int, ...]) -> str:
         """``"3 Wood, 1 Gold"`` for a units tuple."""
         return format_bundle(units, self.resources)
+
+
+def forfeit_pair(config: NegotiationConfig) -> tuple[float, float]:
+    """The (offender, other) returns of a game ended by an invalid move."""
+    if config.invalid_returns is None:
+        return LOSS, WIN
+    offender, other = config.invalid_returns
+    return float(offender), float(other)
 
 
 def _named(units: tuple[int, ...], resources: tuple[str, ...]) -> dict[str, int]:
