@@ -128,6 +128,25 @@ def test_evaluate_rejects_malformed_text(expr: str) -> None:
         evaluate(expr)
 
 
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        # Python would give 8; pMARS's grammar has no "**".
+        ("dat 2**3", "Bad expression"),
+        ("dat 1 if 1 else 0", "Undefined label or symbol: 'if'"),
+        ('dat __import__("os").getpid()', "Undefined label or symbol: '__import__'"),
+    ],
+)
+def test_a_python_expression_is_a_redcode_error_never_run(
+    source: str, message: str
+) -> None:
+    # DRQ's parser evaluates fields with Python's eval; ours reads pMARS's grammar.
+    (issue,) = issues(source + "\n")
+    assert issue.message == message
+    with pytest.raises(ExpressionError):
+        evaluate("2**3")
+
+
 def test_evaluate_loses_a_handed_back_equality_like_pmars() -> None:
     # pMARS encodes '==' as 0, so it is dropped when handed back two levels up.
     with pytest.raises(ExpressionError):
