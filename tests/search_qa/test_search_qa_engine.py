@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import gzip
+import importlib
 import json
+import os
+import subprocess
+import sys
+import textwrap
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +34,27 @@ PASSAGES = [
     Passage(id="p3", title="Ruby", text="Ruby is a programming language from Japan."),
     Passage(id="p4", title="Cities", text="Kyoto and Osaka are cities of Japan."),
 ]
+
+
+def _c_kernel_missing() -> str:
+    """Why the C kernel cannot be tested here ("" when it is built)."""
+    try:
+        importlib.import_module("selfplay_envs.games.search_qa.search._bm25")
+    except ImportError as err:
+        return (
+            f"the BM25 C kernel is not built ({err}); build it with `pip install -e .`"
+        )
+    return ""
+
+
+@pytest.fixture(params=["c", "numba"])
+def kernel(request, monkeypatch) -> str:
+    """Run the test on one query kernel (C or numba), chosen as users choose it."""
+    if request.param == "c" and (reason := _c_kernel_missing()):
+        pytest.skip(reason)
+    monkeypatch.setenv(bm25_module.KERNEL_VARIABLE, request.param)
+    assert bm25_module.kernel() == request.param
+    return request.param
 
 
 def _brute_force_top_k(
@@ -64,7 +91,7 @@ def test_bm25_matches_hand_computed_lucene_scores() -> None:
 )
 @pytest.mark.parametrize("corpus_seed", [3, 4])
 def test_every_query_path_returns_the_exact_top_k(
-    monkeypatch, long, budget, corpus_seed
+    monkeypatch, kernel, long, budget, corpus_seed
 ) -> None:
     # long: lists this long get an impact order (1: every list; 10**9: none, so every
     # query is merged document by document). budget: the share of postings the
@@ -81,22 +108,94 @@ def test_every_query_path_returns_the_exact_top_k(
         docs, scores = index.search(query, k)
         want_docs, want_scores = _brute_force_top_k(index, query, k)
         assert docs.tolist() == want_docs.tolist(), query
-        assert np.allclose(scores, want_scores)
+        # Summed in the same order as ``score`` sums them: equal bit for bit.
+        assert scores.tolist() == want_scores.tolist(), query
 
 
-def test_ties_break_by_passage_position_on_every_path(monkeypatch) -> None:
+@pytest.mark.parametrize(
+    ("long", "budget"),
+    [(128, 1 / 512), (128, 1.0), (1, 1.0)],
+    ids=["default", "no-dense", "impact-only"],
+)
+def test_exact_top_k_with_lists_past_the_bisection_cutoff(
+    monkeypatch, kernel, long, budget
+) -> None:
+    # 12,000 passages of Zipf-distributed words: the common ones are in more passages
+    # than the kernel bisects (``_SHORT_SEEK``), so lookups in them interpolate and
+    # gallop; rare words keep short lists, so queries mix the merge and impact phases.
+    monkeypatch.setattr(bm25_module, "_LONG_POSTINGS", long)
+    monkeypatch.setattr(bm25_module, "_IMPACT_BUDGET", budget)
+    rng = np.random.default_rng(7)
+    vocab = np.array([f"w{i}" for i in range(3000)])
+    draws = np.minimum(rng.zipf(1.3, size=12_000 * 12) - 1, len(vocab) - 1)
+    lengths = rng.integers(3, 13, 12_000)
+    words, start = vocab[draws], 0
+    texts = []
+    for n in lengths:
+        texts.append(" ".join(words[start : start + n]))
+        start += n
+    index = BM25Index.build(texts)
+    assert np.diff(index.indptr).max() > 4096
+    for _ in range(60):
+        common = np.minimum(rng.zipf(1.2, size=rng.integers(1, 5)) - 1, 2999)
+        rare = rng.integers(30, 3000, size=rng.integers(0, 3))
+        query = " ".join(vocab[np.r_[common, rare]])
+        k = int(rng.integers(1, 12))
+        docs, scores = index.search(query, k)
+        want_docs, want_scores = _brute_force_top_k(index, query, k)
+        assert docs.tolist() == want_docs.tolist(), query
+        assert scores.tolist() == want_scores.tolist(), query
+
+
+def test_a_passage_merged_first_is_not_scored_again(monkeypatch, kernel) -> None:
+    # Passage 500 is the only one with "zz" (a short list, merged first) and the
+    # shortest with "common", so it heads that long list's impact order too: the
+    # impact phase must skip it, not return it twice.
+    monkeypatch.setattr(bm25_module, "_IMPACT_BUDGET", 1.0)
+    texts = [f"common filler{i % 50} more words here" for i in range(1000)]
+    texts[500] = "common zz"
+    index = BM25Index.build(texts)
+    docs, _ = index.search("common zz", 3)
+    assert docs.tolist() == [500, 0, 1]
+
+
+def test_ties_break_by_passage_position_on_every_path(monkeypatch, kernel) -> None:
     # Many passages with equal scores: the top k must be the first ones, whichever
     # path (impact order, merge, dense) found them.
     texts = [f"alpha beta filler{i % 7}" for i in range(3000)]
     texts += [f"alpha gamma {i}" for i in range(500)]
+    # Ties across lists: "delta" and "omega" passages, as many of each, shuffled, of
+    # one length, so a delta passage scores what an omega one does; the top k of
+    # "delta omega" interleaves both lists by position.
+    rng = np.random.default_rng(0)
+    split = np.array(["delta", "omega"])[rng.permutation(np.arange(1000) % 2)]
+    texts += [f"{word} filler{i % 7}" for i, word in enumerate(split)]
+    queries = [("alpha", 5), ("alpha beta", 9), ("beta gamma", 4)]
+    queries += [("delta omega", k) for k in range(1, 17)]
     for long, budget in [(128, 1 / 512), (1, 1.0), (1, 0.0), (10**9, 1.0)]:
         monkeypatch.setattr(bm25_module, "_LONG_POSTINGS", long)
         monkeypatch.setattr(bm25_module, "_IMPACT_BUDGET", budget)
         index = BM25Index.build(texts)
-        for query, k in [("alpha", 5), ("alpha beta", 9), ("beta gamma", 4)]:
+        for query, k in queries:
             docs, _ = index.search(query, k)
             want_docs, _ = _brute_force_top_k(index, query, k)
-            assert docs.tolist() == want_docs.tolist(), (query, long, budget)
+            assert docs.tolist() == want_docs.tolist(), (query, k, long, budget)
+
+
+def test_concurrent_searches_of_one_index_match_sequential_ones(kernel) -> None:
+    # The C kernel releases the GIL: threads search at once, each on its own scratch.
+    corpus = SyntheticEncyclopedia(400, seed=5).corpus()
+    index = BM25Index.build([corpus.search_text(i) for i in range(len(corpus))])
+    rng = np.random.default_rng(5)
+    queries = [
+        " ".join(rng.choice(corpus.texts[int(rng.integers(len(corpus)))].split(), 4))
+        for _ in range(300)
+    ]
+    want = [index.search(q, 5)[0].tolist() for q in queries]
+    with ThreadPoolExecutor(4) as pool:
+        for _ in range(3):
+            got = list(pool.map(lambda q: index.search(q, 5)[0].tolist(), queries))
+            assert got == want
 
 
 def test_unknown_and_stopword_queries_return_nothing() -> None:
@@ -104,6 +203,7 @@ def test_unknown_and_stopword_queries_return_nothing() -> None:
     for query in ("", "the of and", "zzzunknownzzz", "!!!"):
         docs, scores = index.search(query, 3)
         assert len(docs) == 0 and len(scores) == 0
+    assert index.search("python", 10**12)[0].tolist() == [0, 1]  # k past num_docs
     with pytest.raises(ValueError, match="expected k >= 1"):
         index.search("python", 0)
 
@@ -277,17 +377,65 @@ def test_write_jsonl_gz_is_reproducible(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("k", [1, 3, 5])
-def test_top_k_on_long_runs_of_ties_matches_a_full_sort(k: int) -> None:
-    from selfplay_envs.games.search_qa.search import _bm25_kernel
-
+def test_top_k_on_long_runs_of_ties_matches_a_full_sort(kernel, k: int) -> None:
+    _, module = bm25_module._kernel()  # noqa: SLF001 - _bm25 or _bm25_kernel
     rng = np.random.default_rng(k)
     for values in (3, 50, 100_000):  # many ties, some, almost none
         scores = rng.integers(0, values, 20_000).astype(np.float64)
         docs = rng.permutation(200_000)[:20_000].astype(np.int64)
         top_s, top_d, n = np.zeros(k), np.zeros(k, np.int64), 0
         for score, doc in zip(scores, docs, strict=True):
-            n = _bm25_kernel._offer(top_s, top_d, n, score, doc)  # noqa: SLF001
+            n = module._offer(top_s, top_d, n, score, doc)  # noqa: SLF001
         order = np.lexsort((docs, -scores))[:k]
         assert n == k
         assert top_d.tolist() == docs[order].tolist()
         assert top_s.tolist() == scores[order].tolist()
+
+
+# ---- the kernels -----------------------------------------------------------------------
+
+
+def test_first_search_of_a_fresh_process_does_not_import_numba() -> None:
+    if reason := _c_kernel_missing():
+        pytest.skip(reason)
+    script = textwrap.dedent(
+        """
+        import sys
+        from selfplay_envs.games.search_qa.search import bm25
+
+        index = bm25.BM25Index.build(["the cat sat", "a dog barked", "cat and dog"] * 50)
+        docs, _ = index.search("cat dog", 3)
+        assert docs.tolist() == [2, 5, 8], docs
+        assert bm25.kernel() == "c"
+        assert "numba" not in sys.modules, "numba was imported"
+        """
+    )
+    env = {k: v for k, v in os.environ.items() if k != bm25_module.KERNEL_VARIABLE}
+    proc = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_a_missing_c_kernel_falls_back_to_numba_with_a_warning(monkeypatch) -> None:
+    real_import = importlib.import_module
+
+    def no_c_kernel(name: str, *args):
+        if name.endswith("._bm25"):
+            raise ImportError("No module named '_bm25'")
+        return real_import(name, *args)
+
+    monkeypatch.setattr(bm25_module.importlib, "import_module", no_c_kernel)
+    resolve = bm25_module._resolve_kernel.__wrapped__  # noqa: SLF001 - uncached
+    with pytest.warns(RuntimeWarning, match=r"C kernel was not built.*pip install"):
+        name, module = resolve("")
+    assert name == "numba" and module.__name__.endswith("._bm25_kernel")
+    with pytest.raises(ImportError, match="C kernel is not built"):
+        resolve("c")
+    with pytest.raises(ValueError, match="SELFPLAY_BM25_KERNEL"):
+        resolve("fortran")

@@ -1,7 +1,10 @@
 """The BM25 query kernel under numba: exact top-k by threshold pruning over impact order.
 
-``bm25.py`` imports this module on a query's first search, never when an index is
-built, saved or opened, so opening an env does not import numba. See
+``_bm25.c`` is its port to C, which ``bm25.py`` runs by default; this one is the
+reference, and the fallback where the C one is not built (or where
+``SELFPLAY_BM25_KERNEL=numba``). ``bm25.py`` imports it on a query's first search,
+never when an index is built, saved or opened, so opening an env does not import
+numba. See
 ``BM25Index``'s docstring for the data layout; in short, for each query term ``t``:
 
 * ``docs[indptr[t]:indptr[t + 1]]``: its documents in ascending order, with the

@@ -1,4 +1,4 @@
-"""An in-process BM25 index on NumPy arrays, with an exact top-k kernel under numba.
+"""An in-process BM25 index on NumPy arrays, with an exact top-k query kernel in C.
 
 Why our own (``benchmarks/bench_search.py`` has the numbers): at a million passages
 the query latency is dominated by how many postings a query touches, not by the
@@ -14,22 +14,35 @@ tie-break by passage position is decided without reading the run.
 exact BM25 top-k, identical to scoring every document, with ties broken by passage
 position.
 
+Kernels: the query kernel exists twice, with the same algorithm and bit-identical
+results: a C extension (``_bm25.c``, built by ``pip install``, loads in milliseconds
+and releases the GIL while a query runs) and a numba one (``_bm25_kernel.py``, the
+readable reference and the fallback, which costs a fresh process's first search 5-30 s
+of compiling, 0.5-3 s from numba's cache). The C one runs when it was built, else
+numba with a warning that says why; ``SELFPLAY_BM25_KERNEL=numba`` (or ``c``) forces
+one, and :func:`kernel` says which runs.
+
 Scoring is Lucene's BM25: ``idf = ln(1 + (N - df + 0.5) / (df + 0.5))`` and
 ``tf * (k1 + 1) / (tf + k1 * (1 - b + b * len / avg_len))``, summed over the query's
 terms (a term repeated in the query counts again).
 
 The arrays live in ``.npy`` files so a cached index opens memory-mapped, in
-milliseconds, whatever its size. Opening an index does not import numba; the first
-search does (and loads the compiled kernel from numba's on-disk cache).
+milliseconds, whatever its size. Nothing here imports numba unless the numba kernel
+runs, and then only on the first search (not when an index is built, saved or opened).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
+import importlib
 import json
+import os
+import warnings
 from array import array
 from collections.abc import Sequence
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 
@@ -41,7 +54,7 @@ from selfplay_envs.games.search_qa.search.tokenize import (
     tokenize,
 )
 
-__all__ = ["BM25Params", "BM25Index"]
+__all__ = ["BM25Params", "BM25Index", "kernel"]
 
 _FORMAT_VERSION = 2
 # Posting lists at least this long are also stored in impact order.
@@ -81,8 +94,9 @@ class BM25Index:
     1]]`` holds it again by weight descending, then document ascending (else the
     range is empty).
 
-    A search holds the GIL (the kernel does not release it) and uses two scratch
-    arrays over the documents, made on the first search.
+    The C kernel releases the GIL while a query runs, so threads search one index in
+    parallel. Each search takes a set of two scratch arrays over the documents from a
+    pool (made on demand, so one set per concurrent search) and puts it back.
 
     Attributes:
         num_docs: Number of indexed documents (passages).
@@ -119,9 +133,7 @@ class BM25Index:
             np.asarray(a)
             for a in (indptr, docs, weights, max_weight, imp_ptr, imp_docs, imp_weights)
         )
-        self._stamp: np.ndarray | None = None
-        self._acc: np.ndarray | None = None
-        self._generation = 0
+        self._scratch: list[_Scratch] = []
 
     # ---- building ---------------------------------------------------------------------
 
@@ -247,24 +259,36 @@ class BM25Index:
         terms, qtf = self.query_terms(query)
         if not len(terms):
             return np.zeros(0, np.int64), np.zeros(0, np.float64)
-        if self._stamp is None:
-            self._stamp = np.zeros(self.num_docs, dtype=np.uint8)
-            self._acc = np.zeros(self.num_docs, dtype=np.float64)
-        elif self._generation == _MAX_GENERATION:
-            self._stamp.fill(0)
-            self._generation = 0
-        self._generation += 1
-        docs, scores, _ = _kernel().search(
-            *self._kernel_arrays,
-            terms,
-            qtf,
-            k,
-            self._stamp,
-            self._generation,
-            self._acc,
-            _IMPACT_BUDGET,
-        )
-        return docs, scores
+        k = min(k, self.num_docs)  # no more results than documents
+        name, lib = _kernel()
+        # list.pop and list.append are atomic: concurrent searches never share a set.
+        try:
+            scratch = self._scratch.pop()
+        except IndexError:
+            scratch = _Scratch(self.num_docs)
+        try:
+            if scratch.generation == _MAX_GENERATION:
+                scratch.stamp.fill(0)
+                scratch.generation = 0
+            scratch.generation += 1
+            args = (
+                *self._kernel_arrays,
+                terms,
+                qtf,
+                k,
+                scratch.stamp,
+                scratch.generation,
+                scratch.acc,
+                _IMPACT_BUDGET,
+            )
+            if name == "c":
+                docs, scores = np.empty(k, np.int64), np.empty(k, np.float64)
+                n = lib.search(*args, docs, scores)
+                return docs[:n], scores[:n]
+            docs, scores, _ = lib.search(*args)
+            return docs, scores
+        finally:
+            self._scratch.append(scratch)
 
     def score(self, query: str, docs: np.ndarray) -> np.ndarray:
         """BM25 scores of ``query`` for the given document positions (no pruning).
@@ -289,11 +313,61 @@ class BM25Index:
 _MAX_GENERATION = 255
 
 
-def _kernel():
-    """The numba kernel module, imported on the first search (not on open)."""
-    from selfplay_envs.games.search_qa.search import _bm25_kernel
+class _Scratch:
+    """One search's scratch: marks over documents (see the kernel) and zeroed scores."""
 
-    return _bm25_kernel
+    def __init__(self, num_docs: int):
+        self.stamp = np.zeros(num_docs, dtype=np.uint8)
+        self.acc = np.zeros(num_docs, dtype=np.float64)
+        self.generation = 0
+
+
+KERNEL_VARIABLE = "SELFPLAY_BM25_KERNEL"
+KERNELS = ("c", "numba")
+
+
+def kernel() -> str:
+    """The query kernel searches run on now: ``"c"`` or ``"numba"``.
+
+    Raises:
+        ImportError: If ``SELFPLAY_BM25_KERNEL=c`` but the C kernel is not built.
+        ValueError: If ``SELFPLAY_BM25_KERNEL`` names no kernel.
+    """
+    return _kernel()[0]
+
+
+def _kernel() -> tuple[str, ModuleType]:
+    """The chosen kernel's name and module (``_bm25`` or ``_bm25_kernel``)."""
+    return _resolve_kernel(os.environ.get(KERNEL_VARIABLE, "").strip().lower())
+
+
+@functools.cache
+def _resolve_kernel(name: str) -> tuple[str, ModuleType]:
+    if name and name not in KERNELS:
+        raise ValueError(
+            f"expected {KERNEL_VARIABLE} in {KERNELS} (or unset), got {name!r}"
+        )
+    fix = (
+        "reinstall with a C compiler present (`pip install -e .` or `pip install .`; "
+        "gcc or clang)"
+    )
+    if name != "numba":
+        try:
+            return "c", importlib.import_module(f"{__package__}._bm25")
+        except ImportError as err:
+            if name == "c":
+                raise ImportError(
+                    f"the BM25 C kernel is not built ({err}); {fix}, or unset "
+                    f"{KERNEL_VARIABLE} to use the numba kernel"
+                ) from err
+            warnings.warn(
+                f"the search_qa BM25 C kernel was not built ({err}: no compiler at "
+                "install time?); using numba, whose compile costs the first search "
+                f"5-30 s (under 3 s from its cache); {fix}",
+                RuntimeWarning,
+                stacklevel=4,
+            )
+    return "numba", importlib.import_module(f"{__package__}._bm25_kernel")
 
 
 def _impact_order(
