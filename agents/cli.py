@@ -634,15 +634,62 @@ def _make_env(env_id: str, config: dict[str, Any]) -> Any:
         raise SystemExit(f"selfplay: cannot build {env_id}: {e}") from None
 
 
+# How each answer format wraps a reply, for a person's plain-text answer.
+_TAG_WRAPPERS = {
+    "boxed": ("\\boxed{", "}"),
+    "answer_tag": ("<answer>", "</answer>"),
+    "bracket": ("[", "]"),
+}
+_TAG_MARKERS = ("\\boxed", "<answer", "</answer")
+
+
+def _expected_format(formats: Sequence[Any]) -> str:
+    """``"plain text, or tagged as \\boxed{...} or <answer>...</answer>"``."""
+    tags = [
+        _TAG_WRAPPERS[f.value][0] + "..." + _TAG_WRAPPERS[f.value][1]
+        for f in formats
+        if f.value in _TAG_WRAPPERS
+    ]
+    return "plain text, or tagged as " + " or ".join(tags)
+
+
+def _plain_answer(state: Any, player: int, text: str) -> tuple[str | None, str]:
+    """``text``, untagged where the game wants a tag (a spy clue), as the whole
+    answer: the reply to submit, tagged in the game's format, or ``None`` and why not.
+
+    Taken only where unambiguous: the line holds no (broken) tag of its own, and its
+    tagged form parses to the same move as the line itself.
+    """
+    formats = state.answer_formats()
+    answer = text.strip()
+    if any(marker in answer.lower() for marker in _TAG_MARKERS):
+        return None, "no action found: the tag is not well formed"
+    plain = state.parse_answer(player, answer)
+    if plain.reason is not None:
+        return None, plain.message
+    for fmt in formats:
+        if fmt.value not in _TAG_WRAPPERS:
+            continue
+        opening, closing = _TAG_WRAPPERS[fmt.value]
+        tagged = opening + answer + closing
+        result = state.parse_action(player, tagged)
+        if result.reason is None and result.action == plain.action:
+            return tagged, ""
+    return None, "no action found: the line cannot be tagged as it stands"
+
+
 def _human_move(env: Any, agent: str, text: str) -> tuple[str | None, str]:
     """The move to submit for the person's ``text``, or ``None`` and why not.
 
     Judged with the game's own parser without submitting it, so a typo costs no
     retry. Text the game does not parse is matched against the legal moves: equal
-    but for case and brackets, or the start of exactly one of them.
+    but for case and brackets, or the start of exactly one of them. Where the game
+    wants a tagged answer (a spy clue in ``\\boxed{}``) and the line has no tag, the
+    whole line is the answer; a refusal there says what format is expected.
     """
     player = env.possible_agents.index(agent)
-    result = env.episode.state.parse_action(player, text)
+    state = env.episode.state
+    result = state.parse_action(player, text)
     if result.reason is None:
         return text, ""
     legal = env.infos.get(agent, {}).get("legal_actions") or []
@@ -653,7 +700,15 @@ def _human_move(env: Any, agent: str, text: str) -> tuple[str | None, str]:
         for found in (same, starts):
             if len(found) == 1:
                 return found[0], ""
-    return None, result.message
+    formats = state.answer_formats()
+    if any(f.value == "bare" for f in formats):
+        return None, result.message
+    reason = result.message
+    if result.reason.value == "no action found":
+        tagged, reason = _plain_answer(state, player, text)
+        if tagged is not None:
+            return tagged, ""
+    return None, f"{reason} (expected {_expected_format(formats)})"
 
 
 def _move_text(record: Any) -> str:

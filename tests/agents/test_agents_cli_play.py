@@ -125,6 +125,32 @@ def test_unknown_names_get_one_line_with_close_matches(
     assert expected in out
 
 
+def test_a_plain_text_spy_clue_is_taken_as_the_clue() -> None:
+    child = _spawn("play", "who_is_the_spy_v0", "--opponent", "scripted")
+    child.expect_exact("your move> ")
+    # No \\boxed{}: the whole line, stripped, is the clue.
+    child.sendline("  There is a red cube.  ")
+    index = child.expect([r"invalid move: ([^\r\n]*)", r"plays: "])
+    assert index == 1, child.match.group(1)
+    child.expect_exact("Round 1, Player 1: There is a red cube.\r\n")
+    child.expect_exact("your move> ")
+    # A broken tag is no plain clue: asked again, with the format expected.
+    child.sendline("\\boxed{There is a cube.")
+    child.expect(r"invalid move: ([^\r\n]*)\r?\n")
+    reason = child.match.group(1)
+    assert "plain text" in reason and "\\boxed{...}" in reason, reason
+    child.expect_exact("your move> ")
+    child.sendline("There is a {big} thing.")
+    child.expect_exact("Round 2, Player 1: There is a {big} thing.\r\n")
+    child.expect_exact("your move> ")
+    child.sendline("N/A")  # a vote, bare as before
+    child.expect_exact("Game over: ")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    assert "invalid move" not in child.before
+
+
 # ---- without a terminal: fast checks of the same command ------------------------------
 
 
