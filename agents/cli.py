@@ -372,7 +372,6 @@ def _run_with_progress(jobs, results_path: Path, workers: int) -> list[dict[str,
     latest = latest_records(read_results(results_path, on_corrupt=on_corrupt))
     done_keys = {key for key, r in latest.items() if not is_errored(r)}
     todo = [job for job in jobs if job.key not in done_keys]
-    eta = Eta(todo)
     scores: dict[tuple[str, str, str], list[float]] = {}
     errors: dict[tuple[str, str, str], int] = {}
 
@@ -405,6 +404,8 @@ def _run_with_progress(jobs, results_path: Path, workers: int) -> list[dict[str,
         f"on {workers} workers",
         flush=True,
     )
+    _prepare(todo, workers)
+    eta = Eta(todo)  # the clock starts once the opponents are ready
     if not sys.stdout.isatty():
         return _run_logged(run, describe, eta, len(todo))
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
@@ -423,6 +424,32 @@ def _run_with_progress(jobs, results_path: Path, workers: int) -> list[dict[str,
             progress.update(task, advance=1, description=description, eta=eta.text())
 
         return run(on_result)
+
+
+# An opponent whose set-up took at least this long (seconds) gets a line of its own.
+SLOW_SETUP = 1.0
+
+
+def _prepare(todo, workers: int) -> None:
+    """Build each named opponent once before the games, so that a one-off set-up (a
+    CFR+ solve) is neither paid in every worker nor counted as a game's duration."""
+    from selfplay_agents.arena.runner import agents_to_prepare, prepare_agents
+
+    count = len(agents_to_prepare(todo))
+    if not count:
+        return
+    print(
+        f"selfplay bench: preparing {count} opponent{'s' * (count != 1)} before the "
+        "clock starts "
+        "(a one-off set-up, such as a CFR+ solve, is paid here once and cached)",
+        flush=True,
+    )
+
+    def on_prepared(env_id: str, name: str, seconds: float, error: str) -> None:
+        if seconds >= SLOW_SETUP and not error:
+            print(f"  {env_id} {name}: ready in {seconds:.0f} s", flush=True)
+
+    prepare_agents(todo, workers=workers, on_prepared=on_prepared)
 
 
 def _run_logged(run, describe, eta, total: int) -> list[dict[str, Any]]:

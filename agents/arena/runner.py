@@ -26,6 +26,7 @@ import itertools
 import json
 import os
 import signal
+import statistics
 import time
 import warnings
 from collections.abc import Callable, Iterable, Sequence
@@ -55,6 +56,8 @@ __all__ = [
     "is_errored",
     "finished",
     "interleave",
+    "agents_to_prepare",
+    "prepare_agents",
     "Eta",
 ]
 
@@ -399,12 +402,17 @@ def _run_pool(todo, workers, results_path, done, on_result) -> None:
     except BaseException:
         # Ctrl-C (or a bug): do not wait for the games in flight, which can take
         # minutes (a sandboxed test suite); they are played again on resume.
-        processes = list((getattr(pool, "_processes", None) or {}).values())
-        pool.shutdown(wait=False, cancel_futures=True)
-        for process in processes:
-            process.terminate()
+        _stop_pool(pool)
         raise
     pool.shutdown(wait=True)
+
+
+def _stop_pool(pool: futures.ProcessPoolExecutor) -> None:
+    """Stop ``pool`` without waiting for the work in flight."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.terminate()
 
 
 def _finish(record, path, done, on_result) -> None:
@@ -414,21 +422,108 @@ def _finish(record, path, done, on_result) -> None:
         on_result(record)
 
 
+def _prepare_one(env_id: str, name: str, config: dict[str, Any]) -> tuple[float, str]:
+    """Build ``name`` once; the seconds it took and the error, if any (``""``)."""
+    start = time.perf_counter()
+    try:
+        build_policy(name, env_id, seed=0, config=config)
+    except Exception as e:  # the game reports it (as a bug or an errored game)
+        return time.perf_counter() - start, f"{type(e).__name__}: {e}"
+    return time.perf_counter() - start, ""
+
+
+def agents_to_prepare(jobs: Iterable[Job]) -> list[tuple[str, str, dict[str, Any]]]:
+    """The named opponents of ``jobs`` (not the built-in baselines, LLMs or
+    ``module:attr`` specs), once per game and config: ``(env_id, name, config)``."""
+    from selfplay_agents.opponents import BASELINES
+
+    seen: dict[tuple[str, str, str], tuple[str, str, dict[str, Any]]] = {}
+    for job in jobs:
+        for name in (job.a, job.b):
+            if ":" in name or name in BASELINES:
+                continue
+            key = (job.env_id, name, json.dumps(job.config, sort_keys=True))
+            seen.setdefault(key, (job.env_id, name, job.config))
+    return list(seen.values())
+
+
+def prepare_agents(
+    jobs: Iterable[Job],
+    *,
+    workers: int | None = None,
+    on_prepared: Callable[[str, str, float, str], None] | None = None,
+) -> None:
+    """Build each named opponent of ``jobs`` once, before the games and their clock.
+
+    An opponent's one-off set-up (the CFR+ solve of Leduc's and Liar's Dice's ``cfr``,
+    cached on disk) is then paid here, once and in parallel, not inside the first
+    game of each of its pairings in each worker; the games that follow load it from
+    the cache. ``on_prepared(env_id, name, seconds, error)`` is called for each; an
+    error is left for the game to report. A ``KeyboardInterrupt`` stops at once.
+    """
+    todo = agents_to_prepare(jobs)
+    workers = min(workers or os.cpu_count() or 1, len(todo))
+    if workers <= 1:
+        for env_id, name, config in todo:
+            seconds, error = _prepare_one(env_id, name, config)
+            if on_prepared is not None:
+                on_prepared(env_id, name, seconds, error)
+        return
+    pool = futures.ProcessPoolExecutor(max_workers=workers, initializer=_ignore_sigint)
+    try:
+        pending = {pool.submit(_prepare_one, *item): item for item in todo}
+        for future in futures.as_completed(pending):
+            env_id, name, _ = pending[future]
+            seconds, error = future.result()
+            if on_prepared is not None:
+                on_prepared(env_id, name, seconds, error)
+    except BaseException:
+        _stop_pool(pool)
+        raise
+    pool.shutdown(wait=True)
+
+
+def _pairing(env_id: str, a: str, b: str) -> tuple[str, str, str]:
+    """A pairing's key, either seat order."""
+    first, second = sorted((a, b))
+    return env_id, first, second
+
+
+# A game's duration over this many times its pairing's low median is a one-off.
+OUTLIER = 10.0
+
+
+def _typical(seconds: Sequence[float]) -> float:
+    """The mean of ``seconds`` less the one-offs: those over ``OUTLIER`` times the
+    low median (which is a sample, and so never one of them)."""
+    median = statistics.median_low(seconds)
+    kept = [x for x in seconds if x <= OUTLIER * median]
+    return sum(kept) / len(kept)
+
+
 class Eta:
     """Time left in a run, from the durations of the games finished so far.
 
     A run mixes games of very different lengths (tic-tac-toe in milliseconds, bug
     repair in tens of seconds), so a rate of games per second says little. Instead:
-    the seconds still to play are each remaining game's mean duration for its game
-    (the mean over all games for a game not yet seen), divided by the parallelism
-    measured so far (seconds played per wall second). No estimate until ``warmup``
-    games finished.
+    the seconds still to play are each remaining game's typical duration for its
+    pairing, divided by the parallelism measured so far (seconds played per wall
+    second). A pairing not yet seen takes its game's, and a game not yet seen takes
+    the run's. No estimate until ``warmup`` games finished.
+
+    The typical duration is the mean of the durations seen less those over
+    ``OUTLIER`` times their low median: a one-off cost paid inside a pairing's first
+    game (a solve, a model load, a compile) is left out once a second game of the
+    pairing is in, instead of being spread over every game left.
     """
 
     def __init__(self, todo: Sequence[Job], *, warmup: int = 5) -> None:
-        self.remaining: dict[str, int] = {}
+        self.remaining: dict[tuple[str, str, str], int] = {}
         for job in todo:
-            self.remaining[job.env_id] = self.remaining.get(job.env_id, 0) + 1
+            key = _pairing(job.env_id, job.a, job.b)
+            self.remaining[key] = self.remaining.get(key, 0) + 1
+        # Durations by pairing and by game.
+        self.pairings: dict[tuple[str, str, str], list[float]] = {}
         self.seconds: dict[str, list[float]] = {}
         self.warmup = min(warmup, max(len(todo), 1))
         self.start = time.monotonic()
@@ -436,8 +531,12 @@ class Eta:
     def update(self, record: dict[str, Any]) -> None:
         """Count one finished (or errored) game."""
         env_id = record["env_id"]
-        self.remaining[env_id] = max(self.remaining.get(env_id, 0) - 1, 0)
-        self.seconds.setdefault(env_id, []).append(float(record.get("seconds", 0.0)))
+        key = _pairing(env_id, record.get("a", ""), record.get("b", ""))
+        if key in self.remaining:
+            self.remaining[key] = max(self.remaining[key] - 1, 0)
+        seconds = float(record.get("seconds", 0.0))
+        self.pairings.setdefault(key, []).append(seconds)
+        self.seconds.setdefault(env_id, []).append(seconds)
 
     def seconds_left(self, now: float | None = None) -> float | None:
         """Estimated wall seconds to the end, or ``None`` while too few games ended."""
@@ -446,11 +545,13 @@ class Eta:
             return None
         elapsed = max((now if now is not None else time.monotonic()) - self.start, 1e-6)
         parallelism = max(sum(played) / elapsed, 1e-6)
-        overall = sum(played) / len(played)
-        work = sum(
-            count * (np.mean(self.seconds[g]) if g in self.seconds else overall)
-            for g, count in self.remaining.items()
-        )
+        overall = _typical(played)
+        work = 0.0
+        for key, count in self.remaining.items():
+            if not count:
+                continue
+            seen = self.pairings.get(key) or self.seconds.get(key[0])
+            work += count * (_typical(seen) if seen else overall)
         return float(work / parallelism)
 
     def text(self) -> str:

@@ -298,13 +298,94 @@ def test_eta_waits_for_games_and_weighs_each_game_by_its_duration() -> None:
     assert eta.seconds_left(now=eta.start + 1) is None
     assert eta.text() == "ETA -"
     # One worker: two 0.01 s tic-tac-toe games and one 20 s bug-repair game.
-    for env_id, seconds in (("tic_tac_toe_v0", 0.01), ("tic_tac_toe_v0", 0.01)):
-        eta.update({"env_id": env_id, "seconds": seconds})
+    ttt = {"env_id": "tic_tac_toe_v0", "a": "minimax", "b": "random", "seconds": 0.01}
+    eta.update(ttt)
+    eta.update({**ttt, "a": "random", "b": "minimax"})  # the other seat order
     assert eta.seconds_left(now=eta.start + 0.02) is None
-    eta.update({"env_id": "bug_repair_v0", "seconds": 20.0})
+    eta.update(
+        {"env_id": "bug_repair_v0", "a": "random", "b": "scripted", "seconds": 20.0}
+    )
     left = eta.seconds_left(now=eta.start + 20.02)
     # 98 x 0.01 s + 9 x 20 s = 180.98 s of play left, on one worker.
     assert left == pytest.approx(180.98, rel=0.01)
+
+
+def test_eta_is_not_thrown_by_a_one_off_cost_in_a_pairings_first_game() -> None:
+    from selfplay_agents.arena.runner import Eta, interleave, make_jobs
+
+    # A cold start: the first game with Leduc's cfr pays a one-off solve, 300 times
+    # a game's length (101 s on the fresh machine); the solve is cached afterwards.
+    jobs = interleave(
+        make_jobs("leduc_poker_v0", ["cfr", "random"], 40)
+        + make_jobs("tic_tac_toe_v0", ["minimax", "random"], 40)
+        + make_jobs("kuhn_poker_v0", ["cfr", "nash"], 40)
+    )
+    typical = {"leduc_poker_v0": 0.3, "tic_tac_toe_v0": 0.01, "kuhn_poker_v0": 0.05}
+    seconds = [typical[job.env_id] for job in jobs]
+    seconds[jobs.index(next(j for j in jobs if j.env_id == "leduc_poker_v0"))] *= 300
+    eta = Eta(jobs)
+    now = eta.start
+    checked = 0
+    for played, (job, duration) in enumerate(zip(jobs, seconds, strict=True), 1):
+        now += duration  # one worker: the games end one after the other
+        eta.update({"env_id": job.env_id, "a": job.a, "b": job.b, "seconds": duration})
+        truth = sum(seconds[played:])
+        # From a few games on (two of Leduc's), until the last tenth of the run.
+        if played >= 6 and played <= 0.9 * len(jobs):
+            left = eta.seconds_left(now=now)
+            assert truth / 2 <= left <= 2 * truth, (played, left, truth)
+            checked += 1
+    assert checked > 150
+
+
+def test_bench_builds_each_named_opponent_once_before_the_clock_starts(
+    tmp_path: Path, monkeypatch, capsys
+) -> None:
+    import selfplay_agents.arena.runner as runner
+
+    events: list[str] = []
+    build, start_clock = runner.build_policy, runner.Eta.__init__
+
+    def logged_build(spec, env_id, **kwargs):
+        events.append(spec)
+        return build(spec, env_id, **kwargs)
+
+    def logged_clock(self, todo, **kwargs):
+        events.append("clock")
+        start_clock(self, todo, **kwargs)
+
+    monkeypatch.setattr(runner, "build_policy", logged_build)
+    monkeypatch.setattr(runner.Eta, "__init__", logged_clock)
+    assert main(_tiny_bench(tmp_path)) == 0
+    out = capsys.readouterr().out
+    # minimax once, before the clock (random is a built-in baseline); then the games.
+    assert events[:2] == ["minimax", "clock"]
+    assert events.count("minimax") == 1 + 4  # then once per game
+    assert "preparing 1 opponent before the clock starts" in out
+
+
+def test_the_opponents_to_prepare_are_the_named_ones_once_per_game_and_config() -> None:
+    from selfplay_agents.arena.runner import (
+        agents_to_prepare,
+        make_jobs,
+        prepare_agents,
+    )
+
+    pool = ["cfr", "nash", "random", "selfplay_agents.policy:RandomPolicy"]
+    jobs = make_jobs("kuhn_poker_v0", pool, 2) + make_jobs(
+        "kuhn_poker_v0", pool, 2, config={"num_hands": 3}
+    )
+    wanted = agents_to_prepare(jobs)
+    assert sorted((e, n, c.get("num_hands", 1)) for e, n, c in wanted) == [
+        ("kuhn_poker_v0", "cfr", 1),
+        ("kuhn_poker_v0", "cfr", 3),
+        ("kuhn_poker_v0", "nash", 1),
+        ("kuhn_poker_v0", "nash", 3),
+    ]
+    ready = []
+    prepare_agents(jobs, workers=2, on_prepared=lambda *item: ready.append(item))
+    assert sorted(item[:2] for item in ready) == sorted(w[:2] for w in wanted)
+    assert all(error == "" and seconds >= 0 for *_, seconds, error in ready)
 
 
 def test_one_games_winrate_titles_and_bar_label_fit_the_figure() -> None:
