@@ -21,6 +21,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 __all__ = [
+    "placeholder_token_ids",
     "prompt_too_long",
     "FinishReason",
     "InferenceBackend",
@@ -232,6 +233,28 @@ def prompt_too_long(ids: Sequence[int], max_model_len: int) -> Result | None:
         f"got {len(ids)}",
         ids,
     )
+
+
+# Config fields naming a VLM's placeholder tokens (LLaVA: image_token_index; Qwen2-VL:
+# image_token_id, video_token_id, vision_start_token_id, vision_end_token_id).
+_PLACEHOLDER_FIELDS = (
+    "image_token_index",
+    "image_token_id",
+    "video_token_id",
+    "vision_start_token_id",
+    "vision_end_token_id",
+)
+
+
+def placeholder_token_ids(config: Any) -> tuple[int, ...]:
+    """The multimodal placeholder token ids a model config names, sorted; () for text.
+
+    Backends never let a model generate these: a completion holding one would make
+    prompt plus completion unreadable by the model's own forward pass (the processor
+    expects one image's worth of features per placeholder), which a trainer runs on it.
+    """
+    ids = {getattr(config, field, None) for field in _PLACEHOLDER_FIELDS}
+    return tuple(sorted(int(i) for i in ids if isinstance(i, int) and i >= 0))
 
 
 @runtime_checkable

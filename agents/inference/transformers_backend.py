@@ -42,6 +42,7 @@ from selfplay_agents.inference.base import (
     Request,
     Result,
     SamplingParams,
+    placeholder_token_ids,
     prompt_too_long,
 )
 from selfplay_envs.core.errors import DependencyNotInstalled
@@ -146,7 +147,7 @@ class TransformersBackend:
         self.eos_token_ids = _eos_ids(model, tokenizer)
         pad = tokenizer.pad_token_id
         self.pad_token_id = self.eos_token_ids[0] if pad is None else int(pad)
-        self.placeholder_token_ids = _placeholder_ids(model.config)
+        self.placeholder_token_ids = placeholder_token_ids(model.config)
 
     # ---- prompts --------------------------------------------------------------------
 
@@ -452,21 +453,6 @@ class TransformersBackend:
 # Processor outputs aligned with the prompt tokens (padded like the ids), as opposed
 # to per-image ones (``pixel_values``, ``image_grid_thw``, ``image_sizes``).
 _PER_TOKEN_KEYS = frozenset({"mm_token_type_ids", "token_type_ids"})
-
-# Config fields naming a VLM's placeholder tokens (LLaVA: image_token_index; Qwen2-VL:
-# image_token_id, video_token_id, vision_start_token_id, vision_end_token_id).
-_PLACEHOLDER_FIELDS = (
-    "image_token_index",
-    "image_token_id",
-    "video_token_id",
-    "vision_start_token_id",
-    "vision_end_token_id",
-)
-
-
-def _placeholder_ids(config: Any) -> tuple[int, ...]:
-    ids = {getattr(config, field, None) for field in _PLACEHOLDER_FIELDS}
-    return tuple(sorted(int(i) for i in ids if isinstance(i, int) and i >= 0))
 
 
 def _is_vision_language(transformers: Any, path: str) -> bool:

@@ -13,6 +13,16 @@ choices uses ``StructuredOutputsParams(choice=...)`` (vLLM >= 0.10), or the olde
 ``GuidedDecodingParams`` where that is what the installed vLLM has. Logprobs are the
 sampled tokens' (``logprobs=0``), from the model's distribution by default.
 
+A vision-language model never generates its multimodal placeholder tokens (image, video,
+vision start/end, read from the model config as the transformers backend does): a
+completion holding one would make prompt plus completion unreadable by the model's own
+forward pass, which a trainer runs on it. On vLLM's V1 engine (the default since 0.8;
+V0 was removed later) each request carries ``SamplingParams(logit_bias={id: -inf})``; V1
+computes the returned raw logprobs before it applies logit bias, so they stay the
+model's own. vLLM's V0 engine clamps ``logit_bias`` to [-100, 100] (OpenAI's range), so
+there a per-request logits processor sets the placeholders to ``-inf`` instead (V0's
+logprobs are those of the processed distribution anyway).
+
 Needs ``pip install "selfplay-envs[vllm]"`` and a CUDA GPU.
 """
 
@@ -27,6 +37,7 @@ from selfplay_agents.inference.base import (
     FinishReason,
     Request,
     Result,
+    placeholder_token_ids,
     prompt_too_long,
 )
 from selfplay_envs.core.errors import DependencyNotInstalled
@@ -71,6 +82,10 @@ class VLLMBackend:
         # Read by LLMPolicy: pictures for a text model are a setup error, not a move.
         self.accepts_images = bool(getattr(model_config, "is_multimodal_model", True))
         self.chat_template_kwargs = dict(chat_template_kwargs or {})
+        self.placeholder_token_ids = _placeholders(model_config)
+        # V1's LLMEngine lives in vllm.v1 (vllm.engine.LLMEngine aliases it from 0.8
+        # when V1 is on); anything else is the V0 engine.
+        self.v1_engine = type(self.llm.llm_engine).__module__.startswith("vllm.v1.")
 
     def generate(self, requests: Sequence[Request]) -> list[Result]:
         """Generate every request; failures come back as error results."""
@@ -168,7 +183,40 @@ class VLLMBackend:
         }
         if request.choices is not None:
             kwargs.update(_guided_choice(vllm, list(request.choices)))
+        if self.placeholder_token_ids:
+            kwargs.update(_suppress(self.placeholder_token_ids, v1=self.v1_engine))
         return vllm.SamplingParams(**kwargs)
+
+
+def _placeholders(model_config: Any) -> tuple[int, ...]:
+    """The placeholder ids of the served model that lie inside its vocabulary."""
+    ids = placeholder_token_ids(getattr(model_config, "hf_config", None))
+    get_vocab_size = getattr(model_config, "get_vocab_size", None)
+    if ids and callable(get_vocab_size):
+        # An id past the vocabulary cannot be sampled, and vLLM refuses a logit_bias
+        # entry for it.
+        vocab = int(get_vocab_size())
+        ids = tuple(i for i in ids if i < vocab)
+    return ids
+
+
+def _suppress(ids: Sequence[int], *, v1: bool) -> dict[str, Any]:
+    """The SamplingParams fields that keep ``ids`` from ever being sampled."""
+    if v1:
+        # Fresh per request; V1 rejects per-request logits_processors.
+        return {"logit_bias": dict.fromkeys(ids, float("-inf"))}
+    return {"logits_processors": [_SuppressTokens(ids)]}
+
+
+class _SuppressTokens:
+    """A V0 per-request logits processor: ``ids`` get ``-inf`` (picklable)."""
+
+    def __init__(self, ids: Sequence[int]):
+        self.ids = list(ids)
+
+    def __call__(self, token_ids: list[int], logits: Any) -> Any:
+        logits[self.ids] = float("-inf")
+        return logits
 
 
 def _guided_choice(vllm: Any, choices: list[str]) -> dict[str, Any]:

@@ -554,21 +554,36 @@ def test_pictures_for_a_text_model_are_a_setup_error_not_a_move(vlm):
 # ---- vLLM's multimodal input format -------------------------------------------------
 
 
-class FakeLLM:
-    """Stands in for ``vllm.LLM``: records what ``generate`` got, answers one token."""
+class FakeV1Engine:
+    """vLLM's V1 ``LLMEngine`` as the backend tells it apart: by its module."""
 
-    def __init__(self, tokenizer):
+    __module__ = "vllm.v1.engine.llm_engine"
+
+
+class FakeLLM:
+    """Stands in for ``vllm.LLM``: records what ``generate`` got, answers one token.
+
+    ``hf_config`` is the served model's config (``model_config.hf_config``); ``v1``
+    picks a V1 or a V0 engine.
+    """
+
+    def __init__(self, tokenizer, hf_config=None, *, v1=True, vocab_size=None):
         self.tokenizer = tokenizer
         self.prompts: list = []
-        self.llm_engine = types.SimpleNamespace(
-            model_config=types.SimpleNamespace(max_model_len=CONTEXT)
+        self.params: list = []
+        self.llm_engine = FakeV1Engine() if v1 else types.SimpleNamespace()
+        self.llm_engine.model_config = types.SimpleNamespace(
+            max_model_len=CONTEXT, hf_config=hf_config
         )
+        if vocab_size is not None:
+            self.llm_engine.model_config.get_vocab_size = lambda: vocab_size
 
     def get_tokenizer(self):
         return self.tokenizer
 
     def generate(self, prompts, params, use_tqdm=False):
         self.prompts.extend(prompts)
+        self.params.extend(params)
         step = types.SimpleNamespace(
             token_ids=[7],
             text="x",
@@ -609,6 +624,73 @@ def test_vllm_backend_sends_images_in_the_multimodal_format(vlm, monkeypatch):
     ]
 
 
+def fake_vllm_backend(monkeypatch, llm):
+    from selfplay_agents.inference import vllm_backend
+
+    fake_vllm = types.SimpleNamespace(SamplingParams=lambda **kw: kw)
+    monkeypatch.setattr(vllm_backend, "_import_vllm", lambda: fake_vllm)
+    return vllm_backend.VLLMBackend(llm)
+
+
+def test_vllm_backend_never_samples_placeholders(vlm, monkeypatch):
+    """Every request to a VLM, with or without a picture, bans its placeholder tokens
+    through V1's logit_bias (-inf); a text-only model gets no ban."""
+    image_token = vlm.model.config.image_token_index
+    llm = FakeLLM(vlm.tokenizer, vlm.model.config, vocab_size=image_token + 1)
+    backend = fake_vllm_backend(monkeypatch, llm)
+    assert backend.v1_engine
+    assert backend.placeholder_token_ids == vlm.placeholder_token_ids == (image_token,)
+    results = backend.generate([ask(picture(40)), ask(None)])
+    assert all(r.ok for r in results)
+    assert len(llm.params) == 2  # the image row and the text row
+    for params in llm.params:
+        assert params["logit_bias"] == {image_token: float("-inf")}
+        assert "logits_processors" not in params  # V1 refuses them
+    assert llm.params[0]["logit_bias"] is not llm.params[1]["logit_bias"]
+
+    text_config = vlm.model.config.get_text_config()
+    assert getattr(text_config, "image_token_index", None) is None  # a Qwen2 config
+    text_llm = FakeLLM(vlm.tokenizer, text_config)
+    text_backend = fake_vllm_backend(monkeypatch, text_llm)
+    assert text_backend.placeholder_token_ids == ()
+    (result,) = text_backend.generate([ask(None)])
+    assert result.ok
+    (params,) = text_llm.params
+    assert "logit_bias" not in params and "logits_processors" not in params
+
+
+def test_vllm_backend_v0_engine_masks_placeholders(vlm, monkeypatch):
+    """V0 clamps logit_bias to [-100, 100]: a per-request logits processor sets -inf."""
+    import pickle
+
+    image_token = vlm.model.config.image_token_index
+    llm = FakeLLM(vlm.tokenizer, vlm.model.config, v1=False)
+    backend = fake_vllm_backend(monkeypatch, llm)
+    assert not backend.v1_engine
+    backend.generate([ask(picture(41)), ask(None)])
+    for params in llm.params:
+        assert "logit_bias" not in params
+        (processor,) = params["logits_processors"]
+        processor = pickle.loads(pickle.dumps(processor))  # V0 may ship it to workers
+        logits = torch.arange(image_token + 8, dtype=torch.float32)
+        out = processor([1, 2], logits.clone())
+        assert out[image_token] == float("-inf")
+        keep = torch.ones_like(logits, dtype=torch.bool)
+        keep[image_token] = False
+        assert torch.equal(out[keep], logits[keep])
+
+
+def test_vllm_backend_drops_placeholders_past_the_vocabulary(vlm, monkeypatch):
+    """vLLM refuses a logit_bias id outside the vocabulary; such an id is never sampled
+    anyway, so it is left out."""
+    image_token = vlm.model.config.image_token_index
+    llm = FakeLLM(vlm.tokenizer, vlm.model.config, vocab_size=image_token)
+    backend = fake_vllm_backend(monkeypatch, llm)
+    assert backend.placeholder_token_ids == ()
+    backend.generate([ask(None)])
+    assert "logit_bias" not in llm.params[0]
+
+
 @pytest.mark.skipif(
     not torch.cuda.is_available()
     or __import__("importlib").util.find_spec("vllm") is None,
@@ -624,3 +706,12 @@ def test_vllm_engine_sees_the_picture(vlm_dir):
     assert a.ok and b.ok, (a.error, b.error)
     assert a.prompt_token_ids == b.prompt_token_ids
     assert a.completion_token_ids != b.completion_token_ids or a.logprobs != b.logprobs
+    # The real SamplingParams carry the placeholder ban the engine accepted above.
+    image_token = backend.llm.llm_engine.model_config.hf_config.image_token_index
+    assert backend.placeholder_token_ids == (image_token,)
+    params = backend._sampling(ask(None), None)
+    if backend.v1_engine:
+        assert params.logit_bias == {image_token: float("-inf")}
+    else:
+        assert params.logits_processors
+    assert image_token not in a.completion_token_ids + b.completion_token_ids
