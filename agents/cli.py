@@ -476,11 +476,19 @@ def _run_logged(run, describe, eta, total: int) -> list[dict[str, Any]]:
     return run(on_result)
 
 
+# Off a terminal (a log, a pipe) nothing limits the line length: tables are printed
+# this wide at most, so that no cell of theirs is cut or wrapped.
+OFF_TERMINAL_WIDTH = 10_000
+
+
 def _print_summary(summary: dict[str, Any]) -> None:
     from rich.console import Console
     from rich.table import Table
 
     console = Console()
+    if not console.is_terminal:
+        # Each table takes its natural width, not rich's default 80 columns.
+        console = Console(width=OFF_TERMINAL_WIDTH)
     for env_id, game in summary.items():
         errored = game["errored"]
         if game["all_errored"]:

@@ -388,6 +388,29 @@ def test_the_opponents_to_prepare_are_the_named_ones_once_per_game_and_config() 
     assert all(error == "" and seconds >= 0 for *_, seconds, error in ready)
 
 
+def test_summary_tables_off_a_terminal_are_not_cut_at_80_columns(
+    monkeypatch, capsys
+) -> None:
+    from selfplay_agents.cli import _print_summary
+
+    monkeypatch.delenv("COLUMNS", raising=False)  # as in a plain redirect to a file
+    long_name = "selfplay_agents.policy:RandomPolicy"
+    pools = {"bug_repair_v0": [*POOLS["bug_repair_v0"], long_name]}
+    summary = summarize(_records(pools), bootstrap=5)
+    _print_summary(summary)  # into pytest's capture: not a terminal
+    out = capsys.readouterr().out
+    assert "\x1b[" not in out
+    rows = [line for line in out.splitlines() if line.startswith("│")]
+    assert len(rows) == len(summary["bug_repair_v0"]["pairings"]) == 10
+    ci = re.compile(r"\d\.\d\d \[\d\.\d\d, \d\.\d\d\]")
+    for row, pairing in zip(rows, summary["bug_repair_v0"]["pairings"], strict=True):
+        # Each row is one line: both names whole, and the whole interval.
+        assert f" {pairing['a']} " in row and f" {pairing['b']} " in row, row
+        assert ci.search(row), row
+    assert any(long_name in row for row in rows)
+    assert "…" not in out
+
+
 def test_one_games_winrate_titles_and_bar_label_fit_the_figure() -> None:
     pools = {
         "tic_tac_toe_v0": ["selfplay_agents.policy:RandomPolicy", "minimax", "random"]
