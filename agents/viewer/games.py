@@ -248,7 +248,8 @@ def core_war(trace: dict[str, Any], index: int, seat: int, reveal: bool) -> str:
         last = trace["corewar"]["frames"][-1]["step"]
         cut = "" if trace["corewar"]["complete"] else f", its first {last} steps"
         legend = "".join(
-            f'<span class="w{k}">&#9632; {esc(n)}: <b data-procs="{k}">0</b> processes</span> '
+            f'<span class="w{k}">&#9632; {esc(n)}: <b data-procs="{k}">0</b> '
+            f'<span data-procs-word="{k}">processes</span></span> '
             for k, n in enumerate(names)
         )
         core = (

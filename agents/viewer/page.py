@@ -163,7 +163,7 @@ table{border-collapse:collapse;margin:4px 0}td,th{border:1px solid #ccc;padding:
 .word{font-size:20px;padding:20px;border:2px solid #888;background:#fff;white-space:pre-wrap}
 .passage{background:#fff;border:1px solid #ddd;margin:4px 0;padding:4px;font-size:12px}
 .corewar canvas{border:1px solid #333;background:#111;max-width:100%}
-.legend span{margin-right:12px}.w0{color:#3b82f6}.w1{color:#ef4444}.w2{color:#22c55e}.w3{color:#eab308}
+.legend>span{margin-right:12px}.w0{color:#3b82f6}.w1{color:#ef4444}.w2{color:#22c55e}.w3{color:#eab308}
 .note{color:#a40}
 """
 
@@ -256,6 +256,8 @@ function drawCore(cw, index) {
     ctx.strokeRect((c % cols) * w + 1, Math.floor(c / cols) * h + 1, w - 2, h - 2);
   canvas.dataset.frame = index;
   for (const b of document.querySelectorAll('[data-procs]')) b.textContent = frame.processes[+b.dataset.procs];
+  for (const w of document.querySelectorAll('[data-procs-word]'))
+    w.textContent = frame.processes[+w.dataset.procsWord] === 1 ? 'process' : 'processes';
   $('cwstep').textContent = `step ${frame.step} of ${cw.frames[cw.frames.length - 1].step}`;
 }
 
@@ -278,6 +280,8 @@ $('seat').onchange = () => { state.seat = +$('seat').value; show(); };
 $('all').onchange = () => { state.all = $('all').checked; show(); };
 $('log').onclick = e => { const li = e.target.closest('li'); if (li) go(+li.dataset.step); };
 document.addEventListener('keydown', e => {
+  // A focused slider or menu moves by itself: stepping here too would skip a step.
+  if (e.target.closest && e.target.closest('input, select, textarea')) return;
   if (e.key === 'ArrowRight') go(state.turn + 1);
   if (e.key === 'ArrowLeft') go(state.turn - 1);
 });

@@ -167,14 +167,22 @@ def test_a_reply_with_markup_stays_text(tmp_path: Path, browser):
 
 @pytest.mark.parametrize(
     "env_id", ["tic_tac_toe_v0", "kuhn_poker_v0", "negotiation_v0", "who_is_the_spy_v0",
-               "core_war_v0", "search_qa_v0"],
+               "core_war_v0", "search_qa_v0",
+               # its episode runs the repo's tests in the bubblewrap sandbox
+               pytest.param("bug_repair_v0", marks=pytest.mark.slow)],
 )  # fmt: skip
 def test_screenshot_of_every_game(env_id: str, tmp_path: Path, browser):
+    from PIL import Image
+
     trace = sample_trace(env_id)
     path = tmp_path / "page.html"
     path.write_text(build_page([trace]), encoding="utf-8")
     png = screenshot(path, tmp_path / "shot.png", "turn=last")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
+    with Image.open(png) as image:
+        assert image.size == (1280, 1100)
+        # A drawn page: a page of one line of text has about 120 colours.
+        assert len(image.convert("RGB").getcolors(1 << 22) or []) > 400
 
 
 def test_the_fragment_picks_the_episode(tmp_path: Path, browser):
