@@ -1,18 +1,15 @@
-"""Fixtures of the viewer tests: each game's sample trace, and the headless browser."""
+"""Fixtures of the viewer tests: the headless browser and a page opened in it (the
+sample traces are in viewer_traces.py)."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from selfplay_agents.viewer.capture import capture
 from selfplay_agents.viewer.page import build_page
-from selfplay_agents.viewer.screenshots import chromium, dump_dom, sample_episode
-
-_TRACES: dict[str, dict[str, Any]] = {}
+from selfplay_agents.viewer.screenshots import chromium, dump_dom
 
 
 @pytest.fixture(scope="session")
@@ -25,19 +22,6 @@ def browser() -> str:
             "browser (apt-get install -y chromium, see .ci/system_deps.sh)"
         )
     return path
-
-
-def sample_trace(env_id: str) -> dict[str, Any]:
-    """The trace of ``env_id``'s sample episode, built once per session."""
-    if env_id not in _TRACES:
-        if env_id == "bug_repair_v0":
-            from selfplay_envs.games.bug_repair.sandbox import bwrap_available
-
-            ok, reason = bwrap_available()
-            if not ok:
-                pytest.skip(f"bubblewrap sandbox unavailable here: {reason}")
-        _TRACES[env_id] = capture(sample_episode(env_id))
-    return _TRACES[env_id]
 
 
 class Page:
@@ -57,12 +41,3 @@ class Page:
 @pytest.fixture
 def page(tmp_path: Path, browser: str):
     return lambda trace: Page(trace, tmp_path)
-
-
-def game_panel(dom: str) -> str:
-    """The game panel's HTML in a dumped DOM."""
-    match = re.search(
-        r'<div id="game".*?</div>\s*</div>\s*<div class="right">', dom, re.S
-    )
-    assert match, "no game panel in the DOM"
-    return match.group(0)

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import game_panel, sample_trace
+from viewer_traces import game_panel, sample_trace
 
 from selfplay_agents.viewer.capture import capture
 from selfplay_agents.viewer.load import Episode

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import sample_trace
+from viewer_traces import sample_trace
 
 from selfplay_agents.viewer.page import build_page
 
