@@ -1,7 +1,8 @@
 """The examples run at CI size and do what they claim, on a small scale.
 
-The full-size numbers (exploitability below 0.05, the LLM's win-rate curve) come from
-the full runs; here the quick runs check the whole pipeline and the direction.
+The full-size numbers (Kuhn exploitability, the LLM's win-rate curve, the Red Queen
+table) come from the full runs; here the quick runs check the whole pipeline and the
+direction.
 """
 
 from __future__ import annotations
@@ -33,14 +34,78 @@ def load(name: str) -> ModuleType:
 @pytest.mark.timeout(300)
 def test_kuhn_rae_example_quick(tmp_path: Path):
     curves = load("kuhn_rae_selfplay").main(["--quick", "--out", str(tmp_path)])
-    assert set(curves) == {"RAE (per-player baseline)", "no RAE"}
-    for curve in curves.values():
-        assert curve["exploitability"][0] > 0.4  # the uniform start
-        assert curve["average_exploitability"][-1] < 0.2
-    rae = curves["RAE (per-player baseline)"]
-    assert -0.3 < rae["player_0_baseline"][-1] < 0.1  # near the opener's value, -1/18
+    assert set(curves) == {"none", "role", "player"}
+    for (run,) in curves.values():  # one seed at --quick
+        assert run["exploitability"][0] > 0.4  # the uniform start
+        assert run["average_exploitability"][-1] < 0.3
+        # Keyed by seat, the baselines of a zero-sum match are each other's negative.
+        assert run["player_0_baseline"] == [-b for b in run["player_1_baseline"]]
+        # Keyed by role, each role's baseline averages both seats' returns in a
+        # 5-hand match (each seat opens and responds): it stays near 0 while
+        # player_0's moves away with player_0's returns.
+        assert max(map(abs, run["opener_baseline"])) < 0.1
+        assert max(map(abs, run["player_0_baseline"])) > 0.3
+    # Without a baseline the advantage is the return.
+    none = curves["none"][0]
+    assert none["advantage_ms"] == none["return_ms"]
     assert (tmp_path / "exploitability.png").stat().st_size > 0
     assert json.loads((tmp_path / "curves.json").read_text()) == curves
+
+
+def test_kuhn_rae_example_baselines_are_the_librarys():
+    """The example's advantages are ``player_advantages``'s and ``role_advantages``'s
+    on the same 5-hand matches, over two batches (the second uses the baselines the
+    first left)."""
+    from selfplay_agents.export import (
+        RoleBaseline,
+        TrainerRow,
+        player_advantages,
+        role_advantages,
+    )
+
+    example = load("kuhn_rae_selfplay")
+    collector = example.Collector(8, seed=0, num_hands=5)
+    batches = [collector.collect(example.TabularPolicy(), 12) for _ in range(2)]
+    for by, library in (("player", player_advantages), ("role", role_advantages)):
+        ours, theirs = example.KeyedBaseline(0.95, by), RoleBaseline(0.95)
+        for n, batch in enumerate(batches):
+            rows = [
+                TrainerRow(
+                    game_id=f"batch{n}/episode{episode}",
+                    env_id=example.ENV_ID,
+                    episode_id=episode,
+                    step=0,
+                    turn=0,
+                    agent=example.PLAYERS[player],
+                    seat=player,
+                    role=example.ROLES[role],
+                    policy="tabular",
+                    prompt_ids=[],
+                    completion_ids=[],
+                    logprobs=None,
+                    prompt="",
+                    completion="",
+                    valid=True,
+                    invalid_reason="",
+                    reward=0.0,
+                    episode_return=value,
+                    outcome="",
+                )
+                for episode, player, role, value in zip(
+                    batch.episode_ids.tolist(),
+                    batch.players.tolist(),
+                    batch.roles.tolist(),
+                    batch.returns.tolist(),
+                    strict=True,
+                )
+            ]
+            expected = [row.advantage for row in library(rows, theirs)]
+            assert ours.advantages(batch).tolist() == pytest.approx(expected)
+            names = example.PLAYERS if by == "player" else example.ROLES
+            assert ours.values() == pytest.approx(
+                {name: theirs.value(example.ENV_ID, name) for name in names}
+            )
+        assert any(abs(value) > 0.01 for value in ours.values().values())
 
 
 @pytest.fixture(scope="module")
