@@ -11,15 +11,21 @@
  * The numba kernel stays as the readable reference and the fallback; both must pass
  * the same pMARS differential tests.
  *
- * The hot loop is one function instantiated (always_inline, constant flags) for the
- * combinations of behaviour tracking and read/write-limit folding, so that the common
- * battle (no tracking, no folding) carries neither. The GIL is released for a whole
- * battle or a run of steps.
+ * The hot loop is compiled once per combination of behaviour tracking, read/write
+ * limit folding and two warriors (constant flags: the file includes its own template
+ * section at its end once per combination), so that the common battle (two warriors,
+ * no tracking, no folding) carries none of the others' work. With GCC or Clang it is
+ * threaded code (labels as values); elsewhere two switches. The GIL is released for a
+ * whole batch of battles (battle_batch, shared between threads) or a run of steps.
  */
+#ifndef MARS_STEP_TEMPLATE /* the module; the step loop's template is at the end */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
 #include <stdint.h>
+#if defined(_MSC_VER)
+#include <intrin.h> /* _InterlockedExchangeAdd64 */
+#endif
 #include <stdlib.h>
 #include <string.h>
 
@@ -88,10 +94,12 @@ typedef struct {
     uint16_t code, a, b;
 } icell_t;
 
-/* A warrior's state while steps run: wst[4*w ...] unpacked, its queue's address. */
+/* A warrior's state while steps run: wst[4*w ...] unpacked, its queue's address. The
+ * queue is a ring of cap entries: its processes are at head, head + 1, ... (mod cap),
+ * tasks of them, and the next one queued goes at tail = head + tasks. */
 typedef struct warrior {
     int32_t *q;
-    uint32_t head, tasks;
+    uint32_t head, tail, tasks;
     struct warrior *next;
 } warrior_t;
 
@@ -218,16 +226,16 @@ ALWAYS_INLINE uint32_t operand(icell_t *core, uint32_t p, int mode, uint32_t m,
 
 /* The A operand without limits, evaluated completely (increments included) before
  * the B one: its address and register (an immediate A is the fetched copy). */
-ALWAYS_INLINE void operand_a(icell_t *core, uint32_t pc, icell_t ir, const int mode,
+ALWAYS_INLINE void operand_a(icell_t *core, uint32_t pc, uint32_t ir_a, uint32_t ir_b, const int mode,
                              uint32_t m, uint32_t *addr, uint32_t *ra_a, uint32_t *ra_b)
 {
     if (mode == IMMEDIATE) {
         *addr = pc;
-        *ra_a = ir.a;
-        *ra_b = ir.b;
+        *ra_a = ir_a;
+        *ra_b = ir_b;
         return;
     }
-    uint32_t p = pc + ir.a, t = 0;
+    uint32_t p = pc + ir_a, t = 0;
     p = p >= m ? p - m : p;
     uint32_t x = operand(core, p, mode, m, &t);
     *addr = x;
@@ -242,10 +250,10 @@ ALWAYS_INLINE void operand_a(icell_t *core, uint32_t pc, icell_t ir, const int m
 
 /* The B operand without limits: an immediate B reads the core at pc, so it sees the
  * A operand's increments. */
-ALWAYS_INLINE void operand_b(icell_t *core, uint32_t pc, icell_t ir, const int mode,
+ALWAYS_INLINE void operand_b(icell_t *core, uint32_t pc, uint32_t ir_b, const int mode,
                              uint32_t m, uint32_t *addr, uint32_t *rb_a, uint32_t *rb_b)
 {
-    uint32_t p = pc + ir.b, t = 0, x = pc;
+    uint32_t p = pc + ir_b, t = 0, x = pc;
     p = p >= m ? p - m : p;
     if (mode != IMMEDIATE)
         x = operand(core, p, mode, m, &t);
@@ -267,463 +275,136 @@ ALWAYS_INLINE int divide(uint16_t *field, uint32_t dividend, uint32_t divisor, i
     return 0;
 }
 
-/* Execute up to st[ST_BUDGET] steps of the current round; 1 once it is over. */
-ALWAYS_INLINE int run_steps_impl(machine_t *mc, const int TRACK, const int FOLD)
+/* Dispatch. With GCC or Clang the hot loop is threaded code (labels as values): each
+ * instruction's handler ends with its own copy of the next step's fetch and jump, so
+ * the branch predictor sees one indirect jump per handler (which behaviour tends to
+ * follow which) rather than one shared jump for every step. Elsewhere the same source
+ * compiles to two switches. Both read the same tables: the addressing modes pair,
+ * code & 63, and the behaviour case of the opcode and modifier, OM_CASE[code >> 6]. */
+#if defined(__GNUC__) && !defined(MARS_NO_THREADED_CODE)
+#define THREADED 1
+#else
+#define THREADED 0
+#endif
+
+/* The behaviour case of each OM(opcode, modifier) (mars_kernel.CASES); unused slots
+ * (modifier 7) are DAT. */
+static const uint8_t OM_CASE[N_OPCODES * 8] = {
+#define ROW7(c0, c1, c2, c3, c4, c5, c6) c0, c1, c2, c3, c4, c5, c6, C_DAT
+#define SAME7(c) ROW7(c, c, c, c, c, c, c)
+    SAME7(C_DAT),                                                          /* DAT */
+    ROW7(C_MOV_A, C_MOV_B, C_MOV_AB, C_MOV_BA, C_MOV_F, C_MOV_X, C_MOV_I), /* MOV */
+    ROW7(C_ADD_A, C_ADD_B, C_ADD_AB, C_ADD_BA, C_ADD_F, C_ADD_X, C_ADD_F), /* ADD */
+    ROW7(C_SUB_A, C_SUB_B, C_SUB_AB, C_SUB_BA, C_SUB_F, C_SUB_X, C_SUB_F), /* SUB */
+    ROW7(C_MUL_A, C_MUL_B, C_MUL_AB, C_MUL_BA, C_MUL_F, C_MUL_X, C_MUL_F), /* MUL */
+    ROW7(C_DIV_A, C_DIV_B, C_DIV_AB, C_DIV_BA, C_DIV_F, C_DIV_X, C_DIV_F), /* DIV */
+    ROW7(C_MOD_A, C_MOD_B, C_MOD_AB, C_MOD_BA, C_MOD_F, C_MOD_X, C_MOD_F), /* MOD */
+    SAME7(C_JMP),                                                          /* JMP */
+    ROW7(C_JMZ_A, C_JMZ_B, C_JMZ_B, C_JMZ_A, C_JMZ_F, C_JMZ_F, C_JMZ_F),   /* JMZ */
+    ROW7(C_JMN_A, C_JMN_B, C_JMN_B, C_JMN_A, C_JMN_F, C_JMN_F, C_JMN_F),   /* JMN */
+    ROW7(C_DJN_A, C_DJN_B, C_DJN_B, C_DJN_A, C_DJN_F, C_DJN_F, C_DJN_F),   /* DJN */
+    ROW7(C_SEQ_A, C_SEQ_B, C_SEQ_AB, C_SEQ_BA, C_SEQ_F, C_SEQ_X, C_SEQ_I), /* CMP */
+    ROW7(C_SEQ_A, C_SEQ_B, C_SEQ_AB, C_SEQ_BA, C_SEQ_F, C_SEQ_X, C_SEQ_I), /* SEQ */
+    ROW7(C_SNE_A, C_SNE_B, C_SNE_AB, C_SNE_BA, C_SNE_F, C_SNE_X, C_SNE_I), /* SNE */
+    ROW7(C_SLT_A, C_SLT_B, C_SLT_AB, C_SLT_BA, C_SLT_F, C_SLT_X, C_SLT_F), /* SLT */
+    SAME7(C_SPL),                                                          /* SPL */
+    SAME7(C_NOP),                                                          /* NOP */
+    ROW7(C_LDP_A, C_LDP_B, C_LDP_AB, C_LDP_BA, C_LDP_B, C_LDP_B, C_LDP_B), /* LDP */
+    ROW7(C_STP_A, C_STP_B, C_STP_AB, C_STP_BA, C_STP_B, C_STP_B, C_STP_B), /* STP */
+#undef SAME7
+#undef ROW7
+};
+
+/* The 78 behaviour cases, for the handler table: X(case name) each. */
+#define FOR_CASES(X)                                                              \
+    X(C_DAT) X(C_NOP) X(C_JMP) X(C_SPL)                                           \
+    X(C_MOV_A) X(C_MOV_B) X(C_MOV_AB) X(C_MOV_BA) X(C_MOV_F) X(C_MOV_X) X(C_MOV_I) \
+    X(C_ADD_A) X(C_ADD_B) X(C_ADD_AB) X(C_ADD_BA) X(C_ADD_F) X(C_ADD_X)           \
+    X(C_SUB_A) X(C_SUB_B) X(C_SUB_AB) X(C_SUB_BA) X(C_SUB_F) X(C_SUB_X)           \
+    X(C_MUL_A) X(C_MUL_B) X(C_MUL_AB) X(C_MUL_BA) X(C_MUL_F) X(C_MUL_X)           \
+    X(C_DIV_A) X(C_DIV_B) X(C_DIV_AB) X(C_DIV_BA) X(C_DIV_F) X(C_DIV_X)           \
+    X(C_MOD_A) X(C_MOD_B) X(C_MOD_AB) X(C_MOD_BA) X(C_MOD_F) X(C_MOD_X)           \
+    X(C_JMZ_A) X(C_JMZ_B) X(C_JMZ_F) X(C_JMN_A) X(C_JMN_B) X(C_JMN_F)             \
+    X(C_DJN_A) X(C_DJN_B) X(C_DJN_F)                                              \
+    X(C_SEQ_A) X(C_SEQ_B) X(C_SEQ_AB) X(C_SEQ_BA) X(C_SEQ_F) X(C_SEQ_X) X(C_SEQ_I) \
+    X(C_SNE_A) X(C_SNE_B) X(C_SNE_AB) X(C_SNE_BA) X(C_SNE_F) X(C_SNE_X) X(C_SNE_I) \
+    X(C_SLT_A) X(C_SLT_B) X(C_SLT_AB) X(C_SLT_BA) X(C_SLT_F) X(C_SLT_X)           \
+    X(C_LDP_A) X(C_LDP_B) X(C_LDP_AB) X(C_LDP_BA)                                 \
+    X(C_STP_A) X(C_STP_B) X(C_STP_AB) X(C_STP_BA)
+
+/* The 64 addressing-mode pairs (A mode, B mode), for the operand table. */
+#define FOR_MODE_ROW(X, a) X(a, 0) X(a, 1) X(a, 2) X(a, 3) X(a, 4) X(a, 5) X(a, 6) X(a, 7)
+#define FOR_MODE_PAIRS(X)                                                         \
+    FOR_MODE_ROW(X, 0) FOR_MODE_ROW(X, 1) FOR_MODE_ROW(X, 2) FOR_MODE_ROW(X, 3)    \
+    FOR_MODE_ROW(X, 4) FOR_MODE_ROW(X, 5) FOR_MODE_ROW(X, 6) FOR_MODE_ROW(X, 7)
+
+/* The living warrior before w in pMARS's ring (whose next is w): looked up, not
+ * kept, as only a death and the end of a call need it. */
+static warrior_t *before(warrior_t *w, int64_t n)
 {
-    icell_t *const core = mc->core;
-    warrior_t *const wr = mc->wr;
-    int64_t *const st = mc->st;
-    const uint32_t m = (uint32_t)mc->m;
-    const uint32_t m1 = m - 1;
-    const uint32_t mask = (uint32_t)mc->cap - 1;
-    const int64_t max_processes = mc->max_processes;
-    const int64_t max_cycles = mc->max_cycles;
-    const int64_t read_limit = mc->read_limit, write_limit = mc->write_limit;
-    warrior_t *cur = wr + st[ST_CUR];
-    warrior_t *prev = wr + st[ST_PREV];
-    int64_t counter = st[ST_COUNTER];
-    int64_t left = st[ST_LEFT];
-    const int64_t max_steps = st[ST_BUDGET];
-    const int tie_shortcut = st[ST_SHORTCUT] != 0;
-    int64_t budget = max_steps;
-    int64_t skipped = 0;
-    int done = 0;
-
-#define WRAP(x) ((x) >= m ? (x) - m : (x))
-    while (budget > 0) {
-        budget--;
-        warrior_t *const W = cur;
-        int32_t *const q = W->q;
-        const uint32_t pc = (uint32_t)q[W->head];
-        const uint32_t head = (W->head + 1) & mask;
-        W->head = head;
-        const uint32_t n = W->tasks;
-        const uint32_t qi = (head + n - 1) & mask; /* where the successor goes */
-        if (TRACK)
-            mc->cover[(W - wr) * (int64_t)m + pc] = 1;
-        /* The instruction register: a copy taken before any operand side effect. */
-        const icell_t ir = core[pc];
-        uint32_t addr_a, ra_a, ra_b, addr_b, raddr_b, rb_a, rb_b;
-
-        if (!FOLD) {
-            /* One jump on both modes; each pair's operands inline to straight code. */
-            switch (ir.code & 63) {
-#define MODE_PAIR(a, b)                                                           \
-    case (a) * 8 + (b):                                                           \
-        operand_a(core, pc, ir, a, m, &addr_a, &ra_a, &ra_b);                     \
-        operand_b(core, pc, ir, b, m, &addr_b, &rb_a, &rb_b);                     \
-        break;
-#define MODE_ROW(a)                                                               \
-    MODE_PAIR(a, 0)                                                               \
-    MODE_PAIR(a, 1)                                                               \
-    MODE_PAIR(a, 2)                                                               \
-    MODE_PAIR(a, 3)                                                               \
-    MODE_PAIR(a, 4)                                                               \
-    MODE_PAIR(a, 5)                                                               \
-    MODE_PAIR(a, 6)                                                               \
-    MODE_PAIR(a, 7)
-                MODE_ROW(0)
-                MODE_ROW(1)
-                MODE_ROW(2)
-                MODE_ROW(3)
-                MODE_ROW(4)
-                MODE_ROW(5)
-                MODE_ROW(6)
-                MODE_ROW(7)
-            default: /* unreachable: the switch covers all 64 pairs */
-                addr_a = addr_b = pc;
-                ra_a = ra_b = rb_a = rb_b = 0;
-                break;
-            }
-            raddr_b = addr_b;
-        } else {
-            const int a_mode = (ir.code >> 3) & 7;
-            const int b_mode = ir.code & 7;
-            /* Under read/write limits: the A operand, increments included, first. */
-            if (a_mode == IMMEDIATE) {
-                addr_a = pc;
-                ra_a = ir.a;
-                ra_b = ir.b;
-            } else {
-                int64_t a = fold((int64_t)pc + ir.a, pc, read_limit, m);
-                if (a_mode != DIRECT) {
-                    int64_t ptr = a;
-                    /* pMARS folds the pointer cell of {}<> with the write limit. */
-                    if (a_mode != B_INDIRECT && a_mode != A_INDIRECT)
-                        ptr = fold((int64_t)pc + ir.a, pc, write_limit, m);
-                    int64_t off = pointer(core, ptr, a_mode, m1);
-                    a = fold(ptr + off, pc, read_limit, m);
-                }
-                addr_a = (uint32_t)a;
-                ra_a = core[addr_a].a;
-                ra_b = core[addr_a].b;
-                post_increment(core, fold((int64_t)pc + ir.a, pc, write_limit, m), a_mode,
-                               m1);
-            }
-            /* addr_b: the write pointer; raddr_b: the read pointer. */
-            if (b_mode == IMMEDIATE) {
-                addr_b = raddr_b = pc;
-            } else {
-                int64_t r = fold((int64_t)pc + ir.b, pc, read_limit, m);
-                int64_t wa = fold((int64_t)pc + ir.b, pc, write_limit, m);
-                if (b_mode != DIRECT) {
-                    if (b_mode != B_INDIRECT && b_mode != A_INDIRECT)
-                        r = wa;
-                    int64_t off = pointer(core, r, b_mode, m1);
-                    wa = fold(wa + off, pc, write_limit, m);
-                    r = fold(r + off, pc, read_limit, m);
-                }
-                addr_b = (uint32_t)wa;
-                raddr_b = (uint32_t)r;
-            }
-            rb_a = core[raddr_b].a;
-            rb_b = core[raddr_b].b;
-            post_increment(core, fold((int64_t)pc + ir.b, pc, write_limit, m), b_mode, m1);
-        }
-
-        /* Execute; every case queues the successor itself or sets dies. */
-        uint32_t nxt = pc + 1;
-        if (nxt == m)
-            nxt = 0;
-#define skip (nxt + 1 == m ? 0 : nxt + 1) /* the instruction after the next */
-        icell_t *const dst = &core[addr_b];
-        int dies = 0;
-        switch (ir.code >> 6) {
-        ALL_MODIFIERS(DAT):
-            dies = 1;
-            break;
-        ALL_MODIFIERS(NOP):
-            q[qi] = (int32_t)nxt;
-            break;
-        ALL_MODIFIERS(JMP):
-            q[qi] = (int32_t)addr_a;
-            break;
-        ALL_MODIFIERS(SPL):
-            q[qi] = (int32_t)nxt;
-            if (n < max_processes) {
-                q[(head + n) & mask] = (int32_t)addr_a;
-                W->tasks = n + 1;
-                if (TRACK)
-                    mc->spawned[W - wr] += 1;
-            }
-            /* Only a SPL can make a tie certain (it adds a process), so test here. */
-            if (tie_shortcut && counter - 1 < left * max_processes &&
-                tie_certain(wr, mc->n_warriors, counter - 1, left)) {
-                skipped = counter - 1;
-                counter = 0;
-                done = 1;
-                goto out;
-            }
-            break;
-        case OM(MOV, MI):
-            dst->code = core[addr_a].code;
-            dst->a = (uint16_t)ra_a;
-            dst->b = (uint16_t)ra_b;
-            q[qi] = (int32_t)nxt;
-            break;
-        case OM(MOV, MA):
-            dst->a = (uint16_t)ra_a;
-            q[qi] = (int32_t)nxt;
-            break;
-        case OM(MOV, MB):
-            dst->b = (uint16_t)ra_b;
-            q[qi] = (int32_t)nxt;
-            break;
-        case OM(MOV, MAB):
-            dst->b = (uint16_t)ra_a;
-            q[qi] = (int32_t)nxt;
-            break;
-        case OM(MOV, MBA):
-            dst->a = (uint16_t)ra_b;
-            q[qi] = (int32_t)nxt;
-            break;
-        case OM(MOV, MF):
-            dst->a = (uint16_t)ra_a;
-            dst->b = (uint16_t)ra_b;
-            q[qi] = (int32_t)nxt;
-            break;
-        case OM(MOV, MX):
-            dst->b = (uint16_t)ra_a;
-            dst->a = (uint16_t)ra_b;
-            q[qi] = (int32_t)nxt;
-            break;
-#define ARITH(NAME, OP)                                                           \
-    case OM(NAME, MA):                                                            \
-        dst->a = (uint16_t)OP(rb_a, ra_a);                                          \
-        q[qi] = (int32_t)nxt;                                                     \
-        break;                                                                    \
-    case OM(NAME, MB):                                                            \
-        dst->b = (uint16_t)OP(rb_b, ra_b);                                          \
-        q[qi] = (int32_t)nxt;                                                     \
-        break;                                                                    \
-    case OM(NAME, MAB):                                                           \
-        dst->b = (uint16_t)OP(rb_b, ra_a);                                          \
-        q[qi] = (int32_t)nxt;                                                     \
-        break;                                                                    \
-    case OM(NAME, MBA):                                                           \
-        dst->a = (uint16_t)OP(rb_a, ra_b);                                          \
-        q[qi] = (int32_t)nxt;                                                     \
-        break;                                                                    \
-    case OM(NAME, MF):                                                            \
-    case OM(NAME, MI):                                                            \
-        dst->a = (uint16_t)OP(rb_a, ra_a);                                          \
-        dst->b = (uint16_t)OP(rb_b, ra_b);                                          \
-        q[qi] = (int32_t)nxt;                                                     \
-        break;                                                                    \
-    case OM(NAME, MX):                                                            \
-        dst->b = (uint16_t)OP(rb_b, ra_a);                                          \
-        dst->a = (uint16_t)OP(rb_a, ra_b);                                          \
-        q[qi] = (int32_t)nxt;                                                     \
-        break;
-#define OP_ADD(x, y) (((x) + (y)) >= m ? (x) + (y) - m : (x) + (y))
-#define OP_SUB(x, y) ((x) >= (y) ? (x) - (y) : (x) + m - (y))
-/* pMARS multiplies in unsigned 32 bits before reducing. */
-#define OP_MUL(x, y) ((uint32_t)((x) * (y)) % m)
-            ARITH(ADD, OP_ADD)
-            ARITH(SUB, OP_SUB)
-            ARITH(MUL, OP_MUL)
-#define DIVIDE(NAME, MODULO)                                                      \
-    case OM(NAME, MA):                                                            \
-        dies = divide(&dst->a, rb_a, ra_a, MODULO);                                 \
-        goto divided;                                                             \
-    case OM(NAME, MB):                                                            \
-        dies = divide(&dst->b, rb_b, ra_b, MODULO);                                 \
-        goto divided;                                                             \
-    case OM(NAME, MAB):                                                           \
-        dies = divide(&dst->b, rb_b, ra_a, MODULO);                                 \
-        goto divided;                                                             \
-    case OM(NAME, MBA):                                                           \
-        dies = divide(&dst->a, rb_a, ra_b, MODULO);                                 \
-        goto divided;                                                             \
-    case OM(NAME, MF):                                                            \
-    case OM(NAME, MI):                                                            \
-        dies = divide(&dst->a, rb_a, ra_a, MODULO);                                 \
-        dies |= divide(&dst->b, rb_b, ra_b, MODULO);                                \
-        goto divided;                                                             \
-    case OM(NAME, MX):                                                            \
-        dies = divide(&dst->a, rb_a, ra_b, MODULO);                                 \
-        dies |= divide(&dst->b, rb_b, ra_a, MODULO);                                \
-        goto divided;
-            /* A zero divisor kills the process; with .F/.X the other half is still
-             * written when its own divisor is non-zero. */
-            DIVIDE(DIV, 0)
-            DIVIDE(MOD, 1)
-        divided:
-            if (!dies)
-                q[qi] = (int32_t)nxt;
-            break;
-        case OM(JMZ, MA):
-        case OM(JMZ, MBA):
-            q[qi] = (int32_t)(rb_a == 0 ? addr_a : nxt);
-            break;
-        case OM(JMZ, MB):
-        case OM(JMZ, MAB):
-            q[qi] = (int32_t)(rb_b == 0 ? addr_a : nxt);
-            break;
-        case OM(JMZ, MF):
-        case OM(JMZ, MX):
-        case OM(JMZ, MI):
-            q[qi] = (int32_t)((rb_a | rb_b) == 0 ? addr_a : nxt);
-            break;
-        case OM(JMN, MA):
-        case OM(JMN, MBA):
-            q[qi] = (int32_t)(rb_a != 0 ? addr_a : nxt);
-            break;
-        case OM(JMN, MB):
-        case OM(JMN, MAB):
-            q[qi] = (int32_t)(rb_b != 0 ? addr_a : nxt);
-            break;
-        case OM(JMN, MF):
-        case OM(JMN, MX):
-        case OM(JMN, MI):
-            q[qi] = (int32_t)((rb_a | rb_b) != 0 ? addr_a : nxt);
-            break;
-        case OM(DJN, MA):
-        case OM(DJN, MBA):
-            dst->a = (uint16_t)dec(dst->a, m1);
-            q[qi] = (int32_t)(rb_a != 1 ? addr_a : nxt);
-            break;
-        case OM(DJN, MB):
-        case OM(DJN, MAB):
-            dst->b = (uint16_t)dec(dst->b, m1);
-            q[qi] = (int32_t)(rb_b != 1 ? addr_a : nxt);
-            break;
-        case OM(DJN, MF):
-        case OM(DJN, MX):
-        case OM(DJN, MI):
-            /* The jump tests the B register (pre-decrement values), as pMARS does. */
-            dst->b = (uint16_t)dec(dst->b, m1);
-            dst->a = (uint16_t)dec(dst->a, m1);
-            q[qi] = (int32_t)((rb_a != 1 || rb_b != 1) ? addr_a : nxt);
-            break;
-        case OM(CMP, MA):
-        case OM(SEQ, MA):
-            q[qi] = (int32_t)(rb_a == ra_a ? skip : nxt);
-            break;
-        case OM(CMP, MB):
-        case OM(SEQ, MB):
-            q[qi] = (int32_t)(rb_b == ra_b ? skip : nxt);
-            break;
-        case OM(CMP, MAB):
-        case OM(SEQ, MAB):
-            q[qi] = (int32_t)(rb_b == ra_a ? skip : nxt);
-            break;
-        case OM(CMP, MBA):
-        case OM(SEQ, MBA):
-            q[qi] = (int32_t)(rb_a == ra_b ? skip : nxt);
-            break;
-        case OM(CMP, MF):
-        case OM(SEQ, MF):
-            q[qi] = (int32_t)((rb_a == ra_a && rb_b == ra_b) ? skip : nxt);
-            break;
-        case OM(CMP, MX):
-        case OM(SEQ, MX):
-            q[qi] = (int32_t)((rb_b == ra_a && rb_a == ra_b) ? skip : nxt);
-            break;
-        case OM(CMP, MI):
-        case OM(SEQ, MI):
-            /* Opcode, modifier and modes come from the core cells. */
-            q[qi] = (int32_t)((core[raddr_b].code == core[addr_a].code && rb_a == ra_a &&
-                               rb_b == ra_b)
-                                  ? skip
-                                  : nxt);
-            break;
-        case OM(SNE, MA):
-            q[qi] = (int32_t)(rb_a != ra_a ? skip : nxt);
-            break;
-        case OM(SNE, MB):
-            q[qi] = (int32_t)(rb_b != ra_b ? skip : nxt);
-            break;
-        case OM(SNE, MAB):
-            q[qi] = (int32_t)(rb_b != ra_a ? skip : nxt);
-            break;
-        case OM(SNE, MBA):
-            q[qi] = (int32_t)(rb_a != ra_b ? skip : nxt);
-            break;
-        case OM(SNE, MF):
-            q[qi] = (int32_t)((rb_a == ra_a && rb_b == ra_b) ? nxt : skip);
-            break;
-        case OM(SNE, MX):
-            q[qi] = (int32_t)((rb_b == ra_a && rb_a == ra_b) ? nxt : skip);
-            break;
-        case OM(SNE, MI):
-            q[qi] = (int32_t)((core[raddr_b].code == core[addr_a].code && rb_a == ra_a &&
-                               rb_b == ra_b)
-                                  ? nxt
-                                  : skip);
-            break;
-        case OM(SLT, MA):
-            q[qi] = (int32_t)(ra_a < rb_a ? skip : nxt);
-            break;
-        case OM(SLT, MB):
-            q[qi] = (int32_t)(ra_b < rb_b ? skip : nxt);
-            break;
-        case OM(SLT, MAB):
-            q[qi] = (int32_t)(ra_a < rb_b ? skip : nxt);
-            break;
-        case OM(SLT, MBA):
-            q[qi] = (int32_t)(ra_b < rb_a ? skip : nxt);
-            break;
-        case OM(SLT, MF):
-        case OM(SLT, MI):
-            q[qi] = (int32_t)((ra_a < rb_a && ra_b < rb_b) ? skip : nxt);
-            break;
-        case OM(SLT, MX):
-            q[qi] = (int32_t)((ra_a < rb_b && ra_b < rb_a) ? skip : nxt);
-            break;
-        case OM(LDP, MA):
-            dst->a = (uint16_t)pspace_get(mc, mc->ps_base[W - wr], W - wr, ra_a);
-            q[qi] = (int32_t)nxt;
-            break;
-        case OM(LDP, MB):
-        case OM(LDP, MF):
-        case OM(LDP, MX):
-        case OM(LDP, MI):
-            dst->b = (uint16_t)pspace_get(mc, mc->ps_base[W - wr], W - wr, ra_b);
-            q[qi] = (int32_t)nxt;
-            break;
-        case OM(LDP, MAB):
-            dst->b = (uint16_t)pspace_get(mc, mc->ps_base[W - wr], W - wr, ra_a);
-            q[qi] = (int32_t)nxt;
-            break;
-        case OM(LDP, MBA):
-            dst->a = (uint16_t)pspace_get(mc, mc->ps_base[W - wr], W - wr, ra_b);
-            q[qi] = (int32_t)nxt;
-            break;
-        case OM(STP, MA):
-            pspace_set(mc, mc->ps_base[W - wr], W - wr, rb_a, ra_a);
-            q[qi] = (int32_t)nxt;
-            break;
-        case OM(STP, MB):
-        case OM(STP, MF):
-        case OM(STP, MX):
-        case OM(STP, MI):
-            pspace_set(mc, mc->ps_base[W - wr], W - wr, rb_b, ra_b);
-            q[qi] = (int32_t)nxt;
-            break;
-        case OM(STP, MAB):
-            pspace_set(mc, mc->ps_base[W - wr], W - wr, rb_b, ra_a);
-            q[qi] = (int32_t)nxt;
-            break;
-        case OM(STP, MBA):
-            pspace_set(mc, mc->ps_base[W - wr], W - wr, rb_a, ra_b);
-            q[qi] = (int32_t)nxt;
-            break;
-        default: /* unreachable: mars.py encodes only valid opcodes */
-            dies = 1;
-            break;
-        }
-
-        if (dies) {
-            W->tasks = n - 1;
-            if (n == 1) {
-                const int64_t w = W - wr;
-                /* The warrior is dead: pMARS shrinks its step counter so that the
-                 * survivors keep about the same number of cycles, then (through the
-                 * continue of its do-while) decrements it once more. */
-                mc->death_cycle[w] = max_cycles - (counter + left - 1) / left;
-                mc->death_left[w] = left;
-                counter = counter - 1 - (counter - 1) / left;
-                left -= 1;
-                if (left < 2) {
-                    done = 1;
-                    goto out;
-                }
-                cur = W->next;
-                prev->next = cur;
-                counter -= 1;
-                if (counter <= 0) {
-                    /* Only when a warrior of 3+ dies on the very last step; pMARS
-                     * would then run on almost forever. The round ends here. */
-                    done = 1;
-                    goto out;
-                }
-                continue;
-            }
-        }
-        prev = W;
-        cur = W->next;
-        counter -= 1;
-        if (counter == 0) {
-            done = 1;
-            goto out;
-        }
+    warrior_t *p = w;
+    for (int64_t i = 0; i < n; i++) {
+        if (p->next == w)
+            return p;
+        p = p->next;
     }
-out:
-#undef skip
-#undef WRAP
-    st[ST_CUR] = cur - wr;
-    st[ST_PREV] = prev - wr;
-    st[ST_COUNTER] = counter;
-    st[ST_LEFT] = left;
-    st[ST_STEPS] += max_steps - budget + skipped;
-    return done;
+    return w; /* unreachable on the rings load_round builds */
 }
 
-static int run_plain(machine_t *mc) { return run_steps_impl(mc, 0, 0); }
-static int run_folded(machine_t *mc) { return run_steps_impl(mc, 0, 1); }
-static int run_tracked(machine_t *mc) { return run_steps_impl(mc, 1, 0); }
-static int run_tracked_folded(machine_t *mc) { return run_steps_impl(mc, 1, 1); }
+/* The step loop, compiled once per combination of behaviour tracking, read/write
+ * limit folding and two warriors (constant flags), so that the common battle (two
+ * warriors, no tracking, no folding) carries none of the others' work: this file
+ * includes its own template section (at its end) once per combination. A function
+ * with computed gotos cannot be inlined, hence no inline helper. */
+#define MARS_STEP_TEMPLATE
+#define RUN_STEPS run_plain
+#define RUN_TRACK 0
+#define RUN_FOLD 0
+#define RUN_PAIR 0
+#include "_mars.c"
+#define RUN_STEPS run_folded
+#define RUN_TRACK 0
+#define RUN_FOLD 1
+#define RUN_PAIR 0
+#include "_mars.c"
+#define RUN_STEPS run_tracked
+#define RUN_TRACK 1
+#define RUN_FOLD 0
+#define RUN_PAIR 0
+#include "_mars.c"
+#define RUN_STEPS run_tracked_folded
+#define RUN_TRACK 1
+#define RUN_FOLD 1
+#define RUN_PAIR 0
+#include "_mars.c"
+#define RUN_STEPS run_pair_plain
+#define RUN_TRACK 0
+#define RUN_FOLD 0
+#define RUN_PAIR 1
+#include "_mars.c"
+#define RUN_STEPS run_pair_folded
+#define RUN_TRACK 0
+#define RUN_FOLD 1
+#define RUN_PAIR 1
+#include "_mars.c"
+#define RUN_STEPS run_pair_tracked
+#define RUN_TRACK 1
+#define RUN_FOLD 0
+#define RUN_PAIR 1
+#include "_mars.c"
+#define RUN_STEPS run_pair_tracked_folded
+#define RUN_TRACK 1
+#define RUN_FOLD 1
+#define RUN_PAIR 1
+#include "_mars.c"
+#undef MARS_STEP_TEMPLATE
+
+typedef int (*run_fn)(machine_t *);
+/* [pair][track][folding] */
+static const run_fn RUNS[2][2][2] = {
+    {{run_plain, run_folded}, {run_tracked, run_tracked_folded}},
+    {{run_pair_plain, run_pair_folded}, {run_pair_tracked, run_pair_tracked_folded}},
+};
 
 /* Run steps; -1 when out of memory. The per-warrior state is unpacked from wst into
  * warrior_t records for the run, and packed back after it. */
@@ -737,15 +418,14 @@ static int run_steps_any(machine_t *mc, int track)
         wr[k].q = mc->queue + k * mc->cap;
         wr[k].head = (uint32_t)mc->wst[4 * k + W_HEAD];
         wr[k].tasks = (uint32_t)mc->wst[4 * k + W_TASKS];
+        wr[k].tail = (uint32_t)((wr[k].head + wr[k].tasks) & (mc->cap - 1));
         wr[k].next = wr + mc->wst[4 * k + W_NEXT];
     }
     mc->wr = wr;
     int folding = mc->read_limit != mc->m || mc->write_limit != mc->m;
-    int done;
-    if (track)
-        done = folding ? run_tracked_folded(mc) : run_tracked(mc);
-    else
-        done = folding ? run_folded(mc) : run_plain(mc);
+    /* Two living warriors alternate: 0 -> 1 -> 0. */
+    int pair = n == 2 && mc->st[ST_LEFT] == 2 && wr[0].next == wr + 1 && wr[1].next == wr;
+    int done = RUNS[pair][track != 0][folding](mc);
     for (int64_t k = 0; k < n; k++) {
         mc->wst[4 * k + W_HEAD] = wr[k].head;
         mc->wst[4 * k + W_TASKS] = wr[k].tasks;
@@ -1581,3 +1261,544 @@ PyMODINIT_FUNC PyInit__mars(void)
         Py_CLEAR(mod);
     return mod;
 }
+
+#else /* MARS_STEP_TEMPLATE: one step loop, RUN_STEPS(mc), see its includes above */
+
+/* Execute up to st[ST_BUDGET] steps of the current round; 1 once it is over.
+ *
+ * A step: FETCH (pop the current warrior's next process, copy its instruction to the
+ * register ir), the operands (one handler per mode pair, or the folded code under
+ * read/write limits), then the behaviour case's handler, which queues the successor
+ * and ends in NEXT (the warrior survived the step) or DIE (the process died).
+ *
+ * What the hot path keeps in registers is kept small on purpose (a spilled step
+ * counter costs a store-to-load round trip every step): the step budget is folded
+ * into the counter (the loop stops when counter reaches `stop`; see below), the
+ * warrior before the current one (pMARS's ring of living warriors) is only looked up
+ * when a warrior dies or the call ends, and with two warriors the next one is the
+ * other one, without a load (RUN_PAIR). */
+static int RUN_STEPS(machine_t *mc)
+{
+    enum { TRACK = RUN_TRACK, FOLD = RUN_FOLD, PAIR = RUN_PAIR };
+    icell_t *const core = mc->core;
+    warrior_t *const wr = mc->wr;
+    int64_t *const st = mc->st;
+    const uint32_t m = (uint32_t)mc->m;
+    const uint32_t m1 = m - 1;
+    const uint32_t mask = (uint32_t)mc->cap - 1;
+    const int64_t max_processes = mc->max_processes;
+    const int64_t max_cycles = mc->max_cycles;
+    const int64_t read_limit = mc->read_limit, write_limit = mc->write_limit;
+    const int64_t n_warriors = mc->n_warriors;
+    /* With PAIR, wr[0] and wr[1] are the two living warriors: the other one of W is
+     * W ^ toggle. */
+    const uintptr_t toggle = PAIR ? (uintptr_t)&wr[0] ^ (uintptr_t)&wr[1] : 0;
+    warrior_t *cur = wr + st[ST_CUR];
+    int64_t counter = st[ST_COUNTER];
+    int64_t left = st[ST_LEFT];
+    const int64_t max_steps = st[ST_BUDGET];
+    const int tie_shortcut = st[ST_SHORTCUT] != 0;
+    /* The budget: budget_end is the counter value at which it is spent (the steps
+     * left to it are counter - budget_end, kept so through deaths), stop the value at
+     * which the hot path leaves, max(budget_end, 0): counter 0 ends the round. */
+    int64_t budget_end = counter - max_steps;
+    int64_t stop = budget_end > 0 ? budget_end : 0;
+    int64_t budget = max_steps; /* the budget left, set on leaving */
+    int64_t skipped = 0;
+    int done = 0;
+    /* The step's state, set by FETCH. */
+    warrior_t *W = cur;
+    uint32_t pc = 0, nxt = 0;
+    uint32_t ir_code = 0, ir_a = 0, ir_b = 0;
+    /* Its operands: A's address and register; B's write address, read address and
+     * register. */
+    uint32_t addr_a = 0, ra_a = 0, ra_b = 0, addr_b = 0, raddr_b = 0, rb_a = 0, rb_b = 0;
+    icell_t *dst = core;
+
+#if THREADED
+    /* Filled by assignments, not initialisers: GCC would make a constant table
+     * static, which a function cloned by the optimiser cannot share. */
+    void *mode_label[64], *case_label[N_CASES], *om_label[N_OPCODES * 8];
+#define MODE_LABEL(a, b) mode_label[(a) * 8 + (b)] = &&mode_##a##_##b;
+    FOR_MODE_PAIRS(MODE_LABEL)
+#undef MODE_LABEL
+#define CASE_LABEL(c) case_label[c] = &&case_##c;
+    FOR_CASES(CASE_LABEL)
+#undef CASE_LABEL
+    for (int i = 0; i < N_OPCODES * 8; i++)
+        om_label[i] = case_label[OM_CASE[i]];
+#define OPERANDS(a, b) mode_##a##_##b:
+#define CASE(c) case_##c:
+#define DISPATCH_OPERANDS()                                                       \
+    do {                                                                          \
+        if (FOLD)                                                                 \
+            goto folded;                                                          \
+        goto *mode_label[ir_code & 63];                                           \
+    } while (0)
+#define DISPATCH_CASE() goto *om_label[ir_code >> 6]
+#define STEP() STEP_BODY() /* the next step, inline in every handler */
+#else
+#define OPERANDS(a, b) case (a) * 8 + (b):
+#define CASE(c) case c:
+#define DISPATCH_OPERANDS() goto operands
+#define DISPATCH_CASE() goto execute
+#define STEP() goto step
+#endif
+
+#define STEP_BODY()                                                               \
+    do {                                                                          \
+        FETCH();                                                                  \
+        DISPATCH_OPERANDS();                                                      \
+    } while (0)
+#define FETCH()                                                                   \
+    do {                                                                          \
+        W = cur;                                                                  \
+        const uint32_t h = W->head;                                               \
+        pc = (uint32_t)W->q[h];                                                   \
+        W->head = (h + 1) & mask;                                                 \
+        if (TRACK)                                                                \
+            mc->cover[(W - wr) * (int64_t)m + pc] = 1;                            \
+        /* The instruction register: a copy taken before any operand effect. */   \
+        ir_code = core[pc].code;                                                  \
+        ir_a = core[pc].a;                                                        \
+        ir_b = core[pc].b;                                                        \
+    } while (0)
+    /* Queue an address at the warrior's tail. */
+#define QUEUE(address)                                                            \
+    do {                                                                          \
+        const uint32_t t = W->tail;                                               \
+        W->q[t] = (int32_t)(address);                                             \
+        W->tail = (t + 1) & mask;                                                 \
+    } while (0)
+    /* The warrior survived its step: on to the next warrior. */
+#define NEXT()                                                                    \
+    do {                                                                          \
+        cur = PAIR ? (warrior_t *)((uintptr_t)W ^ toggle) : W->next;              \
+        if (--counter == stop)                                                    \
+            goto leave;                                                           \
+        STEP();                                                                   \
+    } while (0)
+#define DIE() goto die
+#define skip (nxt + 1 == m ? 0 : nxt + 1) /* the instruction after the next */
+
+    if (max_steps <= 0)
+        goto out;
+#if !THREADED
+step:
+#endif
+    STEP_BODY();
+#if !THREADED
+operands:
+    if (FOLD)
+        goto folded;
+    switch (ir_code & 63) {
+#endif
+    /* Without limits: one handler per mode pair, its operands inline to straight
+     * code. */
+#define MODE_PAIR(a, b)                                                           \
+    OPERANDS(a, b)                                                                \
+    operand_a(core, pc, ir_a, ir_b, a, m, &addr_a, &ra_a, &ra_b);                         \
+    operand_b(core, pc, ir_b, b, m, &addr_b, &rb_a, &rb_b);                         \
+    raddr_b = addr_b;                                                             \
+    DISPATCH_CASE();
+    FOR_MODE_PAIRS(MODE_PAIR)
+#undef MODE_PAIR
+#if !THREADED
+    }
+#endif
+
+folded:
+    if (FOLD) {
+        const int a_mode = (ir_code >> 3) & 7;
+        const int b_mode = ir_code & 7;
+        /* Under read/write limits: the A operand, increments included, first. */
+        if (a_mode == IMMEDIATE) {
+            addr_a = pc;
+            ra_a = ir_a;
+            ra_b = ir_b;
+        } else {
+            int64_t a = fold((int64_t)pc + ir_a, pc, read_limit, m);
+            if (a_mode != DIRECT) {
+                int64_t ptr = a;
+                /* pMARS folds the pointer cell of {}<> with the write limit. */
+                if (a_mode != B_INDIRECT && a_mode != A_INDIRECT)
+                    ptr = fold((int64_t)pc + ir_a, pc, write_limit, m);
+                int64_t off = pointer(core, ptr, a_mode, m1);
+                a = fold(ptr + off, pc, read_limit, m);
+            }
+            addr_a = (uint32_t)a;
+            ra_a = core[addr_a].a;
+            ra_b = core[addr_a].b;
+            post_increment(core, fold((int64_t)pc + ir_a, pc, write_limit, m), a_mode, m1);
+        }
+        /* addr_b: the write pointer; raddr_b: the read pointer. */
+        if (b_mode == IMMEDIATE) {
+            addr_b = raddr_b = pc;
+        } else {
+            int64_t r = fold((int64_t)pc + ir_b, pc, read_limit, m);
+            int64_t wa = fold((int64_t)pc + ir_b, pc, write_limit, m);
+            if (b_mode != DIRECT) {
+                if (b_mode != B_INDIRECT && b_mode != A_INDIRECT)
+                    r = wa;
+                int64_t off = pointer(core, r, b_mode, m1);
+                wa = fold(wa + off, pc, write_limit, m);
+                r = fold(r + off, pc, read_limit, m);
+            }
+            addr_b = (uint32_t)wa;
+            raddr_b = (uint32_t)r;
+        }
+        rb_a = core[raddr_b].a;
+        rb_b = core[raddr_b].b;
+        post_increment(core, fold((int64_t)pc + ir_b, pc, write_limit, m), b_mode, m1);
+        DISPATCH_CASE();
+    }
+
+#if !THREADED
+execute:
+    switch (OM_CASE[ir_code >> 6]) {
+#endif
+    /* Every handler computes its own successor (nxt) and destination (dst): the
+     * compiler drops them where unused. */
+#define BEGIN(c)                                                                  \
+    CASE(c)                                                                       \
+    nxt = pc + 1 == m ? 0 : pc + 1;                                               \
+    dst = &core[addr_b];                                                          \
+    (void)dst;
+    BEGIN(C_DAT)
+    DIE();
+    BEGIN(C_NOP)
+    QUEUE(nxt);
+    NEXT();
+    BEGIN(C_JMP)
+    QUEUE(addr_a);
+    NEXT();
+    BEGIN(C_SPL)
+    QUEUE(nxt);
+    if (W->tasks < max_processes) {
+        QUEUE(addr_a);
+        W->tasks += 1;
+        if (TRACK)
+            mc->spawned[W - wr] += 1;
+    }
+    /* Only a SPL can make a tie certain (it adds a process), so test here. */
+    if (tie_shortcut && counter - 1 < left * max_processes &&
+        tie_certain(wr, n_warriors, counter - 1, left)) {
+        budget = counter - 1 - budget_end;
+        skipped = counter - 1;
+        counter = 0;
+        done = 1;
+        goto out;
+    }
+    NEXT();
+    BEGIN(C_MOV_I)
+    dst->code = core[addr_a].code;
+    dst->a = (uint16_t)ra_a;
+    dst->b = (uint16_t)ra_b;
+    QUEUE(nxt);
+    NEXT();
+    BEGIN(C_MOV_A)
+    dst->a = (uint16_t)ra_a;
+    QUEUE(nxt);
+    NEXT();
+    BEGIN(C_MOV_B)
+    dst->b = (uint16_t)ra_b;
+    QUEUE(nxt);
+    NEXT();
+    BEGIN(C_MOV_AB)
+    dst->b = (uint16_t)ra_a;
+    QUEUE(nxt);
+    NEXT();
+    BEGIN(C_MOV_BA)
+    dst->a = (uint16_t)ra_b;
+    QUEUE(nxt);
+    NEXT();
+    BEGIN(C_MOV_F)
+    dst->a = (uint16_t)ra_a;
+    dst->b = (uint16_t)ra_b;
+    QUEUE(nxt);
+    NEXT();
+    BEGIN(C_MOV_X)
+    dst->b = (uint16_t)ra_a;
+    dst->a = (uint16_t)ra_b;
+    QUEUE(nxt);
+    NEXT();
+#define ARITH(NAME, OP)                                                           \
+    BEGIN(C_##NAME##_A)                                                           \
+    dst->a = (uint16_t)OP(rb_a, ra_a);                                            \
+    QUEUE(nxt);                                                                   \
+    NEXT();                                                                       \
+    BEGIN(C_##NAME##_B)                                                           \
+    dst->b = (uint16_t)OP(rb_b, ra_b);                                            \
+    QUEUE(nxt);                                                                   \
+    NEXT();                                                                       \
+    BEGIN(C_##NAME##_AB)                                                          \
+    dst->b = (uint16_t)OP(rb_b, ra_a);                                            \
+    QUEUE(nxt);                                                                   \
+    NEXT();                                                                       \
+    BEGIN(C_##NAME##_BA)                                                          \
+    dst->a = (uint16_t)OP(rb_a, ra_b);                                            \
+    QUEUE(nxt);                                                                   \
+    NEXT();                                                                       \
+    BEGIN(C_##NAME##_F)                                                           \
+    dst->a = (uint16_t)OP(rb_a, ra_a);                                            \
+    dst->b = (uint16_t)OP(rb_b, ra_b);                                            \
+    QUEUE(nxt);                                                                   \
+    NEXT();                                                                       \
+    BEGIN(C_##NAME##_X)                                                           \
+    dst->b = (uint16_t)OP(rb_b, ra_a);                                            \
+    dst->a = (uint16_t)OP(rb_a, ra_b);                                            \
+    QUEUE(nxt);                                                                   \
+    NEXT();
+#define OP_ADD(x, y) (((x) + (y)) >= m ? (x) + (y) - m : (x) + (y))
+#define OP_SUB(x, y) ((x) >= (y) ? (x) - (y) : (x) + m - (y))
+/* pMARS multiplies in unsigned 32 bits before reducing. */
+#define OP_MUL(x, y) ((uint32_t)((x) * (y)) % m)
+    ARITH(ADD, OP_ADD)
+    ARITH(SUB, OP_SUB)
+    ARITH(MUL, OP_MUL)
+#undef ARITH
+    /* A zero divisor kills the process; with .F/.X the other half is still written
+     * when its own divisor is non-zero. */
+#define DIVIDE(NAME, MODULO)                                                      \
+    BEGIN(C_##NAME##_A)                                                           \
+    if (divide(&dst->a, rb_a, ra_a, MODULO))                                      \
+        DIE();                                                                    \
+    QUEUE(nxt);                                                                   \
+    NEXT();                                                                       \
+    BEGIN(C_##NAME##_B)                                                           \
+    if (divide(&dst->b, rb_b, ra_b, MODULO))                                      \
+        DIE();                                                                    \
+    QUEUE(nxt);                                                                   \
+    NEXT();                                                                       \
+    BEGIN(C_##NAME##_AB)                                                          \
+    if (divide(&dst->b, rb_b, ra_a, MODULO))                                      \
+        DIE();                                                                    \
+    QUEUE(nxt);                                                                   \
+    NEXT();                                                                       \
+    BEGIN(C_##NAME##_BA)                                                          \
+    if (divide(&dst->a, rb_a, ra_b, MODULO))                                      \
+        DIE();                                                                    \
+    QUEUE(nxt);                                                                   \
+    NEXT();                                                                       \
+    BEGIN(C_##NAME##_F)                                                           \
+    if (divide(&dst->a, rb_a, ra_a, MODULO) | divide(&dst->b, rb_b, ra_b, MODULO)) \
+        DIE();                                                                    \
+    QUEUE(nxt);                                                                   \
+    NEXT();                                                                       \
+    BEGIN(C_##NAME##_X)                                                           \
+    if (divide(&dst->a, rb_a, ra_b, MODULO) | divide(&dst->b, rb_b, ra_a, MODULO)) \
+        DIE();                                                                    \
+    QUEUE(nxt);                                                                   \
+    NEXT();
+    DIVIDE(DIV, 0)
+    DIVIDE(MOD, 1)
+#undef DIVIDE
+    BEGIN(C_JMZ_A)
+    QUEUE(rb_a == 0 ? addr_a : nxt);
+    NEXT();
+    BEGIN(C_JMZ_B)
+    QUEUE(rb_b == 0 ? addr_a : nxt);
+    NEXT();
+    BEGIN(C_JMZ_F)
+    QUEUE((rb_a | rb_b) == 0 ? addr_a : nxt);
+    NEXT();
+    BEGIN(C_JMN_A)
+    QUEUE(rb_a != 0 ? addr_a : nxt);
+    NEXT();
+    BEGIN(C_JMN_B)
+    QUEUE(rb_b != 0 ? addr_a : nxt);
+    NEXT();
+    BEGIN(C_JMN_F)
+    QUEUE((rb_a | rb_b) != 0 ? addr_a : nxt);
+    NEXT();
+    BEGIN(C_DJN_A)
+    dst->a = (uint16_t)dec(dst->a, m1);
+    QUEUE(rb_a != 1 ? addr_a : nxt);
+    NEXT();
+    BEGIN(C_DJN_B)
+    dst->b = (uint16_t)dec(dst->b, m1);
+    QUEUE(rb_b != 1 ? addr_a : nxt);
+    NEXT();
+    BEGIN(C_DJN_F)
+    /* The jump tests the B register (pre-decrement values), as pMARS does. */
+    dst->b = (uint16_t)dec(dst->b, m1);
+    dst->a = (uint16_t)dec(dst->a, m1);
+    QUEUE((rb_a != 1 || rb_b != 1) ? addr_a : nxt);
+    NEXT();
+    BEGIN(C_SEQ_A)
+    QUEUE(rb_a == ra_a ? skip : nxt);
+    NEXT();
+    BEGIN(C_SEQ_B)
+    QUEUE(rb_b == ra_b ? skip : nxt);
+    NEXT();
+    BEGIN(C_SEQ_AB)
+    QUEUE(rb_b == ra_a ? skip : nxt);
+    NEXT();
+    BEGIN(C_SEQ_BA)
+    QUEUE(rb_a == ra_b ? skip : nxt);
+    NEXT();
+    BEGIN(C_SEQ_F)
+    QUEUE((rb_a == ra_a && rb_b == ra_b) ? skip : nxt);
+    NEXT();
+    BEGIN(C_SEQ_X)
+    QUEUE((rb_b == ra_a && rb_a == ra_b) ? skip : nxt);
+    NEXT();
+    BEGIN(C_SEQ_I)
+    /* Opcode, modifier and modes come from the core cells. */
+    QUEUE((core[raddr_b].code == core[addr_a].code && rb_a == ra_a && rb_b == ra_b)
+              ? skip
+              : nxt);
+    NEXT();
+    BEGIN(C_SNE_A)
+    QUEUE(rb_a != ra_a ? skip : nxt);
+    NEXT();
+    BEGIN(C_SNE_B)
+    QUEUE(rb_b != ra_b ? skip : nxt);
+    NEXT();
+    BEGIN(C_SNE_AB)
+    QUEUE(rb_b != ra_a ? skip : nxt);
+    NEXT();
+    BEGIN(C_SNE_BA)
+    QUEUE(rb_a != ra_b ? skip : nxt);
+    NEXT();
+    BEGIN(C_SNE_F)
+    QUEUE((rb_a == ra_a && rb_b == ra_b) ? nxt : skip);
+    NEXT();
+    BEGIN(C_SNE_X)
+    QUEUE((rb_b == ra_a && rb_a == ra_b) ? nxt : skip);
+    NEXT();
+    BEGIN(C_SNE_I)
+    QUEUE((core[raddr_b].code == core[addr_a].code && rb_a == ra_a && rb_b == ra_b)
+              ? nxt
+              : skip);
+    NEXT();
+    BEGIN(C_SLT_A)
+    QUEUE(ra_a < rb_a ? skip : nxt);
+    NEXT();
+    BEGIN(C_SLT_B)
+    QUEUE(ra_b < rb_b ? skip : nxt);
+    NEXT();
+    BEGIN(C_SLT_AB)
+    QUEUE(ra_a < rb_b ? skip : nxt);
+    NEXT();
+    BEGIN(C_SLT_BA)
+    QUEUE(ra_b < rb_a ? skip : nxt);
+    NEXT();
+    BEGIN(C_SLT_F)
+    QUEUE((ra_a < rb_a && ra_b < rb_b) ? skip : nxt);
+    NEXT();
+    BEGIN(C_SLT_X)
+    QUEUE((ra_a < rb_b && ra_b < rb_a) ? skip : nxt);
+    NEXT();
+#define PSPACE_ARGS mc, mc->ps_base[W - wr], W - wr
+    BEGIN(C_LDP_A)
+    dst->a = (uint16_t)pspace_get(PSPACE_ARGS, ra_a);
+    QUEUE(nxt);
+    NEXT();
+    BEGIN(C_LDP_B)
+    dst->b = (uint16_t)pspace_get(PSPACE_ARGS, ra_b);
+    QUEUE(nxt);
+    NEXT();
+    BEGIN(C_LDP_AB)
+    dst->b = (uint16_t)pspace_get(PSPACE_ARGS, ra_a);
+    QUEUE(nxt);
+    NEXT();
+    BEGIN(C_LDP_BA)
+    dst->a = (uint16_t)pspace_get(PSPACE_ARGS, ra_b);
+    QUEUE(nxt);
+    NEXT();
+    BEGIN(C_STP_A)
+    pspace_set(PSPACE_ARGS, rb_a, ra_a);
+    QUEUE(nxt);
+    NEXT();
+    BEGIN(C_STP_B)
+    pspace_set(PSPACE_ARGS, rb_b, ra_b);
+    QUEUE(nxt);
+    NEXT();
+    BEGIN(C_STP_AB)
+    pspace_set(PSPACE_ARGS, rb_b, ra_a);
+    QUEUE(nxt);
+    NEXT();
+    BEGIN(C_STP_BA)
+    pspace_set(PSPACE_ARGS, rb_a, ra_b);
+    QUEUE(nxt);
+    NEXT();
+#undef PSPACE_ARGS
+#if !THREADED
+    default: /* unreachable: OM_CASE holds only the cases above */
+        DIE();
+    }
+#endif
+
+die:
+    /* The process died (nothing was queued for it). */
+    W->tasks -= 1;
+    if (W->tasks == 0) {
+        const int64_t w = W - wr;
+        /* The step is spent from the budget: keep counter - budget_end, the steps left
+         * to it, through the counter's changes. */
+        const int64_t steps_left = counter - 1 - budget_end;
+        /* The warrior is dead: pMARS shrinks its step counter so that the survivors
+         * keep about the same number of cycles, then (through the continue of its
+         * do-while) decrements it once more. */
+        mc->death_cycle[w] = max_cycles - (counter + left - 1) / left;
+        mc->death_left[w] = left;
+        counter = counter - 1 - (counter - 1) / left;
+        left -= 1;
+        if (left < 2) {
+            /* cur stays the dead warrior, as in pMARS's loop when it ends here. */
+            budget = steps_left;
+            done = 1;
+            goto out;
+        }
+        warrior_t *prev = before(W, n_warriors);
+        cur = W->next;
+        prev->next = cur;
+        counter -= 1;
+        budget_end = counter - steps_left;
+        stop = budget_end > 0 ? budget_end : 0;
+        if (counter <= 0) {
+            /* Only when a warrior of 3+ dies on the very last step; pMARS would
+             * then run on almost forever. The round ends here. */
+            budget = steps_left;
+            done = 1;
+            goto out;
+        }
+        if (steps_left == 0) {
+            budget = 0;
+            goto out;
+        }
+        STEP();
+    }
+    NEXT();
+
+leave:
+    /* counter reached stop: the round is over (0) or the budget spent. */
+    budget = counter - budget_end;
+    done = counter == 0;
+out:
+#undef skip
+#undef QUEUE
+#undef DIE
+#undef NEXT
+#undef FETCH
+#undef STEP
+#undef STEP_BODY
+#undef DISPATCH_CASE
+#undef DISPATCH_OPERANDS
+#undef CASE
+#undef OPERANDS
+#undef BEGIN
+    st[ST_CUR] = cur - wr;
+    st[ST_PREV] = before(cur, n_warriors) - wr;
+    st[ST_COUNTER] = counter;
+    st[ST_LEFT] = left;
+    st[ST_STEPS] += max_steps - budget + skipped;
+    return done;
+}
+
+#undef RUN_STEPS
+#undef RUN_TRACK
+#undef RUN_FOLD
+#undef RUN_PAIR
+#endif /* MARS_STEP_TEMPLATE */
