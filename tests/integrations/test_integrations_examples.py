@@ -15,6 +15,8 @@ from types import ModuleType
 
 import pytest
 
+from selfplay_envs.games.core_war.assembler import RedcodeError, assemble
+
 pytest.importorskip("torch", reason="the agents extra (torch) is not installed")
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -189,3 +191,40 @@ def test_red_queen_example_quick(tmp_path: Path):
     assert saved["rounds"] == rounds
     for name in ("generality.png", "phenotype.png"):
         assert (tmp_path / name).stat().st_size > 0
+    # None of the held-out warriors is an initial opponent, by name or by code.
+    example = load("red_queen_selfplay")
+    initial = [(example.SHIPPED / name).read_text() for name in example.INITIAL]
+    codes = {assemble(text).instructions for text in initial}
+    for text in saved["held_out_sources"]:
+        names = [line for line in text.lower().splitlines() if line.startswith(";name")]
+        assert not any(n.split(None, 1)[-1].strip() in ("imp", "dwarf") for n in names)
+        try:
+            assert assemble(text).instructions not in codes
+        except RedcodeError:
+            pass  # does not assemble: it cannot be an archive warrior either
+
+
+def test_red_queen_held_out_set_leaves_out_every_archive_warrior(tmp_path: Path):
+    example = load("red_queen_selfplay")
+    imp = (example.SHIPPED / "imp.red").read_text()
+    champion = "spl 0\nmov 0, 1\n"
+    files = {
+        "IMP.red": ";name something else\ndat #0, #0\n",  # the name of an initial
+        "other.red": ";name Dwarf\njmp 0\n",  # the ;name of an initial opponent
+        "wow.red": ";name Wow\nmov 0, 1\n",  # the imp's code under another name
+        "champ.red": ";name Champ\n" + champion,  # a champion's code
+        "fresh.red": ";name Fresh\nmov 1, 2\nadd #3, -1\njmp -2\n",
+        "fresh2.red": ";name Fresh 2\nspl 0\njmp -1\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    held_out, source, excluded = example.held_out_set(
+        10, seed=0, champions=[champion], folder=tmp_path
+    )
+    assert source == str(tmp_path)
+    assert sorted(excluded) == ["IMP.red", "champ.red", "other.red", "wow.red"]
+    assert sorted(held_out) == sorted([files["fresh.red"], files["fresh2.red"]])
+    assert imp not in held_out
+    # More eligible warriors than asked for: a seeded sample.
+    one, _, _ = example.held_out_set(1, seed=0, champions=[], folder=tmp_path)
+    assert len(one) == 1 and one == example.held_out_set(1, 0, [], tmp_path)[0]
