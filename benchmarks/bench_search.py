@@ -354,7 +354,9 @@ def _agreement(row: dict, reference: dict) -> float | None:
         or row["passages"] != reference["passages"]
     ):
         return None
-    pairs = list(zip(row["results"], reference["results"], strict=True))
+    # Fewer queries (rank_bm25) are a prefix of the same seeded sequence.
+    n = min(len(row["results"]), len(reference["results"]))
+    pairs = list(zip(row["results"][:n], reference["results"][:n], strict=True))
     return sum(set(a) == set(b) for a, b in pairs) / len(pairs)
 
 
