@@ -276,6 +276,63 @@ def test_battle_many_large_batch_equals_battle(workers: int) -> None:
             assert not getattr(got, field).flags.writeable
 
 
+@pytest.mark.parametrize("workers", [2, 3])
+def test_battle_many_shares_rounds_of_long_battles(workers: int) -> None:
+    """On several threads a battle's rounds are shared out in runs when they are
+    independent (two warriors, no P-space instruction); a warrior that reads and
+    writes P-space keeps its battle's rounds in order. Either way the results are
+    the battle's own."""
+    from selfplay_envs.games.core_war.assembler import (  # noqa: PLC0415
+        AssemblerSettings,
+        assemble,
+    )
+
+    asm = AssemblerSettings(core_size=800, max_length=20, min_distance=20)
+    # Plays an imp after a lost round (its P-space cell 0 reads 0), else a dwarf,
+    # and counts its rounds in P-space cell 3.
+    pspace = assemble(
+        """
+        ldp.ab #0, flag
+        ldp.ab #3, count
+        add.b #1, count
+        stp.b count, #3
+        jmz.b imp, flag
+bomb    add.ab #4, 3
+        mov.i 2, @2
+        jmp -2
+imp     mov.i 0, 1
+flag    dat #0, #0
+count   dat #0, #0
+        """,
+        asm,
+    )
+    assert any(i.opcode == Opcode.STP for i in pspace.instructions)
+    jobs = [
+        BattleJob(warriors=[IMP, DWARF], rounds=40, settings=SMALL, seed=1),
+        BattleJob(warriors=[pspace, DWARF], rounds=30, settings=SMALL, seed=2),
+        BattleJob(warriors=[DWARF, pspace], rounds=9, settings=SMALL, seed=3,
+                  permutate=True),  # fmt: skip
+        BattleJob(warriors=[DWARF, DWARF], rounds=33, settings=SMALL, seed=4,
+                  track_behaviour=True, track_survival=True),  # fmt: skip
+        BattleJob(warriors=[IMP, DWARF, SUICIDE], rounds=12, settings=SMALL, seed=5),
+        BattleJob(warriors=[IMP, DWARF], rounds=3, settings=SMALL, seed=6,
+                  permutate=True),  # fmt: skip
+    ]
+    many = battle_many(jobs, workers=workers)
+    for job, got in zip(jobs, many, strict=True):
+        want = battle(
+            job.warriors, job.rounds, job.settings, seed=job.seed,
+            permutate=job.permutate, track_survival=job.track_survival,
+            track_behaviour=job.track_behaviour,
+        )  # fmt: skip
+        assert got == want
+        for field in ("positions", "first", "death_cycles", "cycles", "tsp_rounds",
+                      "mc_rounds"):  # fmt: skip
+            np.testing.assert_array_equal(getattr(got, field), getattr(want, field))
+    # The P-space warrior's rounds depend on each other: not all alike.
+    assert len(set(many[1].death_cycles[:, 0].tolist())) > 1
+
+
 def test_warrior_encoding_is_cached_per_core_size() -> None:
     """A warrior's cells are packed once per core size (numbers reduced modulo it),
     and the cache lets go of a warrior that is gone."""

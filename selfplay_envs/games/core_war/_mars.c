@@ -561,17 +561,93 @@ typedef struct {
     int64_t *scores, *out_death, *out_cycles, *out_pos, *out_first, *out_tsp, *out_mc;
 } battle_t;
 
-/* A whole battle (every round); the steps executed, or -1 when out of memory. */
-static int64_t battle_c(const battle_t *b)
+/* Where every round of a battle loads its warriors and who moves first, as pMARS
+ * draws them (one RNG sequence through the rounds): out_pos and out_first. 0, or -1
+ * when out of memory. */
+static int place_rounds(const battle_t *b)
+{
+    const int64_t n = b->n, m = b->m;
+    const int64_t span = m + 1 - 2 * b->min_distance;
+    int64_t seed = b->seed;
+    int64_t *positions = calloc((size_t)n, sizeof(int64_t)); /* warrior 1 at 0 */
+    int64_t *perm = calloc((size_t)(b->permutate ? 2 * span : 1), sizeof(int64_t));
+    if (!positions || !perm) {
+        free(positions);
+        free(perm);
+        return -1;
+    }
+    int64_t perm_left = 0;
+    for (int64_t r = 0; r < b->rounds; r++) {
+        int64_t starter = r % n;
+        if (n == 2) {
+            if (b->permutate) {
+                if (perm_left == 0) {
+                    for (int64_t i = 0; i < 2 * span; i++)
+                        perm[i] = i;
+                    perm_left = 2 * span;
+                }
+                int64_t k = seed % perm_left;
+                positions[1] = b->min_distance + perm[k] / 2;
+                starter = perm[k] % 2;
+                perm_left--;
+                perm[k] = perm[perm_left];
+            } else {
+                positions[1] = b->min_distance + seed % span;
+            }
+            seed = rng(seed);
+        } else if (n > 2) {
+            if (posit(positions, &seed, n, m, b->min_distance))
+                npos(positions, &seed, n, m, b->min_distance);
+        }
+        for (int64_t w = 0; w < n; w++)
+            b->out_pos[r * n + w] = positions[w];
+        b->out_first[r] = starter;
+    }
+    free(positions);
+    free(perm);
+    return 0;
+}
+
+/* Whether a battle's rounds are independent, given their placements, so that
+ * threads may share them: two warriors (one round's result is then its survivors)
+ * and no P-space instruction (the only way a round sees an earlier one). */
+static int rounds_independent(const battle_t *b)
+{
+    if (b->n != 2)
+        return 0;
+    for (int64_t k = 0; k < b->n; k++)
+        for (int64_t i = b->w_off[k]; i < b->w_off[k] + b->w_len[k]; i++) {
+            uint16_t kase = b->w_code[4 * i + 3];
+            if (kase >= C_LDP_A && kase <= C_STP_BA)
+                return 0;
+        }
+    return 1;
+}
+
+static void add_to(int64_t *x, int64_t v, int atomic)
+{
+    if (!atomic)
+        *x += v;
+    else
+#if defined(__GNUC__)
+        __atomic_fetch_add(x, v, __ATOMIC_RELAXED);
+#else
+        _InterlockedExchangeAdd64((volatile long long *)x, v);
+#endif
+}
+
+/* Fight rounds r0..r1-1 of a battle placed by place_rounds; the steps executed, or
+ * -1 when out of memory. Rounds run in order, each one's result in P-space for the
+ * next; with `atomic` other threads fight other rounds of the same battle at the same
+ * time (rounds_independent), so the scores are added atomically. */
+static int64_t fight_rounds(const battle_t *b, int64_t r0, int64_t r1, int atomic)
 {
     const int64_t n = b->n, m = b->m;
     const int64_t cap = queue_capacity_c(b->max_processes);
     const int64_t n_slots = 2 * n - 1;
-    const int64_t span = m + 1 - 2 * b->min_distance;
-    int64_t seed = b->seed;
     int64_t total_steps = 0;
     int64_t st[ST_SIZE] = {0};
-    icell_t *core = malloc(sizeof(icell_t) * m);
+    icell_t *core = malloc(sizeof(icell_t) * (size_t)m);
     int32_t *queue = calloc((size_t)(n * cap), sizeof(int32_t));
     int64_t *wst = calloc((size_t)(4 * n), sizeof(int64_t));
     int32_t *pspace = calloc((size_t)(b->n_pspaces * b->pspace_size), sizeof(int32_t));
@@ -580,11 +656,9 @@ static int64_t battle_c(const battle_t *b)
     int64_t *death_cycle = calloc((size_t)n, sizeof(int64_t));
     int64_t *death_left = calloc((size_t)n, sizeof(int64_t));
     int64_t *spawned = calloc((size_t)n, sizeof(int64_t));
-    int64_t *positions = calloc((size_t)n, sizeof(int64_t));
     uint8_t *cover = calloc((size_t)(b->track ? n * m : 1), 1);
-    int64_t *perm = calloc((size_t)(b->permutate ? 2 * span : 1), sizeof(int64_t));
     if (!core || !queue || !wst || !pspace || !ps_base || !last_result || !death_cycle ||
-        !death_left || !spawned || !positions || !cover || !perm) {
+        !death_left || !spawned || !cover) {
         total_steps = -1;
         goto cleanup;
     }
@@ -610,31 +684,10 @@ static int64_t battle_c(const battle_t *b)
         .write_limit = b->write_limit, .max_processes = b->max_processes, .cap = cap,
         .pspace_size = b->pspace_size, .max_cycles = b->max_cycles,
     };
-    int64_t perm_left = 0;
-    for (int64_t r = 0; r < b->rounds; r++) {
-        int64_t starter = r % n;
-        if (n == 2) {
-            if (b->permutate) {
-                if (perm_left == 0) {
-                    for (int64_t i = 0; i < 2 * span; i++)
-                        perm[i] = i;
-                    perm_left = 2 * span;
-                }
-                int64_t k = seed % perm_left;
-                positions[1] = b->min_distance + perm[k] / 2;
-                starter = perm[k] % 2;
-                perm_left--;
-                perm[k] = perm[perm_left];
-            } else {
-                positions[1] = b->min_distance + seed % span;
-            }
-            seed = rng(seed);
-        } else if (n > 2) {
-            if (posit(positions, &seed, n, m, b->min_distance))
-                npos(positions, &seed, n, m, b->min_distance);
-        }
+    for (int64_t r = r0; r < r1; r++) {
+        const int64_t *positions = b->out_pos + r * n;
         load_round_c(core, queue, wst, st, b->w_code, b->w_off, b->w_len, b->w_start, n,
-                     positions, starter, m, b->max_cycles, cap);
+                     positions, b->out_first[r], m, b->max_cycles, cap);
         for (int64_t w = 0; w < n; w++) {
             death_cycle[w] = -1;
             spawned[w] = 0;
@@ -666,21 +719,19 @@ static int64_t battle_c(const battle_t *b)
         int64_t last_death = -1;
         for (int64_t w = 0; w < n; w++) {
             if (wst[4 * w + W_TASKS] > 0) {
-                b->scores[w * n_slots + left - 1] += 1;
+                add_to(&b->scores[w * n_slots + left - 1], 1, atomic);
                 last_result[w] = left;
                 b->out_death[r * n + w] = -1;
             } else {
-                b->scores[w * n_slots + death_left[w] + n - 2] += 1;
+                add_to(&b->scores[w * n_slots + death_left[w] + n - 2], 1, atomic);
                 last_result[w] = 0;
                 b->out_death[r * n + w] = death_cycle[w];
                 if (death_cycle[w] > last_death)
                     last_death = death_cycle[w];
             }
-            b->out_pos[r * n + w] = positions[w];
         }
         /* The round ended by a death when fewer than min(2, W) warriors are left. */
         b->out_cycles[r] = left < (n < 2 ? n : 2) ? last_death + 1 : b->max_cycles;
-        b->out_first[r] = starter;
     }
 cleanup:
     free(core);
@@ -692,10 +743,16 @@ cleanup:
     free(death_cycle);
     free(death_left);
     free(spawned);
-    free(positions);
     free(cover);
-    free(perm);
     return total_steps;
+}
+
+/* A whole battle (every round); the steps executed, or -1 when out of memory. */
+static int64_t battle_c(const battle_t *b)
+{
+    if (place_rounds(b) < 0)
+        return -1;
+    return fight_rounds(b, 0, b->rounds, 0);
 }
 
 /* The numba kernel's core arrays carry each cell's behaviour case, the C engine's do
@@ -878,21 +935,42 @@ static int64_t claim_job(int64_t *next_job)
 PyDoc_STRVAR(battle_batch_doc,
              "battle_batch(params, w_code, w_off, w_len, w_start, ps_index, warrior_base,\n"
              "    score_base, round_base, cell_base, scores, out_death, out_cycles,\n"
-             "    out_pos, out_first, out_tsp, out_mc, steps, next_job) -> None\n\n"
+             "    out_pos, out_first, out_tsp, out_mc, steps, next_job, mode=0) -> None\n\n"
              "mars_kernel.battle_many_kernel in C: the jobs of a batch, in one call with\n"
-             "the GIL released throughout. Jobs are claimed one at a time from the\n"
+             "the GIL released throughout. Work is claimed one unit at a time from the\n"
              "counter next_job[0] (an atomic fetch-add), so several threads may call\n"
              "this on the same arrays and counter to share the batch; each returns when\n"
-             "no job is left. params[j] holds job j's settings in battle_kernel order.");
+             "no unit is left. params[j] holds job j's settings in battle_kernel order.\n"
+             "mode 0: a unit is a whole battle. mode 1: place every round of every job\n"
+             "(out_pos, out_first), fighting none. mode 2, after mode 1: fight them, a\n"
+             "unit being a run of rounds where a battle's rounds are independent (two\n"
+             "warriors, no P-space instruction: threads then share a long battle),\n"
+             "else a whole battle; scores and steps are added atomically.");
+
+/* The work units of a job in mode 2: up to ROUND_UNITS runs of rounds where its
+ * rounds are independent, else one. */
+#define ROUND_UNITS 8
+static int64_t job_units(const battle_t *b)
+{
+    if (!rounds_independent(b) || b->rounds < 2)
+        return 1;
+    return b->rounds < ROUND_UNITS ? b->rounds : ROUND_UNITS;
+}
 
 static PyObject *py_battle_batch(PyObject *self, PyObject *args)
 {
     PyObject *o[19];
+    int mode = 0;
     (void)self;
-    if (!PyArg_ParseTuple(args, "OOOOOOOOOOOOOOOOOOO:battle_batch", &o[0], &o[1], &o[2],
+    if (!PyArg_ParseTuple(args, "OOOOOOOOOOOOOOOOOOO|i:battle_batch", &o[0], &o[1], &o[2],
                           &o[3], &o[4], &o[5], &o[6], &o[7], &o[8], &o[9], &o[10],
-                          &o[11], &o[12], &o[13], &o[14], &o[15], &o[16], &o[17], &o[18]))
+                          &o[11], &o[12], &o[13], &o[14], &o[15], &o[16], &o[17], &o[18],
+                          &mode))
         return NULL;
+    if (mode < 0 || mode > 2) {
+        PyErr_SetString(PyExc_ValueError, "battle_batch: mode must be 0, 1 or 2");
+        return NULL;
+    }
     buffers_t bufs = {.count = 0};
     PyObject *result = NULL;
     Py_ssize_t n_params, n_code, n_w, n_scores, n_rounds, n_cells;
@@ -964,29 +1042,68 @@ static PyObject *py_battle_batch(PyObject *self, PyObject *args)
         }
     }
     int failed = 0;
-    Py_BEGIN_ALLOW_THREADS
-    for (;;) {
-        int64_t j = claim_job(next_job);
-        if (j >= jobs)
-            break;
-        const int64_t *p = params + 12 * j;
-        int64_t w0 = warrior_base[j], c0 = cell_base[j], r0 = round_base[j];
-        battle_t b = {
-            .w_code = w_code, .w_off = w_off + w0, .w_len = w_len + w0,
-            .w_start = w_start + w0, .ps_index = ps_index + w0,
-            .n = warrior_base[j + 1] - w0, .n_pspaces = p[0], .m = p[1],
-            .max_cycles = p[2], .max_processes = p[3], .min_distance = p[4],
-            .read_limit = p[5], .write_limit = p[6], .pspace_size = p[7], .rounds = p[8],
-            .seed = p[9], .permutate = p[10] != 0 && warrior_base[j + 1] - w0 == 2,
-            .track = p[11] != 0, .scores = scores + score_base[j],
-            .out_death = out_death + c0, .out_cycles = out_cycles + r0,
-            .out_pos = out_pos + c0, .out_first = out_first + r0,
-            .out_tsp = out_tsp + c0, .out_mc = out_mc + c0,
-        };
-        steps[j] = battle_c(&b);
-        if (steps[j] < 0)
-            failed = 1;
+    /* Job j's battle_t: its slices of the batch's arrays. */
+#define JOB_BATTLE(b, j)                                                          \
+    const int64_t *p = params + 12 * (j);                                         \
+    int64_t w0 = warrior_base[j], c0 = cell_base[j], r0 = round_base[j];         \
+    battle_t b = {                                                                \
+        .w_code = w_code, .w_off = w_off + w0, .w_len = w_len + w0,               \
+        .w_start = w_start + w0, .ps_index = ps_index + w0,                       \
+        .n = warrior_base[(j) + 1] - w0, .n_pspaces = p[0], .m = p[1],            \
+        .max_cycles = p[2], .max_processes = p[3], .min_distance = p[4],          \
+        .read_limit = p[5], .write_limit = p[6], .pspace_size = p[7],             \
+        .rounds = p[8], .seed = p[9],                                             \
+        .permutate = p[10] != 0 && warrior_base[(j) + 1] - w0 == 2,               \
+        .track = p[11] != 0, .scores = scores + score_base[j],                    \
+        .out_death = out_death + c0, .out_cycles = out_cycles + r0,               \
+        .out_pos = out_pos + c0, .out_first = out_first + r0,                     \
+        .out_tsp = out_tsp + c0, .out_mc = out_mc + c0,                           \
     }
+    Py_BEGIN_ALLOW_THREADS
+    if (mode == 1) {
+        for (Py_ssize_t j = 0; j < jobs && !failed; j++) {
+            JOB_BATTLE(b, j);
+            failed = place_rounds(&b) < 0;
+        }
+    } else if (mode == 0) {
+        for (;;) {
+            int64_t j = claim_job(next_job);
+            if (j >= jobs)
+                break;
+            JOB_BATTLE(b, j);
+            steps[j] = battle_c(&b);
+            if (steps[j] < 0)
+                failed = 1;
+        }
+    } else {
+        /* Units are numbered job by job; claimed numbers only grow, so the job of
+         * each is found by walking forward. */
+        int64_t j = 0, first_unit = 0, units = jobs > 0 ? -1 : 0;
+        for (;;) {
+            int64_t u = claim_job(next_job);
+            while (j < jobs) {
+                JOB_BATTLE(b, j);
+                if (units < 0)
+                    units = job_units(&b);
+                if (u < first_unit + units) {
+                    int64_t k = u - first_unit;
+                    int64_t from = b.rounds * k / units, to = b.rounds * (k + 1) / units;
+                    int64_t done = fight_rounds(&b, from, to, 1);
+                    if (done < 0)
+                        failed = 1;
+                    else
+                        add_to(&steps[j], done, 1);
+                    break;
+                }
+                first_unit += units;
+                units = -1;
+                j++;
+            }
+            if (j >= jobs)
+                break;
+        }
+    }
+#undef JOB_BATTLE
     Py_END_ALLOW_THREADS
     if (failed)
         PyErr_NoMemory();

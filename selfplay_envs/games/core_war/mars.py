@@ -628,8 +628,12 @@ class _Packed:
 
     def run_batch(self, lib: ModuleType, threads: int = 1) -> None:
         """Fight every job on the C engine: one ``battle_batch`` call per thread, the
-        GIL released throughout, jobs claimed one at a time from a shared counter
-        (battles differ a lot in length). The calling thread is one of the threads."""
+        GIL released throughout, work claimed one unit at a time from a shared
+        counter (battles differ a lot in length). The calling thread is one of the
+        threads. On several threads every round is placed first, and then a battle
+        whose rounds are independent (two warriors, no P-space instruction) is
+        shared out in runs of rounds, so that one long battle does not leave the
+        other threads idle at the end."""
         args = (
             self.params, self.w_code, self.w_off, self.w_len, self.w_start,
             self.ps_index, self.warrior_base, self.score_base, self.round_base,
@@ -637,13 +641,14 @@ class _Packed:
             self.first, self.tsp, self.mc, self.steps, np.zeros(1, np.int64),
         )  # fmt: skip
         if threads <= 1:
-            lib.battle_batch(*args)
+            lib.battle_batch(*args, 0)
             return
+        lib.battle_batch(*args, 1)  # placements only
         errors: list[BaseException] = []
 
         def work() -> None:
             try:
-                lib.battle_batch(*args)
+                lib.battle_batch(*args, 2)
             except BaseException as err:  # noqa: BLE001 - re-raised below
                 errors.append(err)
 
