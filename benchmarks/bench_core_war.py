@@ -24,7 +24,11 @@ side by side mean anything), it times:
    one call.
 
 and reports each engine's time ratio to exhaust-ma's single core, per repetition:
-the median and the range. ``--startup`` also measures a fresh process's first battle,
+the median and the range, and for ``battle_many`` its speed-up over the same engine
+on one core. ``--small N`` (default 500) then times N one-round battles on the
+core-800 hill, a Red Queen evaluation's shape, where the cost per battle outside the
+simulator weighs: ``battle()`` per battle, one ``battle_many(workers=1)`` call for
+them all (one C call), and exhaust-ma. ``--startup`` also measures a fresh process's first battle,
 imports included: on the C engine, and on numba with an empty cache (NUMBA_CACHE_DIR
 pointing at an empty temporary folder) and then with that cache warm.
 
@@ -239,6 +243,7 @@ def bench_hill(core: int, args: argparse.Namespace) -> None:
           f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")  # fmt: skip
     print(f"  {'engine':24s} {'median s':>9s} {'M steps/s':>10s}   "
           "x exhaust-ma 1 core: median [range]")  # fmt: skip
+    own = {"c many": "c", "numba many": "numba"}
     for run in runs:
         label = {
             "c": "C, 1 core", "numba": "numba, 1 core", "exhaust": "exhaust-ma, 1 core",
@@ -247,8 +252,58 @@ def bench_hill(core: int, args: argparse.Namespace) -> None:
         }[run]  # fmt: skip
         median = statistics.median(times[run])
         ratios = [ex / t for ex, t in zip(times["exhaust"], times[run], strict=True)]
-        print(f"  {label:24s} {median:9.3f} {steps / median / 1e6:10.1f}   "
-              f"{statistics.median(ratios):.2f}x [{min(ratios):.2f}-"
+        line = (f"  {label:24s} {median:9.3f} {steps / median / 1e6:10.1f}   "
+                f"{statistics.median(ratios):.2f}x [{min(ratios):.2f}-"
+                f"{max(ratios):.2f}]")  # fmt: skip
+        if run in own:  # the speed-up over the same engine's single core
+            mine = [a / t for a, t in zip(times[own[run]], times[run], strict=True)]
+            line += (f"   x own 1 core: {statistics.median(mine):.2f}x "
+                     f"[{min(mine):.2f}-{max(mine):.2f}]")  # fmt: skip
+        print(line)
+
+
+def bench_small(args: argparse.Namespace) -> None:
+    """Many one-round battles on the core-800 hill (a Red Queen evaluation's shape):
+    ``battle()`` per battle, ``battle_many(workers=1)`` (one C call for them all) and
+    exhaust-ma, per battle, rotating the order each repetition."""
+    settings = HILLS[800]
+    pairs = load_pairs(args.pairs, settings)
+    battles = [pairs[k % len(pairs)] for k in range(args.small)]
+    jobs = [
+        BattleJob(warriors=w[:2], rounds=1, settings=settings, fixed_position=w[2])
+        for w in battles
+    ]
+    exhaust = Exhaust(settings)
+    with mars.use_engine("c"):
+        reference = [battle(w[:2], 1, settings, fixed_position=w[2]) for w in battles]
+        battle_many(jobs[:2], workers=1)
+
+        def each() -> None:
+            for w in battles:
+                battle(w[:2], 1, settings, fixed_position=w[2])
+
+        runs = {
+            "C, battle() each": each,
+            "C, battle_many 1 thr": lambda: battle_many(jobs, workers=1),
+            "exhaust-ma": lambda: exhaust.replay(battles, reference),
+        }
+        times: dict[str, list[float]] = {name: [] for name in runs}
+        names = list(runs)
+        for rep in range(args.repeat):
+            shift = rep % len(names)
+            for name in names[shift:] + names[:shift]:
+                start = time.perf_counter()
+                runs[name]()
+                times[name].append(time.perf_counter() - start)
+    exhaust.close()
+    steps = sum(r.steps for r in reference)
+    print(f"\ncore 800, {len(battles)} one-round battles, {steps:,} steps "
+          f"({steps / len(battles):,.0f} a battle)")  # fmt: skip
+    print(f"  {'engine':24s} {'us/battle':>9s}   x exhaust-ma: median [range]")
+    for name in names:
+        ratios = [e / t for e, t in zip(times["exhaust-ma"], times[name], strict=True)]
+        print(f"  {name:24s} {statistics.median(times[name]) / len(battles) * 1e6:9.1f}"
+              f"   {statistics.median(ratios):.2f}x [{min(ratios):.2f}-"
               f"{max(ratios):.2f}]")  # fmt: skip
 
 
@@ -298,6 +353,10 @@ def main() -> None:
         "--cores", type=int, nargs="+", default=sorted(HILLS), choices=sorted(HILLS)
     )
     parser.add_argument("--startup", action="store_true", help="also time start-up")
+    parser.add_argument(
+        "--small", type=int, default=500,
+        help="one-round core-800 battles for the many-small-battles run (0: skip)",
+    )  # fmt: skip
     args = parser.parse_args()
     if not GOLDEN.exists():
         sys.exit(f"{GOLDEN} not found: the benchmark warriors come from it")
@@ -305,6 +364,8 @@ def main() -> None:
         startup()
     for core in args.cores:
         bench_hill(core, args)
+    if args.small:
+        bench_small(args)
 
 
 if __name__ == "__main__":
