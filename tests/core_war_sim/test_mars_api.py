@@ -310,13 +310,21 @@ count   dat #0, #0
     jobs = [
         BattleJob(warriors=[IMP, DWARF], rounds=40, settings=SMALL, seed=1),
         BattleJob(warriors=[pspace, DWARF], rounds=30, settings=SMALL, seed=2),
-        BattleJob(warriors=[DWARF, pspace], rounds=9, settings=SMALL, seed=3,
-                  permutate=True),  # fmt: skip
-        BattleJob(warriors=[DWARF, DWARF], rounds=33, settings=SMALL, seed=4,
-                  track_behaviour=True, track_survival=True),  # fmt: skip
+        BattleJob(
+            warriors=[DWARF, pspace], rounds=9, settings=SMALL, seed=3, permutate=True
+        ),  # fmt: skip
+        BattleJob(
+            warriors=[DWARF, DWARF],
+            rounds=33,
+            settings=SMALL,
+            seed=4,
+            track_behaviour=True,
+            track_survival=True,
+        ),  # fmt: skip
         BattleJob(warriors=[IMP, DWARF, SUICIDE], rounds=12, settings=SMALL, seed=5),
-        BattleJob(warriors=[IMP, DWARF], rounds=3, settings=SMALL, seed=6,
-                  permutate=True),  # fmt: skip
+        BattleJob(
+            warriors=[IMP, DWARF], rounds=3, settings=SMALL, seed=6, permutate=True
+        ),  # fmt: skip
     ]
     many = battle_many(jobs, workers=workers)
     for job, got in zip(jobs, many, strict=True):

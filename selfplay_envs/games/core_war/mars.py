@@ -622,7 +622,9 @@ class _Packed:
             np.array(params, np.int64).reshape(nj, 12),
             np.concatenate(codes, axis=0).reshape(-1),
             *_cut(index, (nw, nw, nw, nw, nj + 1, nj + 1, nj + 1, nj + 1)),
-            *_cut(out, (score_base[-1], cells, rounds, cells, rounds, cells, cells, nj)),
+            *_cut(
+                out, (score_base[-1], cells, rounds, cells, rounds, cells, cells, nj)
+            ),
             bases=(warrior_base, score_base, round_base, cell_base),
         )
 
@@ -687,7 +689,10 @@ class _Packed:
         s0 = self.bases[1][j]
         flat = self.scores[s0 : s0 + n * width].tolist()
         results = tuple(
-            (*flat[w * width : w * width + n], sum(flat[w * width + n : (w + 1) * width]))
+            (
+                *flat[w * width : w * width + n],
+                sum(flat[w * width + n : (w + 1) * width]),
+            )
             for w in range(n)
         )
         points = [(n * n - 1) // s for s in range(1, n + 1)]
