@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from envs import play_replies
 
 import selfplay_envs
 from selfplay_envs.core.errors import ConfigError
@@ -13,19 +14,7 @@ from selfplay_envs.games.kuhn_poker.rules import KuhnPokerState, Reward
 RANK = {"J": 0, "Q": 1, "K": 2}
 
 
-def play(env, replies, seed=0):
-    """Step ``replies`` in turn; the final infos and rewards of every agent."""
-    env.reset(seed=seed)
-    replies = iter(replies)
-    final, rewards = {}, {}
-    for agent in env.agent_iter():
-        _, reward, termination, truncation, info = env.last()
-        if termination or truncation:
-            final[agent], rewards[agent] = info, reward
-            env.step(None)
-        else:
-            env.step(next(replies))
-    return final, [rewards["player_0"], rewards["player_1"]]
+play = play_replies
 
 
 def strict(word: str) -> str:

@@ -4,23 +4,11 @@ episodes (docs/papers.md)."""
 from __future__ import annotations
 
 import pytest
+from envs import play_replies
 
 import selfplay_envs
 
-
-def play(env, replies, seed=0):
-    """Step ``replies`` in turn; the final infos and rewards of every agent."""
-    env.reset(seed=seed)
-    replies = iter(replies)
-    final, rewards = {}, {}
-    for agent in env.agent_iter():
-        _, reward, termination, truncation, info = env.last()
-        if termination or truncation:
-            final[agent], rewards[agent] = info, reward
-            env.step(None)
-        else:
-            env.step(next(replies))
-    return final, [rewards["player_0"], rewards["player_1"]]
+play = play_replies
 
 
 def strict(move: str) -> str:

@@ -7,6 +7,7 @@ import dataclasses
 import re
 
 import pytest
+from envs import play_replies
 
 import selfplay_envs
 from selfplay_envs.core.errors import ConfigError
@@ -20,19 +21,9 @@ INVALID = "Take all my Wood. [Offer: 20 Wood -> 1 Gold]"
 
 
 def play(env, replies):
-    """Step ``replies`` in turn from ``reset(seed=0)``; each agent's final reward and
-    infos."""
-    env.reset(seed=0)
-    replies = iter(replies)
-    rewards, final = {}, {}
-    for agent in env.agent_iter():
-        _, reward, termination, truncation, info = env.last()
-        if termination or truncation:
-            rewards[agent], final[agent] = reward, info
-            env.step(None)
-        else:
-            env.step(next(replies))
-    return [rewards["player_0"], rewards["player_1"]], final
+    """Step ``replies`` in turn from ``reset(seed=0)``; the rewards, then the infos."""
+    final, rewards = play_replies(env, replies)
+    return rewards, final
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from envs import play_replies
 
 import selfplay_envs
 from selfplay_envs.core.errors import ConfigError
@@ -12,19 +13,7 @@ from selfplay_envs.core.presets import strict_answer
 DRAW = (0, 1, 2, 4, 3, 5, 7, 6, 8)
 
 
-def play(env, replies):
-    """Step ``replies`` in turn; the final infos and rewards of every agent."""
-    env.reset(seed=0)
-    replies = iter(replies)
-    final, rewards = {}, {}
-    for agent in env.agent_iter():
-        _, reward, termination, truncation, info = env.last()
-        if termination or truncation:
-            final[agent], rewards[agent] = info, reward
-            env.step(None)
-        else:
-            env.step(next(replies))
-    return final, [rewards["player_0"], rewards["player_1"]]
+play = play_replies
 
 
 def strict(cell: int) -> str:
