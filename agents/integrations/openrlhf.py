@@ -50,7 +50,11 @@ try:
 except ImportError as e:  # pragma: no cover - exercised only without the extra
     raise DependencyNotInstalled.for_extra("openrlhf", "openrlhf") from e
 
-from selfplay_agents.integrations.seat import OpponentSeat
+from selfplay_agents.integrations.seat import (
+    OpponentSeat,
+    add_dataset_arguments,
+    dataset_options,
+)
 
 __all__ = [
     "CHATML_TURN",
@@ -211,26 +215,13 @@ def main(argv: list[str] | None = None) -> None:
         prog="python -m selfplay_agents.integrations.openrlhf",
         description="Write an OpenRLHF prompt dataset of our games.",
     )
-    parser.add_argument("--env-id", default="tic_tac_toe_v0")
-    parser.add_argument("--seat", default="player_0")
-    parser.add_argument("--opponent", default="random")
-    parser.add_argument("--first-seed", type=int, default=0)
-    parser.add_argument("--num-seeds", type=int, default=1000)
-    parser.add_argument(
-        "--config", default="{}", help="the game's parameters and make options (JSON)"
-    )
+    add_dataset_arguments(parser)
     parser.add_argument("--turn-template", default=CHATML_TURN)
     parser.add_argument("--out", type=Path, required=True, help="the JSONL file")
     args = parser.parse_args(argv)
 
-    seeds = range(args.first_seed, args.first_seed + args.num_seeds)
     rows = dataset_rows(
-        args.env_id,
-        seeds,
-        seat=int(args.seat) if args.seat.isdigit() else args.seat,
-        opponent=args.opponent,
-        turn_template=args.turn_template,
-        **json.loads(args.config),
+        **dataset_options(parser, args), turn_template=args.turn_template
     )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     with args.out.open("w") as f:

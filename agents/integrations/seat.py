@@ -10,13 +10,21 @@ never an exception, and the reward is the seat's return from the env, nothing el
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
+import json
 from typing import Any
 
 from selfplay_agents.opponents import make_opponent
 from selfplay_envs.wrappers.single_agent import SingleAgentEnv
 
-__all__ = ["OpponentSeat", "SeatStep", "replay_moves"]
+__all__ = [
+    "OpponentSeat",
+    "SeatStep",
+    "add_dataset_arguments",
+    "dataset_options",
+    "replay_moves",
+]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -174,3 +182,35 @@ def replay_moves(
         for a, r in env.rewards.items():
             returns[a] += float(r)
     return returns
+
+
+def add_dataset_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of a trainer adapter's dataset command (verl, OpenRLHF)."""
+    parser.add_argument("--env-id", default="tic_tac_toe_v0")
+    parser.add_argument("--seat", default="player_0")
+    parser.add_argument("--opponent", default="random")
+    parser.add_argument("--first-seed", type=int, default=0)
+    parser.add_argument("--num-seeds", type=int, default=1000)
+    parser.add_argument(
+        "--config", default="{}", help="the game's parameters and make options (JSON)"
+    )
+
+
+def dataset_options(
+    parser: argparse.ArgumentParser, args: argparse.Namespace
+) -> dict[str, Any]:
+    """``add_dataset_arguments``' values as ``dataset_rows`` arguments; a bad
+    ``--config`` ends the command with one line (argparse's error)."""
+    try:
+        config = json.loads(args.config)
+    except json.JSONDecodeError as e:
+        parser.error(f"--config: expected a JSON object, got {args.config!r} ({e})")
+    if not isinstance(config, dict):
+        parser.error(f"--config: expected a JSON object, got {args.config!r}")
+    return {
+        "env_id": args.env_id,
+        "seeds": range(args.first_seed, args.first_seed + args.num_seeds),
+        "seat": int(args.seat) if args.seat.isdigit() else args.seat,
+        "opponent": args.opponent,
+        **config,
+    }

@@ -56,7 +56,11 @@ try:
 except ImportError as e:  # pragma: no cover - exercised only without the extra
     raise DependencyNotInstalled.for_extra("verl", "verl") from e
 
-from selfplay_agents.integrations.seat import OpponentSeat
+from selfplay_agents.integrations.seat import (
+    OpponentSeat,
+    add_dataset_arguments,
+    dataset_options,
+)
 
 __all__ = [
     "AGENT_NAME",
@@ -314,27 +318,13 @@ def main(argv: list[str] | None = None) -> None:
         prog="python -m selfplay_agents.integrations.verl",
         description="Write a verl dataset of our games and the agent-loop config.",
     )
-    parser.add_argument("--env-id", default="tic_tac_toe_v0")
-    parser.add_argument("--seat", default="player_0")
-    parser.add_argument("--opponent", default="random")
-    parser.add_argument("--first-seed", type=int, default=0)
-    parser.add_argument("--num-seeds", type=int, default=1000)
-    parser.add_argument(
-        "--config", default="{}", help="the game's parameters and make options (JSON)"
-    )
+    add_dataset_arguments(parser)
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
 
     import pandas as pd  # a verl dependency
 
-    seeds = range(args.first_seed, args.first_seed + args.num_seeds)
-    rows = dataset_rows(
-        args.env_id,
-        seeds,
-        seat=int(args.seat) if args.seat.isdigit() else args.seat,
-        opponent=args.opponent,
-        **_config_of(args.config),
-    )
+    rows = dataset_rows(**dataset_options(parser, args))
     train, loops = args.out / "train.parquet", args.out / "agent_loop.yaml"
     args.out.mkdir(parents=True, exist_ok=True)
     pd.DataFrame(rows).to_parquet(train)
